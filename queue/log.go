@@ -1,0 +1,38 @@
+package queue
+
+import "context"
+
+// Log receives the effect of every write, in the order the keyspace applies
+// it. The append-only file (package aof) satisfies it; queue itself never
+// touches files, the way hashicorp/raft declares LogStore and lets
+// raft-boltdb implement it.
+//
+// Records are commands as Redis propagates them: a served BRPOP reaches the
+// log as RPOP, an EXPIRE as PEXPIREAT. A group of records that must be
+// replayed atomically (a MULTI/EXEC, a consumer claim) is bracketed by MULTI
+// and EXEC records.
+type Log interface {
+	// Append adds one command for database db and returns a ticket for
+	// Wait and Sync. It is called with the keyspace lock held, so log order
+	// is apply order; it must therefore never block on I/O. argv is only
+	// valid during the call.
+	Append(db int, argv [][]byte) (ticket uint64)
+
+	// Wait blocks until the record with the given ticket (and every record
+	// before it) is as durable as the fsync policy promises: handed to the
+	// kernel with write(2) under everysec and no, on stable storage under
+	// always. A non-nil error means the record may not survive a crash and
+	// must not be acknowledged.
+	Wait(ticket uint64) error
+
+	// Sync blocks until the record with the given ticket is on stable
+	// storage, whatever the policy, or ctx is done. It backs WAITAOF and the
+	// consumer, which must not write a claimed batch to MySQL before the
+	// claim itself is durable.
+	Sync(ctx context.Context, ticket uint64) error
+
+	// Err returns the sticky write or fsync error, or nil. While it is
+	// non-nil the keyspace refuses commands that add data (Redis's MISCONF),
+	// while reads, pops and deletes keep working.
+	Err() error
+}
