@@ -12,7 +12,8 @@ import "context"
 // replayed atomically (a MULTI/EXEC, a consumer claim) is bracketed by MULTI
 // and EXEC records.
 type Log interface {
-	// Append adds one command for database db and returns a ticket for
+	// Append adds one command for database db (-1 for MULTI and EXEC,
+	// which belong to no database) and returns a ticket for
 	// Wait and Sync. It is called with the keyspace lock held, so log order
 	// is apply order; it must therefore never block on I/O. argv is only
 	// valid during the call.

@@ -1,0 +1,402 @@
+package queue
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Kind is the type of value a key holds.
+type Kind uint8
+
+// The kinds of value. A queue server needs lists and, for the counters and
+// locks queue libraries keep beside their lists, strings.
+const (
+	KindNone Kind = iota
+	KindString
+	KindList
+)
+
+// String returns the name TYPE reports.
+func (k Kind) String() string {
+	switch k {
+	case KindString:
+		return "string"
+	case KindList:
+		return "list"
+	}
+	return "none"
+}
+
+// Config holds the keyspace's settings. The zero value is usable: 16
+// databases, no memory limit, no log.
+type Config struct {
+	// Databases is the number of databases SELECT can address. Zero means
+	// 16, Redis's default.
+	Databases int
+
+	// MaxMemory is the most bytes the data may take, as UsedMemory counts
+	// them; zero means no limit. Past it, writes that add data fail with
+	// ErrFull (Redis's noeviction); nothing is evicted. It can be changed
+	// while running with SetMaxMemory.
+	MaxMemory int64
+
+	// Log receives every write. Nil means no persistence.
+	Log Log
+
+	// Now returns the current time; nil means time.Now. Tests set it to
+	// control expiry.
+	Now func() time.Time
+}
+
+// Keyspace holds the databases of keys and everything that must change
+// atomically with them: blocked clients, watched keys, memory accounting and
+// the order of the log. One mutex guards it all; every operation runs inside
+// a Tx that holds it. Operations are short (O(1) for pushes and pops), so
+// one lock serves many clients, as Redis's single thread does.
+type Keyspace struct {
+	mu sync.Mutex // guards every field below it
+	tx Tx         // the one transaction, reused: only the lock holder uses it
+	db []*db
+	ep epochs
+
+	log       Log
+	now       func() time.Time
+	blocked   int                // waiters registered
+	ready     []readyKey         // keys that got data while clients wait
+	readySet  map[readyKey]bool  // dedupes ready
+	watching  int                // watched keys, to skip touch when zero
+	snapshots int                // live snapshots
+	notify    map[dbKey][]chan struct{}
+
+	used      atomic.Int64 // bytes accounted for keys and values
+	maxmemory atomic.Int64
+
+	// Stats, read without the lock.
+	expiredKeys atomic.Int64
+	keyHits     atomic.Int64
+	keyMisses   atomic.Int64
+}
+
+type readyKey struct {
+	db  int
+	key string
+}
+
+type dbKey struct {
+	db  int
+	key string
+}
+
+type db struct {
+	keys    map[string]*value
+	expires map[string]struct{} // keys with a TTL, sampled by the active expiry cycle
+	blocked map[string]*waitList
+	watched map[string][]*Watch
+}
+
+type value struct {
+	kind   Kind
+	list   *list
+	str    []byte
+	expire int64 // unix milliseconds; 0: no TTL
+}
+
+// keyOverhead estimates what a key costs besides its value: the map entry,
+// the key's bytes and the value header.
+func keyOverhead(key string) int64 { return int64(80 + len(key)) }
+
+func (v *value) memSize() int64 {
+	if v.kind == KindList {
+		return v.list.memSize()
+	}
+	return int64(cap(v.str))
+}
+
+// New returns an empty keyspace.
+func New(cfg Config) *Keyspace {
+	n := cfg.Databases
+	if n <= 0 {
+		n = 16
+	}
+	ks := &Keyspace{log: cfg.Log, now: cfg.Now}
+	if ks.now == nil {
+		ks.now = time.Now
+	}
+	ks.ep.cur = 1
+	ks.db = make([]*db, n)
+	for i := range ks.db {
+		ks.db[i] = newDB()
+	}
+	ks.maxmemory.Store(cfg.MaxMemory)
+	ks.tx.ks = ks
+	return ks
+}
+
+func newDB() *db {
+	return &db{keys: make(map[string]*value), expires: make(map[string]struct{})}
+}
+
+// Databases returns the number of databases.
+func (ks *Keyspace) Databases() int { return len(ks.db) }
+
+// SetLog installs the log (nil removes it), for turning appendonly on or
+// off while running. Records already appended stay with the old log.
+func (ks *Keyspace) SetLog(l Log) {
+	ks.mu.Lock()
+	ks.log = l
+	ks.mu.Unlock()
+}
+
+// SetMaxMemory changes the memory limit; 0 removes it.
+func (ks *Keyspace) SetMaxMemory(n int64) { ks.maxmemory.Store(n) }
+
+// MaxMemory returns the memory limit (0: none).
+func (ks *Keyspace) MaxMemory() int64 { return ks.maxmemory.Load() }
+
+// UsedMemory returns the bytes accounted for the data. It is safe to call
+// without a Tx.
+func (ks *Keyspace) UsedMemory() int64 { return ks.used.Load() }
+
+// OverLimit reports whether a write that adds data must be refused. Like
+// Redis, the check is made before the command runs, so one command may take
+// memory a little past the limit.
+func (ks *Keyspace) OverLimit() bool {
+	m := ks.maxmemory.Load()
+	return m > 0 && ks.used.Load() > m
+}
+
+// LogErr returns the log's sticky error, wrapped in ErrLogFailed, or nil.
+func (ks *Keyspace) LogErr() error {
+	ks.mu.Lock()
+	l := ks.log
+	ks.mu.Unlock()
+	if l == nil {
+		return nil
+	}
+	if err := l.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrLogFailed, err)
+	}
+	return nil
+}
+
+// Blocked returns the number of clients blocked on keys, exactly.
+func (ks *Keyspace) Blocked() int {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	return ks.blocked
+}
+
+// Stats are keyspace counters for INFO.
+type Stats struct {
+	ExpiredKeys int64
+	KeyHits     int64
+	KeyMisses   int64
+}
+
+// Stats returns the counters.
+func (ks *Keyspace) Stats() Stats {
+	return Stats{ks.expiredKeys.Load(), ks.keyHits.Load(), ks.keyMisses.Load()}
+}
+
+// ResetStats zeroes the counters (CONFIG RESETSTAT).
+func (ks *Keyspace) ResetStats() {
+	ks.expiredKeys.Store(0)
+	ks.keyHits.Store(0)
+	ks.keyMisses.Store(0)
+}
+
+// A Tx is the keyspace locked for one command or one MULTI/EXEC. Its
+// methods are the keyspace's operations; values they return alias keyspace
+// memory and are valid only until End.
+type Tx struct {
+	ks        *Keyspace
+	nowMs     int64
+	ticket    uint64 // the last log record of this Tx
+	atomic    bool   // bracket this Tx's records with MULTI/EXEC
+	multiOpen bool
+	argv      [][]byte // scratch for log records
+	num       [2][24]byte
+}
+
+// Begin locks the keyspace and returns the transaction. Every Begin must be
+// followed by End.
+func (ks *Keyspace) Begin() *Tx {
+	ks.mu.Lock()
+	tx := &ks.tx
+	tx.nowMs = ks.now().UnixMilli()
+	tx.ticket = 0
+	tx.atomic = false
+	tx.multiOpen = false
+	return tx
+}
+
+// Atomic marks the transaction's log records as one unit: they are written
+// between MULTI and EXEC, as Redis propagates a transaction.
+func (tx *Tx) Atomic() { tx.atomic = true }
+
+// End finishes the transaction: it closes its MULTI in the log, hands data
+// to blocked clients whose keys received some, and unlocks. It returns the
+// log ticket to wait for before replying (0: nothing was logged).
+func (tx *Tx) End() uint64 {
+	ks := tx.ks
+	if tx.multiOpen {
+		tx.ticket = ks.log.Append(-1, argvEXEC)
+		tx.multiOpen = false
+	}
+	tx.atomic = false
+	if len(ks.ready) > 0 {
+		ks.serveReady(tx)
+	}
+	t := tx.ticket
+	ks.mu.Unlock()
+	return t
+}
+
+// NowMs returns the transaction's clock in Unix milliseconds.
+func (tx *Tx) NowMs() int64 { return tx.nowMs }
+
+// Databases returns the number of databases.
+func (tx *Tx) Databases() int { return len(tx.ks.db) }
+
+var (
+	bMULTI     = []byte("MULTI")
+	bEXEC      = []byte("EXEC")
+	bDEL       = []byte("DEL")
+	bLPUSH     = []byte("LPUSH")
+	bRPUSH     = []byte("RPUSH")
+	bLPOP      = []byte("LPOP")
+	bRPOP      = []byte("RPOP")
+	bLMOVE     = []byte("LMOVE")
+	bLEFT      = []byte("LEFT")
+	bRIGHT     = []byte("RIGHT")
+	bSET       = []byte("SET")
+	bPEXPIREAT = []byte("PEXPIREAT")
+	bPERSIST   = []byte("PERSIST")
+)
+
+// Records that belong to no database are appended with db -1.
+var (
+	argvMULTI = [][]byte{bMULTI}
+	argvEXEC  = [][]byte{bEXEC}
+)
+
+// emit appends one record to the log, opening the Tx's MULTI first if the
+// Tx is atomic.
+func (tx *Tx) emit(db int, argv [][]byte) {
+	l := tx.ks.log
+	if l == nil {
+		return
+	}
+	if tx.atomic && !tx.multiOpen {
+		tx.multiOpen = true
+		l.Append(-1, argvMULTI)
+	}
+	tx.ticket = l.Append(db, argv)
+}
+
+// logv appends the record built in tx.argv.
+func (tx *Tx) logv(db int) { tx.emit(db, tx.argv) }
+
+// itoa formats n into one of the Tx's number buffers (slot 0 or 1).
+func (tx *Tx) itoa(slot int, n int64) []byte {
+	return strconv.AppendInt(tx.num[slot][:0], n, 10)
+}
+
+func (tx *Tx) database(i int) (*db, error) {
+	if i < 0 || i >= len(tx.ks.db) {
+		return nil, ErrDBIndex
+	}
+	return tx.ks.db[i], nil
+}
+
+// lookup returns the live value of key, deleting it first if it expired.
+func (tx *Tx) lookup(dbi int, key []byte) *value {
+	d := tx.ks.db[dbi]
+	v := d.keys[string(key)]
+	if v == nil {
+		return nil
+	}
+	if v.expire != 0 && v.expire <= tx.nowMs {
+		tx.expireKey(dbi, string(key), v)
+		return nil
+	}
+	return v
+}
+
+// expireKey deletes an expired key and logs a DEL, as Redis propagates
+// expirations so that the log replays without depending on the clock.
+func (tx *Tx) expireKey(dbi int, key string, v *value) {
+	tx.deleteKey(dbi, key, v)
+	tx.ks.expiredKeys.Add(1)
+	tx.argv = append(tx.argv[:0], bDEL, []byte(key))
+	tx.logv(dbi)
+}
+
+// deleteKey removes key without logging.
+func (tx *Tx) deleteKey(dbi int, key string, v *value) {
+	d := tx.ks.db[dbi]
+	delete(d.keys, key)
+	if v.expire != 0 {
+		delete(d.expires, key)
+	}
+	tx.ks.used.Add(-(v.memSize() + keyOverhead(key)))
+	tx.touch(dbi, key)
+}
+
+// touch marks watchers of key dirty (Redis's signalModifiedKey).
+func (tx *Tx) touch(dbi int, key string) {
+	if tx.ks.watching == 0 {
+		return
+	}
+	for _, w := range tx.ks.db[dbi].watched[key] {
+		w.dirty = true
+	}
+}
+
+// newList creates an empty list under key.
+func (tx *Tx) newList(dbi int, key []byte) *value {
+	v := &value{kind: KindList, list: &list{ep: &tx.ks.ep}}
+	k := string(key)
+	tx.ks.db[dbi].keys[k] = v
+	tx.ks.used.Add(v.memSize() + keyOverhead(k))
+	return v
+}
+
+// setExpire sets or clears (ms 0) the TTL of an existing key.
+func (tx *Tx) setExpire(dbi int, key string, v *value, ms int64) {
+	d := tx.ks.db[dbi]
+	if ms == 0 {
+		delete(d.expires, key)
+	} else if v.expire == 0 {
+		d.expires[key] = struct{}{}
+	}
+	v.expire = ms
+}
+
+// ExpireCycle deletes up to limit expired keys, sampling keys with a TTL
+// the way Redis's active expiry does, and reports how many it deleted. The
+// server calls it from a ticker so keys nobody reads still go away.
+func (tx *Tx) ExpireCycle(limit int) int {
+	n := 0
+	for dbi, d := range tx.ks.db {
+		if len(d.expires) == 0 {
+			continue
+		}
+		checked := 0
+		for k := range d.expires { // map order is random: a sample
+			if checked >= limit {
+				break
+			}
+			checked++
+			v := d.keys[k]
+			if v != nil && v.expire <= tx.nowMs {
+				tx.expireKey(dbi, k, v)
+				n++
+			}
+		}
+	}
+	return n
+}

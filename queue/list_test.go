@@ -1,0 +1,223 @@
+package queue
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// model is the obvious implementation the packed list must agree with.
+type model [][]byte
+
+func checkList(t *testing.T, l *list, m model, step int, op string) {
+	t.Helper()
+	if l.n != int64(len(m)) {
+		t.Fatalf("step %d (%s): len %d, model %d", step, op, l.n, len(m))
+	}
+	var got [][]byte
+	l.iter(0, false, func(v []byte) bool { got = append(got, bytes.Clone(v)); return true })
+	if len(got) != len(m) {
+		t.Fatalf("step %d (%s): forward walk saw %d items, want %d", step, op, len(got), len(m))
+	}
+	for i := range m {
+		if !bytes.Equal(got[i], m[i]) {
+			t.Fatalf("step %d (%s): item %d = %q, want %q", step, op, i, got[i], m[i])
+		}
+	}
+	var rev [][]byte
+	l.iter(0, true, func(v []byte) bool { rev = append(rev, bytes.Clone(v)); return true })
+	slices.Reverse(rev)
+	for i := range m {
+		if !bytes.Equal(rev[i], m[i]) {
+			t.Fatalf("step %d (%s): backward walk item %d = %q, want %q", step, op, i, rev[i], m[i])
+		}
+	}
+	// Chunk invariants: counts add up, buffers are within bounds, and the
+	// accounted bytes match the buffers.
+	var n int64
+	bytesAcc := int64(len(l.ring)) * chunkOverhead
+	for i := 0; i < l.nc; i++ {
+		c := l.at(i)
+		if c.n <= 0 || c.lo < 0 || c.hi > int32(len(c.b)) || c.lo > c.hi {
+			t.Fatalf("step %d (%s): bad chunk %d: n=%d lo=%d hi=%d cap=%d", step, op, i, c.n, c.lo, c.hi, len(c.b))
+		}
+		n += int64(c.n)
+		bytesAcc += int64(len(c.b))
+	}
+	if n != l.n {
+		t.Fatalf("step %d (%s): chunk counts sum to %d, list says %d", step, op, n, l.n)
+	}
+	if bytesAcc != l.bytes {
+		t.Fatalf("step %d (%s): accounted %d bytes, buffers hold %d", step, op, l.bytes, bytesAcc)
+	}
+}
+
+func randItem(r *rand.Rand) []byte {
+	var n int
+	switch r.IntN(10) {
+	case 0:
+		n = 0
+	case 1:
+		n = 100 + r.IntN(300) // two-byte varint
+	case 2:
+		n = chunkMax + r.IntN(3000) // bigger than a chunk
+	default:
+		n = r.IntN(40)
+	}
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('a' + r.IntN(4))
+	}
+	return b
+}
+
+// TestListAgainstModel drives random operations on the packed list and a
+// slice model side by side. The seed is printed so a failure replays.
+func TestListAgainstModel(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 1))
+	l := &list{ep: &epochs{cur: 1}}
+	var m model
+	for step := 0; step < 20000; step++ {
+		var op string
+		switch k := r.IntN(20); {
+		case k < 5:
+			op = "pushFront"
+			v := randItem(r)
+			l.pushFront(v)
+			m = append(model{v}, m...)
+		case k < 10:
+			op = "pushBack"
+			v := randItem(r)
+			l.pushBack(v)
+			m = append(m, v)
+		case k < 13 && len(m) > 0:
+			op = "popFront"
+			if got := l.popFront(); !bytes.Equal(got, m[0]) {
+				t.Fatalf("step %d: popFront %q, want %q", step, got, m[0])
+			}
+			m = m[1:]
+		case k < 16 && len(m) > 0:
+			op = "popBack"
+			if got := l.popBack(); !bytes.Equal(got, m[len(m)-1]) {
+				t.Fatalf("step %d: popBack %q, want %q", step, got, m[len(m)-1])
+			}
+			m = m[:len(m)-1]
+		case k == 16 && len(m) > 0:
+			op = "set"
+			i := r.Int64N(int64(len(m)))
+			v := randItem(r)
+			l.set(i, v)
+			m[i] = v
+		case k == 17:
+			op = "insertAt"
+			i := r.Int64N(int64(len(m)) + 1)
+			v := randItem(r)
+			l.insertAt(i, v)
+			m = slices.Insert(m, int(i), v)
+		case k == 18 && len(m) > 0:
+			op = "removeWhere"
+			v := m[r.IntN(len(m))]
+			limit := r.Int64N(3)
+			fromTail := r.IntN(2) == 0
+			want := removeModel(&m, v, limit, fromTail)
+			if got := l.removeWhere(v, limit, fromTail); got != want {
+				t.Fatalf("step %d: removeWhere removed %d, want %d", step, got, want)
+			}
+		case k == 19 && len(m) > 0:
+			op = "trim"
+			s := r.Int64N(int64(len(m)))
+			e := s + r.Int64N(int64(len(m))-s)
+			if r.IntN(4) == 0 { // mostly keep most of it
+				s, e = 0, int64(len(m))-1-r.Int64N(2)
+				if e < 0 {
+					e = 0
+				}
+			}
+			l.trim(s, e)
+			m = m[s : e+1]
+		default:
+			op = "index"
+			if len(m) > 0 {
+				i := r.Int64N(int64(len(m)))
+				if got := l.index(i); !bytes.Equal(got, m[i]) {
+					t.Fatalf("step %d: index(%d) %q, want %q", step, i, got, m[i])
+				}
+			}
+		}
+		if step%97 == 0 || l.n < 50 {
+			checkList(t, l, m, step, op)
+		}
+	}
+	checkList(t, l, m, -1, "final")
+}
+
+func removeModel(m *model, v []byte, limit int64, fromTail bool) int64 {
+	var removed int64
+	src := *m
+	keep := make([]bool, len(src))
+	idx := func(i int) int { return i }
+	if fromTail {
+		idx = func(i int) int { return len(src) - 1 - i }
+	}
+	for i := range src {
+		j := idx(i)
+		if (limit == 0 || removed < limit) && bytes.Equal(src[j], v) {
+			removed++
+			continue
+		}
+		keep[j] = true
+	}
+	var out model
+	for i, e := range src {
+		if keep[i] {
+			out = append(out, e)
+		}
+	}
+	*m = out
+	return removed
+}
+
+func TestEntryEncoding(t *testing.T) {
+	for _, n := range []int{0, 1, 127, 128, 16383, 16384, 1 << 21} {
+		v := bytes.Repeat([]byte{'x'}, n)
+		b := make([]byte, entrySize(n)+3)
+		putEntry(b[1:1+entrySize(n)], v)
+		got, next := entryAt(b, 1)
+		if !bytes.Equal(got, v) || next != 1+entrySize(n) {
+			t.Fatalf("n=%d: forward decode len %d next %d", n, len(got), next)
+		}
+		got, start := entryBefore(b, 1+entrySize(n))
+		if !bytes.Equal(got, v) || start != 1 {
+			t.Fatalf("n=%d: backward decode len %d start %d", n, len(got), start)
+		}
+	}
+}
+
+// TestListPacksTightly pins the memory cost that the maxmemory bars rely
+// on: 200-byte items cost 204 bytes each plus about 1% of chunk slack and ring.
+func TestListPacksTightly(t *testing.T) {
+	l := &list{ep: &epochs{cur: 1}}
+	item := bytes.Repeat([]byte{'v'}, 200)
+	const n = 100000
+	for i := 0; i < n; i++ {
+		l.pushFront(item)
+	}
+	per := float64(l.bytes) / n
+	if per > 207 {
+		t.Fatalf("%.1f bytes per 200-byte item, want <= 207", per)
+	}
+	t.Logf("%.2f bytes per 200-byte item", per)
+}
+
+func ExampleGlobMatch() {
+	fmt.Println(GlobMatch([]byte("order_*"), []byte("order_queue"), false))
+	fmt.Println(GlobMatch([]byte("h[^e]llo"), []byte("hello"), false))
+	// Output:
+	// true
+	// false
+}

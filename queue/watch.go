@@ -1,0 +1,104 @@
+package queue
+
+// A Watch is the set of keys one client WATCHes. It turns dirty when any of
+// them is modified, deleted, expires, or is flushed, and EXEC then fails.
+// The zero value is an empty set. A Watch belongs to one client; its
+// methods are called through a Tx.
+type Watch struct {
+	dirty bool
+	keys  []watchedKey
+}
+
+type watchedKey struct {
+	db  int
+	key string
+	// expired records that the key had already expired (logically) when
+	// watched, so its later deletion does not count as a change, as in
+	// Redis 7.
+	expired bool
+}
+
+// Watch adds key of database dbi to w.
+func (tx *Tx) Watch(w *Watch, dbi int, key []byte) {
+	for _, k := range w.keys {
+		if k.db == dbi && k.key == string(key) {
+			return
+		}
+	}
+	d := tx.ks.db[dbi]
+	if d.watched == nil {
+		d.watched = make(map[string][]*Watch)
+	}
+	k := string(key)
+	expired := false
+	if v := d.keys[k]; v != nil && v.expire != 0 && v.expire <= tx.nowMs {
+		expired = true
+	}
+	d.watched[k] = append(d.watched[k], w)
+	w.keys = append(w.keys, watchedKey{dbi, k, expired})
+	tx.ks.watching++
+}
+
+// Unwatch empties w (UNWATCH, EXEC, DISCARD, disconnect).
+func (tx *Tx) Unwatch(w *Watch) {
+	for _, wk := range w.keys {
+		d := tx.ks.db[wk.db]
+		ws := d.watched[wk.key]
+		for i, x := range ws {
+			if x == w {
+				ws = append(ws[:i], ws[i+1:]...)
+				break
+			}
+		}
+		if len(ws) == 0 {
+			delete(d.watched, wk.key)
+		} else {
+			d.watched[wk.key] = ws
+		}
+		tx.ks.watching--
+	}
+	w.keys = w.keys[:0]
+	w.dirty = false
+}
+
+// Dirty reports whether any key in w changed since it was watched,
+// counting keys that have expired since (Redis 7's isWatchedKeyExpired).
+func (tx *Tx) Dirty(w *Watch) bool {
+	if w.dirty {
+		return true
+	}
+	for _, wk := range w.keys {
+		if wk.expired {
+			continue
+		}
+		v := tx.ks.db[wk.db].keys[wk.key]
+		if v != nil && v.expire != 0 && v.expire <= tx.nowMs {
+			return true
+		}
+	}
+	return false
+}
+
+// Watching reports whether w holds any key.
+func (w *Watch) Watching() bool { return len(w.keys) > 0 }
+
+// touchAll marks dirty every watcher of a key that exists in database dbi
+// (FLUSHDB, FLUSHALL, SWAPDB), as Redis's touchAllWatchedKeysInDb does.
+func (tx *Tx) touchAll(dbi int, other *db) {
+	if tx.ks.watching == 0 {
+		return
+	}
+	d := tx.ks.db[dbi]
+	for k, ws := range d.watched {
+		_, here := d.keys[k]
+		there := false
+		if other != nil {
+			_, there = other.keys[k]
+		}
+		if here || there {
+			for _, w := range ws {
+				w.dirty = true
+			}
+		}
+	}
+}
