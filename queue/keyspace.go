@@ -64,11 +64,11 @@ type Keyspace struct {
 
 	log       Log
 	now       func() time.Time
-	blocked   int                // waiters registered
-	ready     []readyKey         // keys that got data while clients wait
-	readySet  map[readyKey]bool  // dedupes ready
-	watching  int                // watched keys, to skip touch when zero
-	snapshots int                // live snapshots
+	blocked   int               // waiters registered
+	ready     []readyKey        // keys that got data while clients wait
+	readySet  map[readyKey]bool // dedupes ready
+	watching  int               // watched keys, to skip touch when zero
+	snapshots int               // live snapshots
 	notify    map[dbKey][]chan struct{}
 
 	used      atomic.Int64 // bytes accounted for keys and values
