@@ -25,6 +25,9 @@ var (
 	// it recovers. errors.Unwrap gives the cause.
 	ErrLogFailed = errors.New("queue: the log is failing")
 
+	// ErrNoLog is returned by Sync when persistence is off.
+	ErrNoLog = errors.New("queue: no log")
+
 	// ErrBusyKey is returned by Restore when the key exists and REPLACE was
 	// not given.
 	ErrBusyKey = errors.New("queue: target key already exists")

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"sync"
@@ -63,6 +64,7 @@ type Keyspace struct {
 	ep epochs
 
 	log       Log
+	logRef    atomic.Pointer[logBox] // the same log, for Wait without the lock
 	now       func() time.Time
 	blocked   int               // waiters registered
 	ready     []readyKey        // keys that got data while clients wait
@@ -79,6 +81,8 @@ type Keyspace struct {
 	keyHits     atomic.Int64
 	keyMisses   atomic.Int64
 }
+
+type logBox struct{ l Log }
 
 type readyKey struct {
 	db  int
@@ -122,6 +126,7 @@ func New(cfg Config) *Keyspace {
 		n = 16
 	}
 	ks := &Keyspace{log: cfg.Log, now: cfg.Now}
+	ks.logRef.Store(&logBox{cfg.Log})
 	if ks.now == nil {
 		ks.now = time.Now
 	}
@@ -147,7 +152,35 @@ func (ks *Keyspace) Databases() int { return len(ks.db) }
 func (ks *Keyspace) SetLog(l Log) {
 	ks.mu.Lock()
 	ks.log = l
+	ks.logRef.Store(&logBox{l})
 	ks.mu.Unlock()
+}
+
+// Logging reports whether a log is installed.
+func (ks *Keyspace) Logging() bool { return ks.logRef.Load().l != nil }
+
+// Wait blocks until the record with ticket is as durable as the log's
+// policy promises (see Log.Wait). With no log, or ticket 0, it returns at
+// once.
+func (ks *Keyspace) Wait(ticket uint64) error {
+	l := ks.logRef.Load().l
+	if l == nil || ticket == 0 {
+		return nil
+	}
+	return l.Wait(ticket)
+}
+
+// Sync blocks until the record with ticket is on stable storage (see
+// Log.Sync). It returns ErrNoLog when there is no log.
+func (ks *Keyspace) Sync(ctx context.Context, ticket uint64) error {
+	l := ks.logRef.Load().l
+	if l == nil {
+		return ErrNoLog
+	}
+	if ticket == 0 {
+		return nil
+	}
+	return l.Sync(ctx, ticket)
 }
 
 // SetMaxMemory changes the memory limit; 0 removes it.
@@ -170,9 +203,7 @@ func (ks *Keyspace) OverLimit() bool {
 
 // LogErr returns the log's sticky error, wrapped in ErrLogFailed, or nil.
 func (ks *Keyspace) LogErr() error {
-	ks.mu.Lock()
-	l := ks.log
-	ks.mu.Unlock()
+	l := ks.logRef.Load().l
 	if l == nil {
 		return nil
 	}

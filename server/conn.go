@@ -1,0 +1,396 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"os"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"mullet/queue"
+)
+
+// flushAt is the output size past which replies are written before the
+// rest of a pipeline is processed, so a long pipeline does not hold all its
+// replies in memory.
+const flushAt = 64 * 1024
+
+// A client is one connection and its state. Its goroutine (serve) is the
+// only one that reads from or writes to conn and touches the fields above
+// "shared"; other goroutines (CLIENT LIST, KILL, UNBLOCK, Shutdown) use only
+// the shared fields.
+type client struct {
+	s    *Server
+	conn net.Conn
+	id   int64
+	rd   *reqReader
+	out  []byte
+
+	tx              *queue.Tx // the keyspace transaction the running handler may use
+	ticket          uint64    // log ticket covering every reply in out
+	db              int
+	resp            int // 2 or 3
+	authed          bool
+	failed          bool // the running command replied with an error
+	closeAfterReply bool
+	argvScratch     [][]byte
+
+	// MULTI/EXEC.
+	multi      bool
+	multiDirty bool
+	multiOOM   bool // a queued command may add data
+	queued     []queuedCmd
+	inExec     bool
+	watch      queue.Watch
+
+	// Blocking: the handler of a blocking command fills block and
+	// registers waiter; serve waits after the Tx ends.
+	waiter *queue.Waiter
+	block  blockReq
+
+	// shared: read by other goroutines.
+	addr, laddr string
+	created     time.Time
+	info        clientInfo
+	lastCmd     atomic.Pointer[command]
+	lastActive  atomic.Int64 // unix ms
+	sharedDB    atomic.Int32
+	flags       atomic.Uint32 // clientFlag bits
+	killed      atomic.Bool
+	qbuf        atomic.Int64
+	monitorCh   chan []byte
+}
+
+// clientInfo holds the names a client sets for itself.
+type clientInfo struct {
+	mu      sync.Mutex
+	name    string
+	libName string
+	libVer  string
+}
+
+// Client flags shown by CLIENT LIST.
+const (
+	cfBlocked uint32 = 1 << iota
+	cfMulti
+	cfMonitor
+)
+
+type queuedCmd struct {
+	cmd  *command
+	args [][]byte
+}
+
+func newClient(s *Server, conn net.Conn) *client {
+	c := &client{
+		s:       s,
+		conn:    conn,
+		id:      s.nextID.Add(1),
+		rd:      newReqReader(),
+		out:     make([]byte, 0, readChunk),
+		resp:    2,
+		waiter:  queue.NewWaiter(),
+		addr:    conn.RemoteAddr().String(),
+		laddr:   conn.LocalAddr().String(),
+		created: time.Now(),
+	}
+	c.authed = *s.settings.requirepass.Load() == ""
+	c.rd.authed = func() bool { return c.authed }
+	c.lastActive.Store(time.Now().UnixMilli())
+	return c
+}
+
+// serve is the connection's goroutine: read what the client sent, run
+// every complete command, write the replies once per batch (after the log
+// has what they acknowledge), and read again.
+func (c *client) serve() {
+	defer c.cleanup()
+	defer func() {
+		// A panicking handler closes its connection and is logged with its
+		// stack; the server and its other clients carry on, as net/http
+		// does.
+		if r := recover(); r != nil {
+			c.s.log.Error("panic serving client", "client", c.id, "addr", c.addr, "panic", r, "stack", string(debug.Stack()))
+			c.s.stats.unexpectedErr.Add(1)
+		}
+	}()
+	for {
+		if !c.runBuffered() {
+			return
+		}
+		if !c.flush() || c.closeAfterReply {
+			return
+		}
+		buf, err := c.rd.room()
+		if err != nil {
+			c.s.log.Warn("closing client that reached max query buffer length", "client", c.id, "addr", c.addr,
+				"qbuf", c.rd.pending())
+			return
+		}
+		if t := c.s.settings.timeout.Load(); t > 0 && c.flags.Load()&(cfBlocked|cfMonitor) == 0 {
+			c.conn.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+		}
+		select {
+		case <-c.s.done:
+			return
+		default:
+		}
+		n, err := c.conn.Read(buf)
+		if n > 0 {
+			c.rd.w += n
+			c.s.stats.netIn.Add(int64(n))
+		}
+		if err != nil {
+			if n > 0 {
+				c.runBuffered()
+				c.flush()
+			}
+			return
+		}
+	}
+}
+
+// runBuffered runs every complete command in the read buffer. It returns
+// false when the connection must close.
+func (c *client) runBuffered() bool {
+	c.rd.maxBulk = c.s.settings.maxBulk.Load()
+	c.rd.maxQuery = c.s.settings.maxQuery.Load()
+	for {
+		args, err := c.rd.next()
+		if err != nil {
+			var pe *protoError
+			if errors.As(err, &pe) {
+				c.s.log.Info("protocol error from client", "client", c.id, "addr", c.addr, "err", pe.msg)
+				c.errorReply("ERR " + pe.Error())
+				c.flush()
+			}
+			return false
+		}
+		if args == nil {
+			c.qbuf.Store(int64(c.rd.pending()))
+			return true
+		}
+		c.dispatch(args)
+		if c.block.active {
+			if !c.awaitBlock() {
+				return false
+			}
+		}
+		if c.closeAfterReply || c.killed.Load() {
+			c.flush()
+			return false
+		}
+		if c.flags.Load()&cfMonitor != 0 {
+			c.flush()
+			c.monitorLoop()
+			return false
+		}
+		if len(c.out) >= flushAt && !c.flush() {
+			return false
+		}
+	}
+}
+
+// flush waits until the log holds every write the pending replies
+// acknowledge, then writes them. A reply never precedes the write(2) that
+// hands its effect to the kernel; if the log cannot take it, the client is
+// disconnected without the reply, so nothing that failed is acknowledged.
+func (c *client) flush() bool {
+	if c.ticket != 0 {
+		err := c.s.ks.Wait(c.ticket)
+		c.ticket = 0
+		if err != nil {
+			c.s.log.Error("closing client: its writes could not be logged", "client", c.id, "err", err)
+			c.out = c.out[:0]
+			return false
+		}
+	}
+	if len(c.out) == 0 {
+		return true
+	}
+	n, err := c.conn.Write(c.out)
+	c.s.stats.netOut.Add(int64(n))
+	if cap(c.out) > 4*flushAt {
+		c.out = make([]byte, 0, readChunk) // give back a big reply's memory
+	} else {
+		c.out = c.out[:0]
+	}
+	return err == nil
+}
+
+// interrupt makes the client's goroutine notice shutdown or CLIENT KILL:
+// a read in progress returns at once.
+func (c *client) interrupt() {
+	c.conn.SetReadDeadline(time.Unix(1, 0))
+}
+
+// kill closes the connection from another goroutine (CLIENT KILL).
+func (c *client) kill() {
+	c.killed.Store(true)
+	c.conn.Close()
+}
+
+func (c *client) cleanup() {
+	if c.watch.Watching() || c.flags.Load()&cfBlocked != 0 {
+		tx := c.s.ks.Begin()
+		tx.Unwatch(&c.watch)
+		tx.Cancel(c.waiter)
+		tx.End()
+	}
+	if c.flags.Load()&cfMonitor != 0 {
+		c.s.removeMonitor(c)
+	}
+	c.conn.Close()
+	c.s.removeClient(c)
+}
+
+// truncate is C's "%.128s".
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		b = b[:n]
+	}
+	return string(b)
+}
+
+// dispatch runs one command: lookup, arity, the checks Redis's
+// processCommand makes in the same order, queueing inside MULTI, and then
+// the handler, inside a keyspace Tx unless the command needs none.
+func (c *client) dispatch(args [][]byte) {
+	cmd := lookup(args[0])
+	if cmd != nil && cmd.sub != nil && len(args) >= 2 {
+		sub := cmd.lookupSub(args[1])
+		if sub == nil {
+			c.reject(nil, "ERR unknown subcommand '"+truncate(args[1], 128)+"'. Try "+strings.ToUpper(cmd.name)+" HELP.")
+			return
+		}
+		cmd = sub
+	}
+	if cmd == nil {
+		var sb strings.Builder
+		for _, a := range args[1:] {
+			if sb.Len() >= 128 {
+				break
+			}
+			sb.WriteByte('\'')
+			sb.WriteString(truncate(a, 128-sb.Len()))
+			sb.WriteString("' ")
+		}
+		c.reject(nil, "ERR unknown command '"+truncate(args[0], 128)+"', with args beginning with: "+sb.String())
+		return
+	}
+	if !cmd.checkArity(len(args)) {
+		c.reject(cmd, errArity(cmd.name))
+		return
+	}
+	if !c.authed && cmd.flags&flagNoAuth == 0 {
+		c.reject(cmd, msgNoAuth)
+		return
+	}
+	queueing := c.multi && cmd.flags&flagNoMulti == 0
+	if cmd.flags&flagDenyOOM != 0 || (queueing && c.s.ks.MaxMemory() > 0) || (cmd.name == "exec" && c.multiOOM) {
+		if c.s.ks.OverLimit() {
+			c.reject(cmd, msgOOM)
+			return
+		}
+	}
+	if cmd.flags&flagDenyOOM != 0 || (cmd.name == "exec" && c.multiOOM) {
+		if err := c.s.ks.LogErr(); err != nil {
+			c.reject(cmd, msgMisconfPrefix+rootCause(err))
+			return
+		}
+	}
+	if c.s.loading.Load() && cmd.flags&flagLoading == 0 {
+		c.reject(cmd, msgLoading)
+		return
+	}
+	if queueing {
+		c.queue(cmd, args)
+		return
+	}
+	c.call(cmd, args)
+}
+
+// reject refuses a command before it runs, counting it as Redis does, and
+// spoils an open MULTI.
+func (c *client) reject(cmd *command, msg string) {
+	if cmd != nil {
+		cmd.stats.rejected.Add(1)
+	}
+	c.s.stats.errorReplies.Add(1)
+	c.errorReply(msg)
+	if c.multi {
+		c.multiDirty = true
+	}
+}
+
+// call runs a command that passed the checks.
+func (c *client) call(cmd *command, args [][]byte) {
+	if c.s.monitors.Load() > 0 && cmd.flags&flagNoMonitor == 0 {
+		c.s.feedMonitors(c, args)
+	}
+	start := time.Now()
+	c.failed = false
+	if cmd.flags&flagNoTx != 0 || c.tx != nil {
+		cmd.fn(c, args)
+	} else {
+		c.tx = c.s.ks.Begin()
+		cmd.fn(c, args)
+		if t := c.tx.End(); t != 0 {
+			c.ticket = t
+		}
+		c.tx = nil
+	}
+	c.account(cmd, args, start)
+}
+
+// account updates the statistics after a command ran.
+func (c *client) account(cmd *command, args [][]byte, start time.Time) {
+	end := time.Now()
+	dur := end.Sub(start)
+	cmd.stats.calls.Add(1)
+	cmd.stats.usec.Add(dur.Microseconds())
+	if c.failed {
+		cmd.stats.failed.Add(1)
+		c.s.stats.errorReplies.Add(1)
+	}
+	c.s.stats.commands.Add(1)
+	c.lastCmd.Store(cmd)
+	c.lastActive.Store(end.UnixMilli())
+	if t := c.s.settings.slowerThan.Load(); t >= 0 && dur.Microseconds() >= t && cmd.flags&flagBlocking == 0 {
+		c.s.slowlog.add(c, args, start, dur, int(c.s.settings.slowlogLen.Load()))
+	}
+}
+
+// queue stores a command for EXEC, copying its arguments out of the read
+// buffer.
+func (c *client) queue(cmd *command, args [][]byte) {
+	size := 0
+	for _, a := range args {
+		size += len(a)
+	}
+	buf := make([]byte, 0, size)
+	cp := make([][]byte, len(args))
+	for i, a := range args {
+		buf = append(buf, a...)
+		cp[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+	}
+	c.queued = append(c.queued, queuedCmd{cmd, cp})
+	if cmd.flags&flagDenyOOM != 0 {
+		c.multiOOM = true
+	}
+	c.simple("QUEUED")
+}
+
+// selectDB switches the client's database.
+func (c *client) selectDB(i int) {
+	c.db = i
+	c.sharedDB.Store(int32(i))
+}
+
+// isTimeout reports a deadline error (interrupt, idle timeout).
+func isTimeout(err error) bool {
+	return errors.Is(err, os.ErrDeadlineExceeded)
+}

@@ -1,0 +1,94 @@
+package server
+
+import (
+	"errors"
+	"strings"
+
+	"mullet/queue"
+)
+
+// Error replies. Client libraries match on these strings, so they are API;
+// each is Redis 7.0's text, byte for byte. docs/compatibility.md lists them
+// and the wire tests pin them.
+const (
+	msgWrongType     = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	msgNoSuchKey     = "ERR no such key"
+	msgSyntax        = "ERR syntax error"
+	msgIndexRange    = "ERR index out of range"
+	msgNotInteger    = "ERR value is not an integer or out of range"
+	msgNotFloat      = "ERR value is not a valid float"
+	msgOverflow      = "ERR increment or decrement would overflow"
+	msgOOM           = "OOM command not allowed when used memory > 'maxmemory'."
+	msgLoading       = "LOADING Redis is loading the dataset in memory"
+	msgNoAuth        = "NOAUTH Authentication required."
+	msgWrongPass     = "WRONGPASS invalid username-password pair or user is disabled."
+	msgExecAbort     = "EXECABORT Transaction discarded because of previous errors."
+	msgBusyKey       = "BUSYKEY Target key name already exists."
+	msgDBIndex       = "ERR DB index is out of range"
+	msgTimeoutFloat  = "ERR timeout is not a float or out of range"
+	msgTimeoutNeg    = "ERR timeout is negative"
+	msgTimeoutRange  = "ERR timeout is out of range"
+	msgUnblocked     = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+	msgMultiNested   = "ERR MULTI calls can not be nested"
+	msgExecNoMulti   = "ERR EXEC without MULTI"
+	msgDiscardNoMult = "ERR DISCARD without MULTI"
+	msgWatchInMulti  = "ERR WATCH inside MULTI is not allowed"
+	msgMaxClients    = "ERR max number of clients reached"
+	msgMisconfPrefix = "MISCONF Errors writing to the AOF file: "
+)
+
+// errArity is Redis's arity error for a command ("lpush", "client|kill").
+func errArity(name string) string {
+	return "ERR wrong number of arguments for '" + name + "' command"
+}
+
+// replyErr writes err in the exact form Redis clients expect. It is the
+// one place where Go errors become RESP error text. Errors it does not
+// know are logged in full and sent as a generic ERR, so internals don't
+// leak to clients.
+func (c *client) replyErr(err error) {
+	switch {
+	case errors.Is(err, queue.ErrWrongType):
+		c.errorReply(msgWrongType)
+	case errors.Is(err, queue.ErrNoSuchKey):
+		c.errorReply(msgNoSuchKey)
+	case errors.Is(err, queue.ErrIndexOutOfRange):
+		c.errorReply(msgIndexRange)
+	case errors.Is(err, queue.ErrNotInteger):
+		c.errorReply(msgNotInteger)
+	case errors.Is(err, queue.ErrOverflow):
+		c.errorReply(msgOverflow)
+	case errors.Is(err, queue.ErrFull):
+		c.errorReply(msgOOM)
+	case errors.Is(err, queue.ErrLogFailed):
+		c.errorReply(msgMisconfPrefix + rootCause(err))
+	case errors.Is(err, queue.ErrBusyKey):
+		c.errorReply(msgBusyKey)
+	case errors.Is(err, queue.ErrDBIndex):
+		c.errorReply(msgDBIndex)
+	case errors.Is(err, queue.ErrUnblocked):
+		c.errorReply(msgUnblocked)
+	default:
+		c.s.log.Error("command failed", "client", c.id, "err", err)
+		c.errorReply("ERR internal error")
+	}
+}
+
+// rootCause returns the innermost error's text: "no space left on device"
+// rather than the whole chain, which is what Redis shows after MISCONF.
+func rootCause(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			break
+		}
+		err = u
+	}
+	// A joined error (errors.Join, %w twice) unwraps to nil; take its
+	// last line.
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		s = s[i+2:]
+	}
+	return s
+}

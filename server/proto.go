@@ -1,0 +1,404 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+)
+
+// Limits from Redis's server.h.
+const (
+	// inlineMax is PROTO_INLINE_MAX_SIZE: the longest inline command and
+	// the longest count line of a multibulk request.
+	inlineMax = 64 * 1024
+	// unauthMultibulk and unauthBulk bound what a client that has not yet
+	// authenticated may send (Redis 7).
+	unauthMultibulk = 10
+	unauthBulk      = 16384
+	// readChunk is the size of one socket read, Redis's PROTO_IOBUF_LEN.
+	readChunk = 16 * 1024
+)
+
+// A protoError is a malformed request. The server replies
+// "-ERR Protocol error: <msg>" and closes the connection, as Redis does.
+type protoError struct{ msg string }
+
+func (e *protoError) Error() string { return "Protocol error: " + e.msg }
+
+var (
+	errTooBigInline       = &protoError{"too big inline request"}
+	errUnbalancedQuotes   = &protoError{"unbalanced quotes in request"}
+	errTooBigMbulkCount   = &protoError{"too big mbulk count string"}
+	errInvalidMultibulk   = &protoError{"invalid multibulk length"}
+	errUnauthMultibulk    = &protoError{"unauthenticated multibulk length"}
+	errTooBigBulkCount    = &protoError{"too big bulk count string"}
+	errInvalidBulkLength  = &protoError{"invalid bulk length"}
+	errUnauthBulkLength   = &protoError{"unauthenticated bulk length"}
+	errQueryBufferLimited = errors.New("query buffer limit reached")
+)
+
+// reqReader parses requests from a connection's read buffer the way Redis's
+// processInputBuffer does: multibulk ('*') or inline commands, with Redis's
+// limits and error texts. A multibulk request is parsed incrementally, so a
+// command with a million arguments that arrives in small reads is scanned
+// once, not once per read. Arguments are returned as slices of the buffer:
+// they stay valid until the next fill.
+type reqReader struct {
+	buf  []byte
+	r, w int // unread bytes are buf[r:w]
+
+	// State of a multibulk request in progress. Offsets are relative to
+	// start so compaction only has to move start.
+	start   int     // offset in buf of the request's first byte
+	pos     int     // how far (from start) the request is parsed
+	argc    int     // arguments announced; 0: no request in progress
+	bulkLen int     // length of the bulk being read, -1: header not read
+	offs    []int32 // start,end pairs (from start) of parsed arguments
+	args    [][]byte
+
+	maxBulk  int64 // proto-max-bulk-len
+	authed   func() bool
+	maxQuery int64 // client-query-buffer-limit
+}
+
+func newReqReader() *reqReader {
+	return &reqReader{buf: make([]byte, readChunk), bulkLen: -1}
+}
+
+// next returns the next complete request, nil if more bytes are needed, or
+// a *protoError. An empty request (blank inline line, "*0") is skipped.
+func (rr *reqReader) next() ([][]byte, error) {
+	for rr.r < rr.w {
+		var args [][]byte
+		var err error
+		if rr.argc > 0 || rr.buf[rr.r] == '*' {
+			args, err = rr.multibulk()
+		} else {
+			args, err = rr.inline()
+		}
+		if err != nil || args == nil {
+			return nil, err
+		}
+		if len(args) > 0 {
+			return args, nil
+		}
+	}
+	return nil, nil
+}
+
+// inline parses one inline command: a line split like sdssplitargs.
+func (rr *reqReader) inline() ([][]byte, error) {
+	b := rr.buf[rr.r:rr.w]
+	nl := bytes.IndexByte(b, '\n')
+	if nl < 0 {
+		if len(b) > inlineMax {
+			return nil, errTooBigInline
+		}
+		return nil, nil
+	}
+	line := b[:nl]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	rr.r += nl + 1
+	args, ok := splitArgs(line, rr.args[:0])
+	if !ok {
+		return nil, errUnbalancedQuotes
+	}
+	rr.args = args
+	if len(args) == 0 {
+		return args[:0], nil // skip: empty lines are allowed
+	}
+	return args, nil
+}
+
+// isSpace is C's isspace.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+func hexVal(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// splitArgs is Redis's sdssplitargs: arguments separated by spaces, with
+// "double quotes" (escapes \n \r \t \b \a \xHH and \<any>) and 'single
+// quotes' (only \' escaped); a closing quote must be followed by a space or
+// the end. A NUL byte ends the line, as C strings do. Arguments are fresh
+// copies (the unquoted ones could alias, but inline commands are rare).
+func splitArgs(line []byte, out [][]byte) ([][]byte, bool) {
+	p := 0
+	at := func(i int) byte { // C string view: NUL past the end
+		if i < len(line) {
+			return line[i]
+		}
+		return 0
+	}
+	for {
+		for p < len(line) && isSpace(line[p]) {
+			p++
+		}
+		if at(p) == 0 {
+			return out, true
+		}
+		var cur []byte
+		inq, insq, done := false, false, false
+		for !done {
+			c := at(p)
+			switch {
+			case inq:
+				if c == '\\' && at(p+1) == 'x' {
+					h, ok1 := hexVal(at(p + 2))
+					l, ok2 := hexVal(at(p + 3))
+					if ok1 && ok2 {
+						cur = append(cur, h<<4|l)
+						p += 3
+						break
+					}
+					p++
+					cur = append(cur, 'x')
+				} else if c == '\\' && at(p+1) != 0 {
+					p++
+					switch e := at(p); e {
+					case 'n':
+						cur = append(cur, '\n')
+					case 'r':
+						cur = append(cur, '\r')
+					case 't':
+						cur = append(cur, '\t')
+					case 'b':
+						cur = append(cur, '\b')
+					case 'a':
+						cur = append(cur, '\a')
+					default:
+						cur = append(cur, e)
+					}
+				} else if c == '"' {
+					if n := at(p + 1); n != 0 && !isSpace(n) {
+						return out, false
+					}
+					done = true
+				} else if c == 0 {
+					return out, false
+				} else {
+					cur = append(cur, c)
+				}
+			case insq:
+				if c == '\\' && at(p+1) == '\'' {
+					p++
+					cur = append(cur, '\'')
+				} else if c == '\'' {
+					if n := at(p + 1); n != 0 && !isSpace(n) {
+						return out, false
+					}
+					done = true
+				} else if c == 0 {
+					return out, false
+				} else {
+					cur = append(cur, c)
+				}
+			default:
+				switch c {
+				case ' ', '\n', '\r', '\t', 0:
+					done = true
+				case '"':
+					inq = true
+				case '\'':
+					insq = true
+				default:
+					cur = append(cur, c)
+				}
+			}
+			if at(p) != 0 {
+				p++
+			}
+		}
+		if cur == nil {
+			cur = []byte{}
+		}
+		out = append(out, cur)
+	}
+}
+
+// line finds a "\r\n"-terminated header starting at i (absolute) and
+// returns the bytes before '\r' and the absolute offset after '\n'. ok is
+// false if the header is incomplete.
+func (rr *reqReader) line(i int) (hdr []byte, next int, ok bool) {
+	b := rr.buf[i:rr.w]
+	cr := bytes.IndexByte(b, '\r')
+	if cr < 0 || cr+1 >= len(b) {
+		return nil, 0, false
+	}
+	return b[:cr], i + cr + 2, true
+}
+
+// multibulk continues parsing a '*' request.
+func (rr *reqReader) multibulk() ([][]byte, error) {
+	if rr.argc == 0 {
+		hdr, next, ok := rr.line(rr.r)
+		if !ok {
+			if rr.w-rr.r > inlineMax {
+				return nil, errTooBigMbulkCount
+			}
+			return nil, nil
+		}
+		n, ok := parseLL(hdr[1:])
+		if !ok || n > 1<<31-1 {
+			return nil, errInvalidMultibulk
+		}
+		if n > unauthMultibulk && !rr.authed() {
+			return nil, errUnauthMultibulk
+		}
+		rr.r = next
+		if n <= 0 {
+			return rr.args[:0], nil // "*0", "*-1": nothing to run
+		}
+		rr.start, rr.pos, rr.argc, rr.bulkLen = next, 0, int(n), -1
+		rr.offs = rr.offs[:0]
+	}
+	for len(rr.offs)/2 < rr.argc {
+		at := rr.start + rr.pos
+		if rr.bulkLen < 0 {
+			if at >= rr.w {
+				return nil, nil
+			}
+			hdr, next, ok := rr.line(at)
+			if !ok {
+				if rr.w-at > inlineMax {
+					return nil, errTooBigBulkCount
+				}
+				return nil, nil
+			}
+			if hdr[0] != '$' {
+				return nil, &protoError{"expected '$', got '" + string(hdr[0]) + "'"}
+			}
+			n, ok := parseLL(hdr[1:])
+			if !ok || n < 0 || n > rr.maxBulk {
+				return nil, errInvalidBulkLength
+			}
+			if n > unauthBulk && !rr.authed() {
+				return nil, errUnauthBulkLength
+			}
+			rr.bulkLen = int(n)
+			rr.pos = next - rr.start
+			at = next
+		}
+		// Redis skips the two bytes after the bulk without checking them.
+		if rr.w-at < rr.bulkLen+2 {
+			return nil, nil
+		}
+		rr.offs = append(rr.offs, int32(rr.pos), int32(rr.pos+rr.bulkLen))
+		rr.pos += rr.bulkLen + 2
+		rr.bulkLen = -1
+	}
+	args := rr.args[:0]
+	base := rr.buf[rr.start:]
+	for i := 0; i < len(rr.offs); i += 2 {
+		s, e := rr.offs[i], rr.offs[i+1]
+		args = append(args, base[s:e:e])
+	}
+	rr.args = args
+	rr.r = rr.start + rr.pos
+	rr.argc = 0
+	return args, nil
+}
+
+// parseLL is Redis's string2ll for the short numbers of headers.
+func parseLL(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	neg := false
+	if b[0] == '-' {
+		neg = true
+		b = b[1:]
+		if len(b) == 0 {
+			return 0, false
+		}
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, !neg
+	}
+	if b[0] < '1' || b[0] > '9' {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if n > (1<<64-1-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	if neg {
+		if n > 1<<63 {
+			return 0, false
+		}
+		return -int64(n), true
+	}
+	if n > 1<<63-1 {
+		return 0, false
+	}
+	return int64(n), true
+}
+
+// pending is how many bytes of an unfinished request are buffered: what
+// client-query-buffer-limit bounds.
+func (rr *reqReader) pending() int { return rr.w - rr.r }
+
+// room prepares room for a read: it drops consumed bytes and grows the
+// buffer to fit a large bulk whose length is known, so the read can land in
+// place. It returns the slice to read into.
+func (rr *reqReader) room() ([]byte, error) {
+	if rr.r == rr.w && rr.argc == 0 {
+		rr.r, rr.w = 0, 0
+		if len(rr.buf) > 4*readChunk {
+			// Give back the memory of a big request once it is done.
+			rr.buf = make([]byte, readChunk)
+		}
+	}
+	keep := rr.r
+	if rr.argc > 0 {
+		keep = rr.start
+	}
+	need := readChunk
+	if rr.argc > 0 && rr.bulkLen >= 0 {
+		// The rest of this bulk plus its CRLF, read in as few calls as the
+		// kernel allows; but grow at most by doubling, so a client that
+		// announces 512 MB and sends nothing gets nothing allocated.
+		got := rr.w - (rr.start + rr.pos)
+		if rest := rr.bulkLen + 2 - got; rest > need {
+			need = min(rest, max(len(rr.buf), readChunk))
+		}
+	}
+	if len(rr.buf)-rr.w >= need {
+		return rr.buf[rr.w:], nil
+	}
+	used := rr.w - keep
+	if int64(used+need) > rr.maxQuery && rr.maxQuery > 0 {
+		return nil, errQueryBufferLimited
+	}
+	if keep > 0 && len(rr.buf)-used >= need {
+		copy(rr.buf, rr.buf[keep:rr.w])
+	} else {
+		nb := make([]byte, max(2*len(rr.buf), used+need))
+		copy(nb, rr.buf[keep:rr.w])
+		rr.buf = nb
+	}
+	rr.r -= keep
+	rr.w -= keep
+	if rr.argc > 0 {
+		rr.start -= keep
+	}
+	return rr.buf[rr.w:], nil
+}
