@@ -185,8 +185,8 @@ func (f *rdbFile) expireMs(ms int64) *rdbFile {
 	return f
 }
 
-// key appends a key record; value is a DUMP payload (its trailer is cut) or
-// a bare type byte plus body.
+// key appends a key record; value is a type byte and a value body, such as
+// a DUMP payload without its trailer.
 func (f *rdbFile) key(k string, value []byte) *rdbFile {
 	f.buf = append(f.buf, value[0])
 	f.buf = appendString(f.buf, []byte(k))

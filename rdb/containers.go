@@ -1,9 +1,6 @@
 package rdb
 
-import (
-	"encoding/binary"
-	"strconv"
-)
+import "encoding/binary"
 
 // Redis packs small runs of list items into two byte-array containers:
 // ziplists (up to Redis 6.2, RDB types 10 and 14) and listpacks (Redis 7.0,
@@ -110,9 +107,7 @@ func (d *decoder) ziplist(s span) error {
 			case 8:
 				v = int64(binary.LittleEndian.Uint64(p))
 			}
-			off := len(d.arena)
-			d.arena = strconv.AppendInt(d.arena, v, 10)
-			d.spans = append(d.spans, span{off, len(d.arena) - off})
+			d.appendInt(v)
 			pos += 1 + n
 		}
 		if strLen >= 0 {
@@ -120,7 +115,7 @@ func (d *decoder) ziplist(s span) error {
 			if strLen > len(zl)-pos {
 				return bad(pos, "string runs past the end")
 			}
-			d.spans = append(d.spans, span{s.off + pos, strLen})
+			d.push(span{s.off + pos, strLen})
 			pos += strLen
 		}
 		prevlen, last = pos-start, start
@@ -217,12 +212,10 @@ func (d *decoder) listpack(s span) error {
 			if strLen > len(lp)-pos {
 				return bad(pos, "string runs past the end")
 			}
-			d.spans = append(d.spans, span{s.off + pos, strLen})
+			d.push(span{s.off + pos, strLen})
 			pos += strLen
 		} else {
-			off := len(d.arena)
-			d.arena = strconv.AppendInt(d.arena, v, 10)
-			d.spans = append(d.spans, span{off, len(d.arena) - off})
+			d.appendInt(v)
 			pos += 1 + n
 		}
 		var want [5]byte

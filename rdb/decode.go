@@ -101,6 +101,37 @@ type decoder struct {
 	tmp   [8]byte
 }
 
+// push appends s to d.spans, doubling the capacity when full (see grow).
+func (d *decoder) push(s span) {
+	if len(d.spans) == cap(d.spans) {
+		ns := make([]span, len(d.spans), max(2*cap(d.spans), 256))
+		copy(ns, d.spans)
+		d.spans = ns
+	}
+	d.spans = append(d.spans, s)
+}
+
+// reserve makes room for n more spans, up to a limit: n comes from the
+// input and may be a lie, so anything beyond maxReserve is allocated only
+// as items actually arrive.
+func (d *decoder) reserve(n uint64) {
+	const maxReserve = 4096
+	k := int(min(n, maxReserve))
+	if cap(d.spans)-len(d.spans) < k {
+		ns := make([]span, len(d.spans), len(d.spans)+k)
+		copy(ns, d.spans)
+		d.spans = ns
+	}
+}
+
+// appendInt formats v into the arena and records its span.
+func (d *decoder) appendInt(v int64) {
+	d.arena = grow(d.arena, 20)
+	off := len(d.arena)
+	d.arena = strconv.AppendInt(d.arena, v, 10)
+	d.push(span{off, len(d.arena) - off})
+}
+
 func (d *decoder) reset() {
 	d.arena = d.arena[:0]
 	d.spans = d.spans[:0]
@@ -112,6 +143,9 @@ func (d *decoder) build(kind Kind) Value {
 	if kind == KindString {
 		s := d.spans[0]
 		return Value{Kind: KindString, Str: d.arena[s.off : s.off+s.n : s.off+s.n]}
+	}
+	if cap(d.items) < len(d.spans) {
+		d.items = make([][]byte, 0, len(d.spans))
 	}
 	items := d.items[:0]
 	for _, s := range d.spans {
@@ -131,19 +165,20 @@ func (d *decoder) value(t byte, db int, key []byte) (Kind, error) {
 		if err != nil {
 			return 0, err
 		}
-		d.spans = append(d.spans, s)
+		d.push(s)
 		return KindString, nil
 	case typeList:
 		n, err := d.count()
 		if err != nil {
 			return 0, err
 		}
+		d.reserve(n)
 		for range n {
 			s, err := d.string()
 			if err != nil {
 				return 0, err
 			}
-			d.spans = append(d.spans, s)
+			d.push(s)
 		}
 	case typeListZiplist:
 		s, err := d.string()
@@ -178,7 +213,7 @@ func (d *decoder) value(t byte, db int, key []byte) (Kind, error) {
 			}
 			switch {
 			case container == containerPlain:
-				d.spans = append(d.spans, s)
+				d.push(s)
 			case t == typeListQuicklist2:
 				err = d.listpack(s)
 			default:
@@ -278,7 +313,7 @@ func (d *decoder) string() (span, error) {
 	default:
 		return span{}, d.r.corrupt("unknown string encoding 0x%02x", b)
 	}
-	d.arena = strconv.AppendInt(d.arena, v, 10)
+	d.arena = strconv.AppendInt(grow(d.arena, 20), v, 10)
 	return span{off, len(d.arena) - off}, nil
 }
 
@@ -303,9 +338,10 @@ func (d *decoder) lzf() (span, error) {
 	if ulen > clen*lzfMaxRatio || ulen > uint64(maxInt-len(d.arena)) {
 		return span{}, d.r.corrupt("LZF string claims %d bytes from %d compressed", ulen, clen)
 	}
-	off := len(d.arena)
 	n := int(ulen)
-	d.arena = append(d.arena, make([]byte, n)...)
+	d.arena = grow(d.arena, n)
+	off := len(d.arena)
+	d.arena = d.arena[:off+n]
 	if err := lzfDecompress(d.lzfIn, d.arena[off:off+n]); err != nil {
 		return span{}, d.r.corrupt("%v", err)
 	}

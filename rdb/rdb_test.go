@@ -394,7 +394,7 @@ func TestAllocationBoundedByInput(t *testing.T) {
 				}
 			}
 			check("Decode", func() error { _, err := Decode(withTrailer(b, 10)); return err })
-			f := newRDBFile(10).selectDB(0).key("k", b).end(true)
+			f := newRDBFile(10).selectDB(0).key("k", b).end(true) // b is a bare body
 			seed(t, "FuzzLoad", "hostile-"+name, f)
 			check("Load", func() error { return Load(bytes.NewReader(f), ignore) })
 		})
