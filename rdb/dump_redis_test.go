@@ -3,7 +3,7 @@ package rdb
 import (
 	"bytes"
 	"errors"
-		"math"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
