@@ -382,14 +382,12 @@ func TestAllocationBoundedByInput(t *testing.T) {
 	for name, b := range cases {
 		t.Run(name, func(t *testing.T) {
 			check := func(what string, f func() error) {
-				var m0, m1 runtimeMemStats
-				readMemStats(&m0)
-				err := f()
-				readMemStats(&m1)
+				var err error
+				d := allocated(func() { err = f() })
 				if err == nil {
 					t.Fatalf("%s: no error", what)
 				}
-				if d := m1.TotalAlloc - m0.TotalAlloc; d > 1<<20 {
+				if d > 1<<20 {
 					t.Fatalf("%s: allocated %d bytes for %d bytes of input (%v)", what, d, len(b), err)
 				}
 			}
