@@ -32,7 +32,7 @@ func (k Kind) String() string {
 type Value struct {
 	Kind Kind
 	Str  []byte   // the string, for KindString; may be empty, never nil
-	List [][]byte // the items head to tail, for KindList; never empty
+	List [][]byte // the items head to tail, for KindList; never empty; items never nil
 }
 
 // Decode parses a DUMP payload: it checks the trailer the way RESTORE does
@@ -140,6 +140,9 @@ func (d *decoder) reset() {
 // build returns the value whose strings are d.spans. Its slices alias
 // d.arena and d.items and are valid until the next reset.
 func (d *decoder) build(kind Kind) Value {
+	if d.arena == nil {
+		d.arena = []byte{} // so that empty strings come out empty, not nil
+	}
 	if kind == KindString {
 		s := d.spans[0]
 		return Value{Kind: KindString, Str: d.arena[s.off : s.off+s.n : s.off+s.n]}

@@ -25,9 +25,9 @@ func AppendString(dst, v []byte) []byte {
 // empty list encodes to a payload that Decode and RESTORE refuse
 // (ErrEmptyKey), since Redis never holds an empty list.
 func EncodeList(items [][]byte) []byte {
-	n := 1 + 9 + trailerLen
+	n := 1 + countSlot + trailerLen
 	for _, it := range items {
-		n += 9 + len(it)
+		n += lenSize(uint64(len(it))) + len(it)
 	}
 	e := NewListEncoder(make([]byte, 0, n))
 	for _, it := range items {
@@ -114,6 +114,19 @@ func appendLen(dst []byte, n uint64) []byte {
 	default:
 		return binary.BigEndian.AppendUint64(append(dst, len64Bit), n)
 	}
+}
+
+// lenSize is len(appendLen(nil, n)) without the allocation.
+func lenSize(n uint64) int {
+	switch {
+	case n < 1<<6:
+		return 1
+	case n < 1<<14:
+		return 2
+	case n <= math.MaxUint32:
+		return 5
+	}
+	return 9
 }
 
 // appendString appends s as an RDB string. Like rdbSaveRawString, strings of

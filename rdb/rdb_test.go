@@ -115,7 +115,7 @@ func TestAppendLen(t *testing.T) {
 	}
 	for _, tc := range tests {
 		got := appendLen(nil, tc.n)
-		if !bytes.Equal(got, tc.want) {
+		if !bytes.Equal(got, tc.want) || lenSize(tc.n) != len(got) {
 			t.Errorf("appendLen(%d) = %x, want %x", tc.n, got, tc.want)
 		}
 		d := &decoder{r: reader{br: bufioOf(got), left: int64(len(got))}}
@@ -149,7 +149,7 @@ func TestEncodeString(t *testing.T) {
 				t.Fatalf("trailer = %x", p[len(p)-trailerLen:])
 			}
 			v, err := Decode(p)
-			if err != nil || v.Kind != KindString || string(v.Str) != tc.in {
+			if err != nil || v.Kind != KindString || string(v.Str) != tc.in || v.Str == nil {
 				t.Fatalf("Decode = %v %q, %v", v.Kind, v.Str, err)
 			}
 			seed(t, "FuzzDecode", "string-"+tc.name, p)
