@@ -68,7 +68,7 @@ func Decode(payload []byte) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
-	kind, err := d.value(t, 0, nil)
+	kind, err := d.value(t, 0, 0, nil)
 	if err != nil {
 		return Value{}, err
 	}
@@ -158,9 +158,9 @@ func (d *decoder) build(kind Kind) Value {
 	return Value{Kind: KindList, List: items}
 }
 
-// value decodes a value of RDB type t into d.spans. db and key only label a
-// *TypeError.
-func (d *decoder) value(t byte, db int, key []byte) (Kind, error) {
+// value decodes a value of RDB type t into d.spans. at (the offset of the
+// type byte), db and key only label a *TypeError.
+func (d *decoder) value(t byte, at int64, db int, key []byte) (Kind, error) {
 	start := len(d.spans)
 	switch t {
 	case typeString:
@@ -227,7 +227,7 @@ func (d *decoder) value(t byte, db int, key []byte) (Kind, error) {
 			}
 		}
 	default:
-		return 0, &TypeError{Offset: d.r.off, DB: db, Key: bytes.Clone(key), Type: t}
+		return 0, &TypeError{Offset: at, DB: db, Key: bytes.Clone(key), Type: t}
 	}
 	// Redis silently drops empty ziplist/listpack nodes, then treats a list
 	// left with no items as an empty key (RDB_LOAD_ERR_EMPTY_KEY).

@@ -301,3 +301,28 @@ func quicklistNodes(t testing.TB, p []byte) nodeStats {
 	}
 	return st
 }
+
+// TestWhereDecodeDiffersFromRedis pins the deliberate differences: Redis
+// 7.0 ignores bytes after the value and of course restores sets; Decode
+// calls the first corruption and the second unsupported.
+func TestWhereDecodeDiffersFromRedis(t *testing.T) {
+	srv := startRedis(t)
+	tests := []struct {
+		name    string
+		payload []byte
+		err     error
+	}{
+		{"trailing bytes", withTrailer([]byte{0, 1, 'a', 'b'}, Version), ErrCorrupt},
+		{"set", withTrailer([]byte{2, 1, 1, 'a'}, Version), ErrUnsupportedType},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if r := srv.try(t, "RESTORE", tc.name, "0", tc.payload); r != "OK" {
+				t.Fatalf("RESTORE = %v; Redis changed, revisit Decode", r)
+			}
+			if _, err := Decode(tc.payload); !errors.Is(err, tc.err) {
+				t.Fatalf("Decode err = %v, want %v", err, tc.err)
+			}
+		})
+	}
+}

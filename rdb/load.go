@@ -106,7 +106,7 @@ func Load(r io.Reader, apply func(db int, key []byte, v Value, expireAtMs int64)
 				return err
 			}
 			key := d.arena[ks.off : ks.off+ks.n]
-			kind, err := d.value(t, db, key)
+			kind, err := d.value(t, at, db, key)
 			if errors.Is(err, ErrEmptyKey) {
 				expire = NoExpire
 				continue

@@ -187,7 +187,8 @@ func TestLoadRefusesOtherTypes(t *testing.T) {
 		return nil
 	})
 	var te *TypeError
-	if !errors.As(err, &te) || string(te.Key) != "myset" || te.DB != 2 || !errors.Is(err, ErrUnsupportedType) {
+	if !errors.As(err, &te) || string(te.Key) != "myset" || te.DB != 2 || !errors.Is(err, ErrUnsupportedType) ||
+		data[te.Offset] != te.Type {
 		t.Fatalf("err = %v, want TypeError for key myset in db 2", err)
 	}
 	if msg := err.Error(); !strings.Contains(msg, `"myset"`) || !strings.Contains(msg, "set") {
