@@ -443,7 +443,7 @@ var (
 		1452: "foreign key: no parent row",
 		1690: "value out of range",
 		1859: "duplicate entry with foreign key",
-		3140: "invalid JSON text",        // MySQL
+		3140: "invalid JSON text",         // MySQL
 		3819: "check constraint violated", // MySQL
 		4025: "check constraint failed",   // MariaDB
 	}
@@ -532,13 +532,13 @@ func classifyOp(op string, err error) error {
 // not there right now", as go-sql-driver and the net package report them.
 func connectionLost(err error) bool {
 	for _, target := range []error{
-		driver.ErrBadConn,     // the driver knows nothing was sent
-		mysql.ErrInvalidConn,  // the connection broke mid-command
-		mysql.ErrMalformPkt,   // a torn packet from a dying server
-		sql.ErrConnDone,       // the connection went away under the tx
-		sql.ErrTxDone,         // ctx ended and database/sql rolled back
-		io.EOF,                // server closed the connection
-		io.ErrUnexpectedEOF,   // ... mid-packet
+		driver.ErrBadConn,    // the driver knows nothing was sent
+		mysql.ErrInvalidConn, // the connection broke mid-command
+		mysql.ErrMalformPkt,  // a torn packet from a dying server
+		sql.ErrConnDone,      // the connection went away under the tx
+		sql.ErrTxDone,        // ctx ended and database/sql rolled back
+		io.EOF,               // server closed the connection
+		io.ErrUnexpectedEOF,  // ... mid-packet
 		context.DeadlineExceeded,
 		context.Canceled, // the caller is leaving; the batch is not done
 		syscall.ECONNREFUSED,

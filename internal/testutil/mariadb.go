@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -155,10 +156,6 @@ func start(dir string, port int, logw io.Writer, args []string) (*MariaDB, error
 		}
 	}
 	if err != nil {
-		return nil, err
-	}
-	if err := m.Exec("CREATE DATABASE IF NOT EXISTS `" + MariaDBDatabase + "`"); err != nil {
-		m.Stop()
 		return nil, err
 	}
 	// '%' matches 127.0.0.1 under --skip-name-resolve.
@@ -311,24 +308,39 @@ func (m *MariaDB) Start() error {
 		}
 		return fmt.Errorf("testutil: mariadbd on port %d: %w\n--- %s (tail):\n%s", m.Port, err, logPath, tail(log, 3000))
 	}
-	m.admin = admin
+	// The database exists before the admin pool that uses it by default.
+	_, err = admin.Exec("CREATE DATABASE IF NOT EXISTS `" + MariaDBDatabase + "`")
+	admin.Close()
+	if err != nil {
+		m.killLocked()
+		return fmt.Errorf("testutil: create database: %w", err)
+	}
+	m.admin = sql.OpenDB(m.rootConnector(MariaDBDatabase))
+	m.admin.SetMaxOpenConns(4)
 	return nil
+}
+
+// rootConnector connects as root over TCP to database db ("" for none).
+func (m *MariaDB) rootConnector(db string) driver.Connector {
+	cfg := mysql.NewConfig()
+	cfg.User = "root"
+	cfg.Net = "tcp"
+	cfg.Addr = m.addr()
+	cfg.DBName = db
+	cfg.Timeout = time.Second
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		panic(err) // the config is ours and valid
+	}
+	return conn
 }
 
 // waitReady polls until root can run a query over TCP, the server exits, or
 // startTimeout passes.
 func (m *MariaDB) waitReady(exited <-chan struct{}) (*sql.DB, error) {
-	cfg := mysql.NewConfig()
-	cfg.User = "root"
-	cfg.Net = "tcp"
-	cfg.Addr = m.addr()
-	cfg.Timeout = time.Second
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, err
-	}
-	db := sql.OpenDB(conn)
-	db.SetMaxOpenConns(2)
+	db := sql.OpenDB(m.rootConnector(""))
+	db.SetMaxOpenConns(1)
+	var err error
 	deadline := time.Now().Add(startTimeout)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -416,7 +428,7 @@ func (m *MariaDB) closeAdminLocked() {
 	}
 }
 
-// Exec runs one statement as root.
+// Exec runs one statement as root, in database MariaDBDatabase.
 func (m *MariaDB) Exec(query string, args ...any) error {
 	db, err := m.adminDB()
 	if err != nil {
@@ -428,7 +440,8 @@ func (m *MariaDB) Exec(query string, args ...any) error {
 	return nil
 }
 
-// QueryInt runs a query returning one integer, as root.
+// QueryInt runs a query returning one integer, as root, in database
+// MariaDBDatabase.
 func (m *MariaDB) QueryInt(query string, args ...any) (int64, error) {
 	db, err := m.adminDB()
 	if err != nil {
