@@ -368,7 +368,7 @@ func TestMySQLSinkServerDown(t *testing.T) {
 	defer unlock()
 	result := make(chan error, 1)
 	go func() { result <- write("d2", order("d2a", ""), order("d2", "")) }()
-	waitLockWait(t, m)
+	waitInsert(t, m, "down", result)
 	m.Kill()
 	if err := <-result; !IsRetryable(err) {
 		t.Fatalf("Write when MariaDB died = %v; want retryable", err)
@@ -416,20 +416,29 @@ func holdOrderLock(t *testing.T, m *testutil.MariaDB, table, orderID string) fun
 	}
 }
 
-// waitLockWait polls the server until a transaction is waiting for a lock.
+// waitInsert polls the server until an INSERT into table is running,
+// failing if the Write behind result ends first. With holdOrderLock that
+// INSERT cannot finish, so the Write is stuck mid-transaction. (MariaDB
+// 10.11 does not reliably show such a wait as 'LOCK WAIT' in INNODB_TRX.)
 // It polls MariaDB's state, not a goroutine's; the bound is generous.
-func waitLockWait(t *testing.T, m *testutil.MariaDB) {
+func waitInsert(t *testing.T, m *testutil.MariaDB, table string, result <-chan error) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for {
-		n, err := m.QueryInt("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
+		n, err := m.QueryInt("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE ?", "INSERT INTO `"+table+"`%")
 		if err == nil && n > 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no transaction waiting for a lock after 20s (%v)", err)
+			t.Fatalf("no INSERT into %s running after 20s (%v)", table, err)
 		}
-		time.Sleep(5 * time.Millisecond) // polling the server, not a goroutine
+		select {
+		case err := <-result:
+			t.Fatalf("Write ended before waiting for the lock: %v", err)
+		case <-tick.C:
+		}
 	}
 }
 
