@@ -54,7 +54,7 @@ type MySQL struct {
 	ledger       string // quoted ledger table name
 	softBytes    int    // soft statement size limit
 	hardBytes    int    // hard statement size limit, from max_allowed_packet
-	placeholders bool   // send ? placeholders instead of literals (benchmark comparison only)
+	placeholders bool   // send ? placeholders instead of literals: for the benchmark comparison only, its size limits ignore the arguments
 	closed       atomic.Bool
 }
 
@@ -143,8 +143,14 @@ func (s *MySQL) setup(ctx context.Context, clientPacket int) error {
 // a retry of a committed batch stops at the duplicate key before sending
 // any rows, and two concurrent attempts at one ID serialise on its row lock.
 // The rows go as multi-row INSERTs, one per set of columns, split at
-// StatementBytes. Items are parsed and every statement built before a
-// connection is taken: a poison item is found without touching MySQL.
+// StatementBytes: rows with the same columns keep their order, and each set
+// is inserted in the order of its first item. Items are parsed and every
+// statement built before a connection is taken: a poison item is found
+// without touching MySQL.
+//
+// Literals are rendered by the sink rather than sent as ? placeholders for
+// the driver's interpolateParams: same bytes on the wire, 7-15% more rows/s
+// (BenchmarkMySQLSink, batch=500).
 func (s *MySQL) Write(ctx context.Context, b Batch) error {
 	if s.closed.Load() {
 		return ErrClosed

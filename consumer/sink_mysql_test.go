@@ -195,6 +195,27 @@ func TestMySQLSink(t *testing.T) {
 		}
 	})
 
+	t.Run("strict sql_mode whatever the DSN says", func(t *testing.T) {
+		cfg, err := mysql.ParseDSN(m.DSN(db))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Params = map[string]string{"sql_mode": "''"}
+		cfg.InterpolateParams = false
+		s, err := NewMySQL(t.Context(), cfg.FormatDSN(), 1, &MySQLOptions{LedgerTable: "other_ledger"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var mode string
+		if err := s.db.QueryRow("SELECT @@SESSION.sql_mode").Scan(&mode); err != nil || mode != SQLMode {
+			t.Errorf("sql_mode = %q, %v; want %q", mode, err, SQLMode)
+		}
+		if n := count(t, m, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = 'other_ledger'"); n != 1 {
+			t.Errorf("ledger table other_ledger not created")
+		}
+	})
+
 	t.Run("unknown table", func(t *testing.T) {
 		s := newMySQL(t, m, 1, nil)
 		err := s.Write(t.Context(), Batch{ID: "nt", Table: "no_such_table", Items: items(order("x", ""))})

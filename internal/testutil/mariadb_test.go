@@ -4,8 +4,10 @@ package testutil
 
 import (
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,4 +130,12 @@ func trimNL(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+// TestMariaDBNotInstalled pins the message a machine without MariaDB gets.
+func TestMariaDBNotInstalled(t *testing.T) {
+	_, err := binary("mariadbd-that-does-not-exist")
+	if !errors.Is(err, ErrMariaDBNotInstalled) || !strings.Contains(err.Error(), "apt-get install -y mariadb-server") {
+		t.Errorf("err = %v", err)
+	}
 }
