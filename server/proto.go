@@ -64,6 +64,10 @@ func newReqReader() *reqReader {
 	return &reqReader{buf: make([]byte, readChunk), bulkLen: -1}
 }
 
+// skip is returned by the parsers for input that holds no command; nil
+// means "need more bytes".
+var skip = [][]byte{}
+
 // next returns the next complete request, nil if more bytes are needed, or
 // a *protoError. An empty request (blank inline line, "*0") is skipped.
 func (rr *reqReader) next() ([][]byte, error) {
@@ -106,7 +110,7 @@ func (rr *reqReader) inline() ([][]byte, error) {
 	}
 	rr.args = args
 	if len(args) == 0 {
-		return args[:0], nil // skip: empty lines are allowed
+		return skip, nil // empty lines are allowed
 	}
 	return args, nil
 }
@@ -258,7 +262,7 @@ func (rr *reqReader) multibulk() ([][]byte, error) {
 		}
 		rr.r = next
 		if n <= 0 {
-			return rr.args[:0], nil // "*0", "*-1": nothing to run
+			return skip, nil // "*0", "*-1": nothing to run
 		}
 		rr.start, rr.pos, rr.argc, rr.bulkLen = next, 0, int(n), -1
 		rr.offs = rr.offs[:0]
