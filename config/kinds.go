@@ -84,11 +84,19 @@ type special struct {
 	parse func(prev val, args []string, acc bool) (val, error)
 	// format renders the CONFIG GET text.
 	format func(v val) string
-	// rewrite renders the config file lines for CONFIG REWRITE and says
-	// whether they must be written even where the file did not mention
-	// the directive (Redis's "force": the value is not the default).
-	rewrite func(name string, v, def val) (lines []string, force bool)
+	// rewrite renders the config file lines for CONFIG REWRITE.
+	rewrite func(name string, v, def val) []rwLine
 }
+
+// rwLine is one line CONFIG REWRITE writes for a directive. force says
+// whether it must be appended where the file did not mention the
+// directive (in Redis, when the value is not the default).
+type rwLine struct {
+	text  string
+	force bool
+}
+
+func forced(text string) []rwLine { return []rwLine{{text, true}} }
 
 // directive is one entry of the table in directives.go.
 type directive struct {
@@ -304,12 +312,12 @@ func (d *directive) formatNum(n int64) string {
 }
 
 // rewriteLines renders v for CONFIG REWRITE the way Redis's rewrite
-// functions do, and whether the lines are forced (v is not the default).
-func (d *directive) rewriteLines(v, def val) ([]string, bool) {
+// functions do.
+func (d *directive) rewriteLines(v, def val) []rwLine {
 	name := d.name
 	switch d.kind {
 	case kBool, kEnum:
-		return []string{name + " " + v.get}, v.n != def.n
+		return []rwLine{{name + " " + v.get, v.n != def.n}}
 	case kNum:
 		var s string
 		switch {
@@ -320,13 +328,13 @@ func (d *directive) rewriteLines(v, def val) ([]string, bool) {
 		default:
 			s = v.get
 		}
-		return []string{name + " " + s}, v.n != def.n
+		return []rwLine{{name + " " + s, v.n != def.n}}
 	case kString:
 		if d.flags&fEmptyIsNull != 0 && v.s == "" {
-			return nil, false // unset: drop it from the file
+			return nil // unset: drop it from the file
 		}
 		force := d.flags&fEmptyIsNull != 0 || v.s != def.s
-		return []string{name + " " + Quote(v.s)}, force
+		return []rwLine{{name + " " + Quote(v.s), force}}
 	}
 	return d.sp.rewrite(name, v, def)
 }

@@ -71,7 +71,11 @@ func startRedisWithFile(t testing.TB, content string) (*respConn, []string) {
 	args := redisArgs(freePort(t), dir)
 	argv := args
 	if content != "" {
-		argv = append([]string{writeTemp(t, content)}, args...)
+		conf := filepath.Join(dir, "test.conf")
+		if err := os.WriteFile(conf, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		argv = append([]string{conf}, args...)
 	}
 	cmd := exec.Command(bin, argv...)
 	cmd.Dir = dir

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,15 +44,15 @@ var spSave = &special{
 		return val{nums: nums}, nil
 	},
 	format: func(v val) string { return joinInts(v.nums) },
-	rewrite: func(name string, v, _ val) ([]string, bool) {
+	rewrite: func(name string, v, _ val) []rwLine {
 		if len(v.nums) == 0 {
-			return []string{name + ` ""`}, true
+			return forced(name + ` ""`)
 		}
-		var lines []string
+		var lines []rwLine
 		for i := 0; i+1 < len(v.nums); i += 2 {
-			lines = append(lines, fmt.Sprintf("%s %d %d", name, v.nums[i], v.nums[i+1]))
+			lines = append(lines, rwLine{fmt.Sprintf("%s %d %d", name, v.nums[i], v.nums[i+1]), true})
 		}
-		return lines, true
+		return lines
 	},
 }
 
@@ -109,23 +110,19 @@ var spOutputBuffer = &special{
 		}
 		return b.String()
 	},
-	rewrite: func(name string, v, def val) ([]string, bool) {
-		var lines []string
-		force := false
+	rewrite: func(name string, v, def val) []rwLine {
+		var lines []rwLine
 		for i, c := range obufClasses {
 			if c == "slave" {
 				c = "replica"
 			}
-			if v.nums[3*i] != def.nums[3*i] || v.nums[3*i+1] != def.nums[3*i+1] || v.nums[3*i+2] != def.nums[3*i+2] {
-				force = true
-			}
-			lines = append(lines, fmt.Sprintf("%s %s %s %s %d", name, c,
-				formatMemory(uint64(v.nums[3*i])), formatMemory(uint64(v.nums[3*i+1])), v.nums[3*i+2]))
+			lines = append(lines, rwLine{
+				text: fmt.Sprintf("%s %s %s %s %d", name, c,
+					formatMemory(uint64(v.nums[3*i])), formatMemory(uint64(v.nums[3*i+1])), v.nums[3*i+2]),
+				force: !slices.Equal(v.nums[3*i:3*i+3], def.nums[3*i:3*i+3]),
+			})
 		}
-		// Redis forces each class line separately; one flag for all is
-		// close enough, since an unforced line only matters when the
-		// directive is absent from the file.
-		return lines, force
+		return lines
 	},
 }
 
@@ -146,8 +143,8 @@ var spOOMValues = &special{
 		return val{nums: nums}, nil
 	},
 	format: func(v val) string { return joinInts(v.nums) },
-	rewrite: func(name string, v, def val) ([]string, bool) {
-		return []string{name + " " + joinInts(v.nums)}, joinInts(v.nums) != joinInts(def.nums)
+	rewrite: func(name string, v, def val) []rwLine {
+		return []rwLine{{name + " " + joinInts(v.nums), !slices.Equal(v.nums, def.nums)}}
 	},
 }
 
@@ -241,8 +238,8 @@ var spNotify = &special{
 		}
 		return string(b)
 	},
-	rewrite: func(name string, v, _ val) ([]string, bool) {
-		return []string{name + " " + Quote(v.get)}, v.n != 0
+	rewrite: func(name string, v, _ val) []rwLine {
+		return []rwLine{{name + " " + Quote(v.get), v.n != 0}}
 	},
 }
 
@@ -261,14 +258,14 @@ var spBind = &special{
 		return val{list: append([]string(nil), args...)}, nil
 	},
 	format: func(v val) string { return strings.Join(v.list, " ") },
-	rewrite: func(name string, v, def val) ([]string, bool) {
-		if strings.Join(v.list, " ") == strings.Join(def.list, " ") {
-			return nil, false // the default: Redis drops the line
+	rewrite: func(name string, v, def val) []rwLine {
+		if slices.Equal(v.list, def.list) {
+			return nil // the default: Redis drops the line
 		}
 		if len(v.list) == 0 {
-			return []string{name + ` ""`}, true
+			return forced(name + ` ""`)
 		}
-		return []string{name + " " + strings.Join(v.list, " ")}, true
+		return forced(name + " " + strings.Join(v.list, " "))
 	},
 }
 
@@ -289,7 +286,7 @@ var spReplicaOf = &special{
 		return val{}, errors.New("mullet does not support replication: replicaof must be 'no one'")
 	},
 	format:  func(val) string { return "" },
-	rewrite: func(string, val, val) ([]string, bool) { return nil, false },
+	rewrite: func(string, val, val) []rwLine { return nil },
 }
 
 // latency-tracking-info-percentiles: floats in [0, 100]; "" means none.
@@ -312,11 +309,11 @@ var spPercentiles = &special{
 		return val{list: list}, nil
 	},
 	format: func(v val) string { return strings.Join(v.list, " ") },
-	rewrite: func(name string, v, _ val) ([]string, bool) {
+	rewrite: func(name string, v, _ val) []rwLine {
 		if len(v.list) == 0 {
-			return []string{name + ` ""`}, true
+			return forced(name + ` ""`)
 		}
-		return []string{name + " " + strings.Join(v.list, " ")}, true
+		return forced(name + " " + strings.Join(v.list, " "))
 	},
 }
 
@@ -345,8 +342,8 @@ var spDir = &special{
 		return val{s: p}, nil
 	},
 	format: func(v val) string { return v.s },
-	rewrite: func(name string, v, _ val) ([]string, bool) {
-		return []string{name + " " + Quote(v.s)}, true
+	rewrite: func(name string, v, _ val) []rwLine {
+		return forced(name + " " + Quote(v.s))
 	},
 }
 
@@ -392,12 +389,12 @@ var spRoute = &special{
 		return val{list: append(list, q, t)}, nil
 	},
 	format: func(v val) string { return strings.Join(v.list, " ") },
-	rewrite: func(name string, v, _ val) ([]string, bool) {
-		var lines []string
+	rewrite: func(name string, v, _ val) []rwLine {
+		var lines []rwLine
 		for i := 0; i+1 < len(v.list); i += 2 {
-			lines = append(lines, name+" "+Quote(v.list[i])+" "+Quote(v.list[i+1]))
+			lines = append(lines, rwLine{name + " " + Quote(v.list[i]) + " " + Quote(v.list[i+1]), true})
 		}
-		return lines, len(lines) > 0
+		return lines
 	},
 }
 
