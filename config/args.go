@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
 )
 
 // ParseArgs splits a command line (without the program name) the way
@@ -88,7 +87,7 @@ The configuration file uses redis.conf syntax: one "directive arguments"
 per line, # comments, "include path". Each --directive on the command line
 is applied after the file and wins over it. Sizes take b, k, kb, m, mb, g,
 gb; booleans yes or no. CONFIG GET / CONFIG SET work on the same names;
-directives marked (start-up) cannot be changed at run time.
+directives marked [start-up] cannot be changed at run time.
 
 Examples:
   mullet serve /etc/mullet.conf --port 7000
@@ -97,30 +96,47 @@ Examples:
 `)
 	write := func(title string, compat bool) {
 		b.WriteString(title)
-		w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		for _, d := range Directives() {
-			if d.Compat != compat {
+		for i := range table {
+			d := &table[i]
+			if d.flags&fCompat != 0 != compat {
 				continue
 			}
-			def := d.Default
+			def := d.def // the file-syntax default: "512mb" reads better than bytes
 			if def == "" {
 				def = `""`
 			}
-			if d.Unit != "" {
-				def += " (" + d.Unit + ")"
+			fmt.Fprintf(&b, "\n  --%s %s", d.name, def)
+			if d.unit != "" && d.unit != "bytes" {
+				fmt.Fprintf(&b, " (%s)", d.unit)
 			}
-			notes := ""
-			if !d.Mutable {
-				notes = " (start-up)"
+			if d.flags&fImmutable != 0 {
+				b.WriteString("  [start-up]")
 			}
-			if d.Alias != "" {
-				notes += " Alias: " + d.Alias + "."
+			b.WriteByte('\n')
+			help := d.help
+			if d.alias != "" {
+				help += " Alias: " + d.alias + "."
 			}
-			fmt.Fprintf(w, "  --%s\t%s\t%s%s\n", d.Name, def, d.Help, notes)
+			wrap(&b, help, "      ", 78)
 		}
-		w.Flush()
 	}
-	write("Directives (name, default, description):\n", false)
-	write("\nRedis directives accepted, stored and reported by CONFIG GET, with no effect in mullet:\n", true)
+	write("Directives (--name default):\n", false)
+	write("\n\nRedis directives accepted, checked, stored and shown by CONFIG GET, with no\neffect in mullet:\n", true)
 	return b.String()
+}
+
+// wrap writes text in lines of at most width bytes, each after indent.
+func wrap(b *strings.Builder, text, indent string, width int) {
+	line := indent
+	for _, w := range strings.Fields(text) {
+		if len(line) > len(indent) && len(line)+1+len(w) > width {
+			b.WriteString(line + "\n")
+			line = indent
+		}
+		if len(line) > len(indent) {
+			line += " "
+		}
+		line += w
+	}
+	b.WriteString(line + "\n")
 }

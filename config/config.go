@@ -219,7 +219,10 @@ func (c *Config) Get(name string) (string, bool) {
 // list-max-listpack-size), and a plain name is looked up directly and
 // returned as it was typed.
 func (c *Config) Match(pattern string) [][2]string {
-	st := c.load()
+	return matchIn(c.load(), pattern)
+}
+
+func matchIn(st *state, pattern string) [][2]string {
 	if !isGlob(pattern) {
 		e, ok := lookup(pattern)
 		if !ok {
@@ -238,12 +241,13 @@ func (c *Config) Match(pattern string) [][2]string {
 
 // MatchAll is CONFIG GET with several patterns: the union of Match over
 // them, each name once (compared case-insensitively), in first-match
-// order, as Redis 7 replies.
+// order, as Redis 7 replies. All values come from one snapshot.
 func (c *Config) MatchAll(patterns ...string) [][2]string {
+	st := c.load()
 	var out [][2]string
 	seen := map[string]bool{}
 	for _, p := range patterns {
-		for _, kv := range c.Match(p) {
+		for _, kv := range matchIn(st, p) {
 			k := asciiLower(kv[0])
 			if !seen[k] {
 				seen[k] = true

@@ -53,7 +53,12 @@ func rewriteContent(old []byte, s *state) []byte {
 	where := map[string][]int{} // directive name -> its lines in the old file
 	needSig := true
 	if len(old) > 0 {
-		for _, raw := range strings.Split(string(old), "\n") {
+		// Redis keeps the empty "line" after the final newline, so every
+		// rewrite of a file it did not append to grows a blank line at the
+		// end; dropping it (and putting the blank line before the
+		// signature instead) gives Redis's output once and then a fixed
+		// point.
+		for _, raw := range strings.Split(strings.TrimSuffix(string(old), "\n"), "\n") {
 			line := strings.Trim(raw, "\r\n\t ")
 			if line == "" || line[0] == '#' {
 				if line == rewriteSignature {
@@ -94,6 +99,9 @@ func rewriteContent(old []byte, s *state) []byte {
 				continue
 			}
 			if needSig {
+				if len(lines) > 0 {
+					lines = append(lines, "")
+				}
 				lines = append(lines, rewriteSignature)
 				needSig = false
 			}
