@@ -93,7 +93,7 @@ func TestParseSize(t *testing.T) {
 		{"kb", 0, true}, // likewise
 		{"007", 7, true},
 		{"18446744073709551615", math.MaxUint64, true},
-		{"99999999999999999999999", math.MaxUint64, true},      // saturates
+		{"99999999999999999999999", math.MaxUint64, true},            // saturates
 		{"20000000000gb", 20000000000 * (1 << 30) % (1 << 64), true}, // and wraps
 		{"-1", 0, false},
 		{"+1", 0, false},
