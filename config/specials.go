@@ -50,7 +50,9 @@ var spSave = &special{
 		}
 		var lines []rwLine
 		for i := 0; i+1 < len(v.nums); i += 2 {
-			lines = append(lines, rwLine{fmt.Sprintf("%s %d %d", name, v.nums[i], v.nums[i+1]), true})
+			// "changes" was cut to a C int; a negative one is written as
+			// the unsigned number that cuts back to it, so the line loads.
+			lines = append(lines, rwLine{fmt.Sprintf("%s %d %d", name, v.nums[i], uint32(v.nums[i+1])), true})
 		}
 		return lines
 	},
@@ -262,11 +264,47 @@ var spBind = &special{
 		if slices.Equal(v.list, def.list) {
 			return nil // the default: Redis drops the line
 		}
-		if len(v.list) == 0 {
-			return forced(name + ` ""`)
-		}
-		return forced(name + " " + strings.Join(v.list, " "))
+		return forced(multiArgLine(name, v.list))
 	},
+}
+
+// multiArgLine writes a multi-argument directive so that loading the line
+// gives back exactly args: arguments are quoted only when they need it (so
+// plain addresses look as Redis writes them), and a lone argument that
+// holds spaces or quotes is quoted twice, because a lone argument is
+// split again when loaded.
+func multiArgLine(name string, args []string) string {
+	if len(args) == 0 {
+		return name + ` ""`
+	}
+	plain := func(a string) bool {
+		if a == "" {
+			return false
+		}
+		for _, c := range []byte(a) {
+			if c <= ' ' || c >= 0x7f || c == '"' || c == '\'' || c == '\\' {
+				return false
+			}
+		}
+		return true
+	}
+	if len(args) == 1 {
+		if plain(args[0]) {
+			return name + " " + args[0]
+		}
+		return name + " " + Quote(Quote(args[0]))
+	}
+	var b strings.Builder
+	b.WriteString(name)
+	for _, a := range args {
+		b.WriteByte(' ')
+		if plain(a) {
+			b.WriteString(a)
+		} else {
+			b.WriteString(Quote(a))
+		}
+	}
+	return b.String()
 }
 
 // replicaof: "host port" or "no one". mullet has no replication, so only
