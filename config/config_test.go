@@ -730,3 +730,14 @@ latency-tracking-info-percentiles 50 99 99.9
 		t.Errorf("reloaded: %v", d)
 	}
 }
+
+func BenchmarkAccessors(b *testing.B) {
+	c := New()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = c.Size("maxmemory")
+		_ = c.Bool("appendonly")
+		_ = c.Int("consumer-batch-size")
+		_ = c.Duration("consumer-linger")
+	}
+}

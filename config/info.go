@@ -15,18 +15,19 @@ const (
 
 // Directive describes one directive of the table.
 type Directive struct {
-	Name       string
-	Alias      string // the Redis alias also accepted (slave-read-only), or ""
-	Type       Type
-	Default    string   // as CONFIG GET shows it
-	Unit       string   // "bytes", "ms", "s", "us" or ""
-	Values     []string // the names an enum accepts
-	Mutable    bool     // CONFIG SET may change it
-	Protected  bool     // CONFIG SET needs enable-protected-configs
-	Repeatable bool     // repeated lines add to the value (save, consumer-route)
-	Sensitive  bool     // a secret: keep it out of logs, SLOWLOG and MONITOR
-	Compat     bool     // a Redis knob accepted and reported, with no effect in mullet
-	Help       string
+	Name        string
+	Alias       string // the Redis alias also accepted (slave-read-only), or ""
+	Type        Type
+	Default     string   // as CONFIG GET shows it
+	Unit        string   // "bytes", "ms", "s", "us" or ""
+	Values      []string // the names an enum accepts
+	Mutable     bool     // CONFIG SET may change it
+	Protected   bool     // CONFIG SET needs enable-protected-configs
+	Repeatable  bool     // repeated lines add to the value (save, consumer-route)
+	Sensitive   bool     // a secret: keep it out of logs, SLOWLOG and MONITOR
+	DenyLoading bool     // Redis answers CONFIG SET with -LOADING while the dataset loads
+	Compat      bool     // a Redis knob accepted and reported, with no effect in mullet
+	Help        string
 }
 
 // Directives returns every directive, in the table's order (grouped by
@@ -69,17 +70,18 @@ func describe(i int) Directive {
 		values = append(values, it.name)
 	}
 	return Directive{
-		Name:       d.name,
-		Alias:      d.alias,
-		Type:       t,
-		Default:    defaults.vals[i].get,
-		Unit:       d.unit,
-		Values:     values,
-		Mutable:    d.flags&fImmutable == 0,
-		Protected:  d.flags&fProtected != 0,
-		Repeatable: d.flags&fRepeatable != 0,
-		Sensitive:  d.flags&fSensitive != 0,
-		Compat:     d.flags&fCompat != 0,
-		Help:       d.help,
+		Name:        d.name,
+		Alias:       d.alias,
+		Type:        t,
+		Default:     defaults.vals[i].get,
+		Unit:        d.unit,
+		Values:      values,
+		Mutable:     d.flags&fImmutable == 0,
+		Protected:   d.flags&fProtected != 0,
+		Repeatable:  d.flags&fRepeatable != 0,
+		Sensitive:   d.flags&fSensitive != 0,
+		DenyLoading: d.flags&fDenyLoading != 0,
+		Compat:      d.flags&fCompat != 0,
+		Help:        d.help,
 	}
 }
