@@ -19,7 +19,7 @@
 // # Caveats
 //
 //   - Hooks run while the Config's change lock is held: a hook may read the
-//     Config but must not call Set, SetArgs, Load or OnChange.
+//     Config but must not call Set, SetArgs, Load, Rewrite or OnChange.
 //   - dir is not chdir'ed into (a library must not change the process's
 //     working directory); paths relative to dir are the caller's to join.
 package config

@@ -336,6 +336,12 @@ func TestRedisFileAccepted(t *testing.T) {
 		"shutdown-on-sigint \"save now\"\nshutdown-on-sigterm force now\n",
 		"# comment\n   # indented comment\n\n\t\nport 7777\nport 7778\n",
 		"proc-title-template \"{title}-{port}\"\nignore-warnings \"\"\nbind-source-addr \"\"\n",
+		"daemonize no\nsupervised no\nsyslog-ident mullet\nsyslog-facility local3\nio-threads 2\ntcp-backlog 128\n" +
+			"databases 4\nrdbchecksum no\ndisable-thp no\nset-proc-title no\nalways-show-logo yes\n" +
+			"enable-debug-command local\nenable-module-command yes\nenable-protected-configs local\naclfile \"\"\n" +
+			"unixsocketperm 700\nsocket-mark-id 0\ncluster-config-file n.conf\ncluster-port 0\n",
+		"appenddirname aof\nappendfilename q.aof\ndbfilename q.rdb\nclient-query-buffer-limit 2gb\n" +
+			"hash-max-ziplist-entries 1\nzset-max-ziplist-value 1kb\nmin-slaves-to-write 0\nrepl-ping-slave-period 5\n",
 	} {
 		rc, args := startRedisWithFile(t, content)
 		c := New()
