@@ -1,0 +1,250 @@
+package config
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The helpers here run the real redis-server 7.0 the tests compare
+// against. They fail (never skip) when it is missing: the comparison is
+// the point of those tests.
+
+// redisBin returns the redis-server path, checking it is a 7.0.
+func redisBin(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server 7.0 is required for this test (apt-get install redis-server): %v", err)
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatalf("redis-server --version: %v", err)
+	}
+	if !strings.Contains(string(out), "v=7.0.") {
+		t.Fatalf("these tests pin redis-server 7.0's behaviour; found %s", out)
+	}
+	return bin
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// redisArgs are the overrides both servers start with in comparisons.
+func redisArgs(port int, dir string) []string {
+	return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+		"--dir", dir, "--appendonly", "no", "--daemonize", "no"}
+}
+
+// startRedis runs redis-server on a free port with redisArgs, waits until
+// it accepts connections and returns a client plus those args. The server
+// is killed (by PID) when the test ends.
+func startRedis(t testing.TB) (*respConn, []string) {
+	t.Helper()
+	return startRedisWithFile(t, "")
+}
+
+// startRedisWithFile is startRedis with a config file holding content
+// (none if content is empty) before the args.
+func startRedisWithFile(t testing.TB, content string) (*respConn, []string) {
+	t.Helper()
+	bin := redisBin(t)
+	dir := t.TempDir()
+	args := redisArgs(freePort(t), dir)
+	argv := args
+	if content != "" {
+		conf := filepath.Join(dir, "test.conf")
+		if err := os.WriteFile(conf, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		argv = append([]string{conf}, args...)
+	}
+	cmd := exec.Command(bin, argv...)
+	cmd.Dir = dir
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		var log []string
+		for sc.Scan() {
+			log = append(log, sc.Text())
+			if strings.Contains(sc.Text(), "Ready to accept connections") {
+				ready <- nil
+				_, _ = io.Copy(io.Discard, out)
+				return
+			}
+		}
+		ready <- fmt.Errorf("redis-server exited before it was ready:\n%s", strings.Join(log, "\n"))
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("redis-server did not become ready in 10s")
+	}
+	conn, err := net.Dial("tcp", "127.0.0.1:"+args[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &respConn{c: conn, r: bufio.NewReader(conn)}, args
+}
+
+// respConn is a minimal RESP2 client: enough for CONFIG.
+type respConn struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+// do sends a command and returns its reply: string, int64, []any, nil,
+// or a replyError.
+func (rc *respConn) do(t testing.TB, args ...string) any {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	_ = rc.c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(rc.c, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	v, err := rc.read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+type replyError string
+
+func (rc *respConn) read() (any, error) {
+	line, err := rc.r.ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
+	line = strings.TrimSuffix(line, "\r\n")
+	if line == "" {
+		return nil, errors.New("empty reply line")
+	}
+	switch line[0] {
+	case '+':
+		return line[1:], nil
+	case '-':
+		return replyError(line[1:]), nil
+	case ':':
+		return strconv.ParseInt(line[1:], 10, 64)
+	case '$':
+		n, _ := strconv.Atoi(line[1:])
+		if n < 0 {
+			return nil, nil
+		}
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(rc.r, buf); err != nil {
+			return nil, err
+		}
+		return string(buf[:n]), nil
+	case '*':
+		n, _ := strconv.Atoi(line[1:])
+		out := make([]any, 0, max(n, 0))
+		for range n {
+			v, err := rc.read()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("bad reply %q", line)
+}
+
+// configGet returns CONFIG GET's pairs as a map.
+func (rc *respConn) configGet(t testing.TB, patterns ...string) map[string]string {
+	t.Helper()
+	r := rc.do(t, append([]string{"CONFIG", "GET"}, patterns...)...)
+	arr, ok := r.([]any)
+	if !ok {
+		t.Fatalf("CONFIG GET %v: %v", patterns, r)
+	}
+	m := map[string]string{}
+	for i := 0; i+1 < len(arr); i += 2 {
+		m[arr[i].(string)] = arr[i+1].(string)
+	}
+	return m
+}
+
+// fatalRe picks Redis's FATAL CONFIG FILE ERROR report apart.
+var fatalRe = regexp.MustCompile(`(?s)\*\*\* FATAL CONFIG FILE ERROR \(Redis [^)]*\) \*\*\*\n(?:Reading the configuration file, at line (\d+)\n>>> '(.*)'\n)?(.*)\n$`)
+
+// redisFileError runs redis-server on a config file holding content
+// (plus extra command-line args) and returns the line, text and reason of
+// the fatal error it reports. It fails the test if redis-server starts.
+func redisFileError(t testing.TB, content string, extra ...string) (line int, text, reason string) {
+	t.Helper()
+	bin := redisBin(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "redis.conf")
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	args := append([]string{path}, extra...)
+	args = append(args, "--port", strconv.Itoa(freePort(t)), "--bind", "127.0.0.1", "--save", "", "--dir", dir)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("redis-server accepted %q (or hung): %s", content, out)
+	}
+	m := fatalRe.FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("redis-server on %q: no FATAL CONFIG FILE ERROR in:\n%s", content, out)
+	}
+	if m[1] != "" {
+		line, _ = strconv.Atoi(m[1])
+	}
+	return line, m[2], m[3]
+}
+
+// writeTemp writes content to a new file and returns its path.
+func writeTemp(t testing.TB, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "test.conf")
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

@@ -1,0 +1,391 @@
+package config
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// This file holds the byte-level parsers Redis uses for its configuration:
+// sdssplitargs (sds.c), memtoull and string2ll (util.c), and the strtoll /
+// strtod behaviour its config setters rely on. They are ports, not
+// approximations: CONFIG SET and the config file must accept exactly what
+// redis-server 7.0 accepts, including its odd corners (memtoull("") is 0,
+// "+5" is not an integer but is a valid save interval), because harnesses
+// written against Redis feed us the same strings.
+
+// errUnbalanced is SplitArgs's only error; its text is Redis's.
+var errUnbalanced = errors.New("Unbalanced quotes in configuration line")
+
+// SplitArgs splits a configuration line into arguments the way Redis's
+// sdssplitargs does: arguments are separated by white space; "double
+// quotes" understand \n \r \t \b \a \\ \" and \xHH escapes (any other
+// escaped byte stands for itself); 'single quotes' understand only \'; a
+// closing quote must be followed by white space or the end of the line.
+// Quotes may also open in the middle of an argument (foo"bar" is foobar).
+// A NUL byte ends the line, as it does for the C string Redis parses.
+//
+// The error, for an unterminated quote or a closing quote glued to more
+// text, is "Unbalanced quotes in configuration line".
+func SplitArgs(line string) ([]string, error) {
+	var args []string
+	p := 0
+	at := func(i int) byte { // C string view: NUL past the end
+		if i < len(line) {
+			return line[i]
+		}
+		return 0
+	}
+	for {
+		for at(p) != 0 && cIsSpace(at(p)) {
+			p++
+		}
+		if at(p) == 0 {
+			return args, nil
+		}
+		var cur []byte
+		inq, insq, done := false, false, false
+		for !done {
+			c := at(p)
+			switch {
+			case inq:
+				switch {
+				case c == '\\' && at(p+1) == 'x' && isHex(at(p+2)) && isHex(at(p+3)):
+					cur = append(cur, unhex(at(p+2))<<4|unhex(at(p+3)))
+					p += 3
+				case c == '\\' && at(p+1) != 0:
+					p++
+					switch e := at(p); e {
+					case 'n':
+						cur = append(cur, '\n')
+					case 'r':
+						cur = append(cur, '\r')
+					case 't':
+						cur = append(cur, '\t')
+					case 'b':
+						cur = append(cur, '\b')
+					case 'a':
+						cur = append(cur, '\a')
+					default:
+						cur = append(cur, e)
+					}
+				case c == '"':
+					if n := at(p + 1); n != 0 && !cIsSpace(n) {
+						return nil, errUnbalanced
+					}
+					done = true
+				case c == 0:
+					return nil, errUnbalanced
+				default:
+					cur = append(cur, c)
+				}
+			case insq:
+				switch {
+				case c == '\\' && at(p+1) == '\'':
+					p++
+					cur = append(cur, '\'')
+				case c == '\'':
+					if n := at(p + 1); n != 0 && !cIsSpace(n) {
+						return nil, errUnbalanced
+					}
+					done = true
+				case c == 0:
+					return nil, errUnbalanced
+				default:
+					cur = append(cur, c)
+				}
+			default:
+				switch c {
+				case ' ', '\n', '\r', '\t', 0:
+					done = true
+				case '"':
+					inq = true
+				case '\'':
+					insq = true
+				default:
+					cur = append(cur, c)
+				}
+			}
+			if at(p) != 0 {
+				p++
+			}
+		}
+		args = append(args, string(cur))
+	}
+}
+
+// Quote returns s as a double-quoted argument that SplitArgs turns back
+// into s, escaping like Redis's sdscatrepr (used by CONFIG REWRITE).
+func Quote(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\a':
+			b.WriteString(`\a`)
+		case '\b':
+			b.WriteString(`\b`)
+		default:
+			if c >= 0x20 && c <= 0x7e {
+				b.WriteByte(c)
+			} else {
+				const hex = "0123456789abcdef"
+				b.WriteString(`\x`)
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&15])
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// cIsSpace is C's isspace in the "C" locale.
+func cIsSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// asciiLower folds ASCII letters only, as sdstolower and strcasecmp do.
+// strings.ToLower would also fold non-ASCII runes (the Kelvin sign becomes
+// 'k'), accepting names Redis rejects.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// ParseSize parses a size the way Redis's memtoull does: decimal digits
+// followed by an optional case-insensitive unit, b (1), k (1000), kb
+// (1024), m (1000²), mb (1024²), g (1000³) or gb (1024³). No sign, no
+// spaces, no fraction. It keeps memtoull's quirks: no digits means 0 ("",
+// "kb"), a number too large saturates at the maximum before the unit is
+// applied, and the multiplication wraps (Redis 7.0 does not check it).
+func ParseSize(s string) (uint64, bool) {
+	if len(s) > 0 && s[0] == '-' {
+		return 0, false
+	}
+	i := 0
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	var mul uint64
+	switch asciiLower(s[i:]) {
+	case "", "b":
+		mul = 1
+	case "k":
+		mul = 1000
+	case "kb":
+		mul = 1024
+	case "m":
+		mul = 1000 * 1000
+	case "mb":
+		mul = 1024 * 1024
+	case "g":
+		mul = 1000 * 1000 * 1000
+	case "gb":
+		mul = 1024 * 1024 * 1024
+	default:
+		return 0, false
+	}
+	if i >= 128 { // memtoull copies the digits into a 128-byte buffer
+		return 0, false
+	}
+	var v uint64
+	for _, c := range []byte(s[:i]) {
+		d := uint64(c - '0')
+		if v > (math.MaxUint64-d)/10 {
+			v = math.MaxUint64 // strtoull: ERANGE, which memtoull ignores
+			break
+		}
+		v = v*10 + d
+	}
+	return v * mul, true
+}
+
+// string2ll is Redis's strict integer parser: an optional '-', then digits
+// with no leading zero ("0" alone is fine), no '+', no spaces, no more
+// than 20 bytes, and no overflow of int64.
+func string2ll(s string) (int64, bool) {
+	if len(s) == 0 || len(s) >= 21 {
+		return 0, false
+	}
+	if s == "0" {
+		return 0, true
+	}
+	neg := false
+	p := 0
+	if s[0] == '-' {
+		neg = true
+		p++
+		if p == len(s) {
+			return 0, false
+		}
+	}
+	if s[p] < '1' || s[p] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for ; p < len(s); p++ {
+		c := s[p]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if v > math.MaxUint64/10 {
+			return 0, false
+		}
+		v *= 10
+		if v > math.MaxUint64-uint64(c-'0') {
+			return 0, false
+		}
+		v += uint64(c - '0')
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true // -(1<<63) wraps to MinInt64, as intended
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// strtoll mirrors C's strtoll(s, &end, base): leading white space and a
+// sign are skipped, as many digits as possible are read, the value
+// saturates on overflow (reported through rangeErr, C's ERANGE). rest is
+// what follows the digits; when there are no digits rest is all of s, so
+// "" parses as 0 with nothing left over, exactly as in C.
+func strtoll(s string, base int) (v int64, rest string, rangeErr bool) {
+	p := 0
+	for p < len(s) && cIsSpace(s[p]) {
+		p++
+	}
+	neg := false
+	if p < len(s) && (s[p] == '+' || s[p] == '-') {
+		neg = s[p] == '-'
+		p++
+	}
+	start := p
+	var u uint64
+	over := false
+	for ; p < len(s); p++ {
+		d := digitVal(s[p])
+		if d >= base {
+			break
+		}
+		if !over {
+			if u > (math.MaxUint64-uint64(d))/uint64(base) {
+				over = true
+			} else {
+				u = u*uint64(base) + uint64(d)
+			}
+		}
+	}
+	if p == start {
+		return 0, s, false
+	}
+	rest = s[p:]
+	switch {
+	case neg && (over || u > 1<<63):
+		return math.MinInt64, rest, true
+	case !neg && (over || u > math.MaxInt64):
+		return math.MaxInt64, rest, true
+	case neg:
+		return -int64(u), rest, false
+	}
+	return int64(u), rest, false
+}
+
+func digitVal(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'z':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'Z':
+		return int(c-'A') + 10
+	}
+	return 99
+}
+
+// string2d is Redis's strict float parser (util.c): the whole string must
+// be a number strtod accepts, with no leading space, not NaN, and not an
+// overflow to infinity or an underflow to zero.
+func string2d(s string) (float64, bool) {
+	if s == "" || cIsSpace(s[0]) || strings.ContainsRune(s, '_') {
+		return 0, false // strtod has no digit separators; ParseFloat does
+	}
+	g := s
+	body := strings.TrimLeft(s, "+-")
+	hex := len(body) > 1 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X')
+	if hex && !strings.ContainsAny(body, "pP") {
+		g += "p0" // strtod takes 0x10; ParseFloat wants a binary exponent
+	}
+	f, err := strconv.ParseFloat(g, 64)
+	if err != nil || math.IsNaN(f) {
+		return 0, false // syntax, overflow to ±Inf (ERANGE), or NaN
+	}
+	if f == 0 {
+		// strtod reports underflow to zero as ERANGE, which string2d
+		// rejects; ParseFloat quietly returns 0.
+		digits, exp := "123456789", "eE"
+		m := body
+		if hex {
+			digits, exp, m = "123456789abcdefABCDEF", "pP", m[2:]
+		}
+		if i := strings.IndexAny(m, exp); i >= 0 {
+			m = m[:i]
+		}
+		if strings.ContainsAny(m, digits) {
+			return 0, false
+		}
+	}
+	return f, true
+}
+
+// formatPercentile prints a double as Redis's "%f" followed by
+// trimDoubleString: six decimals, then trailing zeros and a bare '.' cut.
+func formatPercentile(f float64) string {
+	s := strconv.FormatFloat(f, 'f', 6, 64)
+	if strings.IndexByte(s, '.') >= 0 {
+		s = strings.TrimRight(s, "0")
+		s = strings.TrimSuffix(s, ".")
+	}
+	return s
+}
