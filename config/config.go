@@ -427,25 +427,3 @@ func mustLookup(name string) entry {
 	}
 	return e
 }
-
-// ParseArgs splits redis-server style arguments: an optional config file,
-// then --name value... groups.
-func ParseArgs(args []string) (file string, overrides [][]string, err error) {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
-		file, args = args[0], args[1:]
-	}
-	for _, a := range args {
-		if strings.HasPrefix(a, "--") {
-			overrides = append(overrides, []string{a[2:]})
-			continue
-		}
-		if len(overrides) == 0 {
-			return "", nil, fmt.Errorf("unexpected argument %q", a)
-		}
-		overrides[len(overrides)-1] = append(overrides[len(overrides)-1], a)
-	}
-	return file, overrides, nil
-}
-
-// Usage lists every directive.
-func Usage() string { return "" }
