@@ -63,7 +63,7 @@ func randItem(r *rand.Rand) []byte {
 	case 1:
 		n = 100 + r.IntN(300) // two-byte varint
 	case 2:
-		n = chunkMax + r.IntN(3000) // bigger than a chunk
+		n = chunkMax + r.IntN(3000) // bigger than any chunk
 	default:
 		n = r.IntN(40)
 	}
@@ -183,7 +183,7 @@ func removeModel(m *model, v []byte, limit int64, fromTail bool) int64 {
 }
 
 func TestEntryEncoding(t *testing.T) {
-	for _, n := range []int{0, 1, 127, 128, 16383, 16384, 1 << 21} {
+	for _, n := range []int{0, 1, 127, 128, 223, 224, 225, 4319, 4320, 4321, 16384, 1 << 21} {
 		v := bytes.Repeat([]byte{'x'}, n)
 		b := make([]byte, entrySize(n)+3)
 		putEntry(b[1:1+entrySize(n)], v)
@@ -198,20 +198,44 @@ func TestEntryEncoding(t *testing.T) {
 	}
 }
 
-// TestListPacksTightly pins the memory cost that the maxmemory bars rely
-// on: 200-byte items cost 204 bytes each plus about 1% of chunk slack and ring.
+// TestListPacksTightly pins the memory cost that the memory bars rely on:
+// an item costs its bytes plus 2 bytes of length (4 from 224 bytes up) and
+// well under 1% of chunk slack and ring.
 func TestListPacksTightly(t *testing.T) {
-	l := &list{ep: &epochs{cur: 1}}
-	item := bytes.Repeat([]byte{'v'}, 200)
-	const n = 100000
-	for i := 0; i < n; i++ {
-		l.pushFront(item)
+	for _, tc := range []struct {
+		size   int
+		maxPer float64
+	}{{200, 203.5}, {1000, 1008}, {20, 22.3}} {
+		for _, front := range []bool{true, false} {
+			l := &list{ep: &epochs{cur: 1}}
+			item := bytes.Repeat([]byte{'v'}, tc.size)
+			const n = 100000
+			for i := 0; i < n; i++ {
+				if front {
+					l.pushFront(item)
+				} else {
+					l.pushBack(item)
+				}
+			}
+			per := float64(l.bytes) / n
+			if per > tc.maxPer {
+				t.Errorf("%d-byte items (front %v): %.2f bytes each, want <= %.1f", tc.size, front, per, tc.maxPer)
+			}
+			t.Logf("%d-byte items: %.2f bytes each", tc.size, per)
+		}
 	}
-	per := float64(l.bytes) / n
-	if per > 207 {
-		t.Fatalf("%.1f bytes per 200-byte item, want <= 207", per)
+}
+
+func TestFullSize(t *testing.T) {
+	for _, sz := range []int{3, 22, 202, 1004, 5000, 40000, 70000} {
+		f := fullSize(sz)
+		if sz <= 5000 && (f < 16384 || f > chunkMax || float64(f%sz)/float64(f) > 0.01) {
+			t.Errorf("fullSize(%d) = %d wastes %d", sz, f, f%sz)
+		}
+		if sz >= chunkMax && f != sz {
+			t.Errorf("fullSize(%d) = %d, want the item's own size", sz, f)
+		}
 	}
-	t.Logf("%.2f bytes per 200-byte item", per)
 }
 
 func ExampleGlobMatch() {
