@@ -335,12 +335,13 @@ func (s *scanner) command() error {
 	// corrupt count cannot allocate.
 	s.offs = s.offs[:0]
 	for i := int64(0); i < argc; i++ {
+		at := s.pos()
 		n, err := s.readNumber('$', "a bulk length")
 		if err != nil {
 			return err
 		}
 		if n > s.maxBulk {
-			return s.fail(s.pos(), false, "bulk length %d exceeds MaxBulkLen %d", n, s.maxBulk)
+			return s.fail(at, false, "bulk length %d exceeds MaxBulkLen %d", n, s.maxBulk)
 		}
 		if s.pos()+n+2 > s.size {
 			return s.fail(s.start, true, "unexpected end of file inside a %d-byte argument", n)
