@@ -163,7 +163,7 @@ func (ld *loader) loadFile(path string, last bool) (fileResult, error) {
 		}
 		// The RDB payload carries its own checksum; the span of ours
 		// starts after it.
-		sc.crc = 0
+		sc.crc, sc.spanStart = 0, sc.pos()
 	}
 
 	var (

@@ -121,8 +121,9 @@ type scanner struct {
 	argv    [][]byte
 	offs    []int64 // file offsets of the arguments being scanned
 
-	start int64  // offset of the item next returned
-	crc   uint32 // CRC-32C of the bytes since the last '#' line
+	start     int64  // offset of the item next returned
+	spanStart int64  // end of the last '#' line (or 0): where s.crc starts
+	crc       uint32 // CRC-32C of the bytes since the last '#' line
 	notes int    // checksum annotations verified
 }
 
@@ -310,8 +311,10 @@ func (s *scanner) note() (int, error) {
 			return 0, s.fail(s.start, false, "malformed checksum annotation %q", line)
 		}
 		if uint32(want) != s.crc {
-			e := s.fail(s.start, false, "checksum mismatch: the annotation says %08x, the bytes since the previous annotation hash to %08x",
-				want, s.crc)
+			// Report where the damaged span starts: any byte of it may be
+			// the bad one.
+			e := s.fail(s.spanStart, false, "checksum mismatch: the bytes from offset %d to %d hash to %08x, "+
+				"the annotation at offset %d says %08x", s.spanStart, s.start, s.crc, s.start, want)
 			e.checksum = true
 			return 0, e
 		}
@@ -319,6 +322,7 @@ func (s *scanner) note() (int, error) {
 	}
 	s.r += len(line)
 	s.crc = 0
+	s.spanStart = s.pos()
 	return itemNote, nil
 }
 
