@@ -50,6 +50,7 @@ type AOF struct {
 
 	// wmu guards the waiter heaps, failErr and stopped.
 	wmu      sync.Mutex
+	waiters  *sync.Pool // of *waiter, for Wait
 	wWaiters waiterHeap // Wait under everysec and no: wait for written
 	sWaiters waiterHeap // Wait under always, and Sync: wait for synced
 	failErr  error      // sticky write or fsync failure
@@ -109,6 +110,7 @@ func Open(opts Options) (*AOF, error) {
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 		rwStop:   make(chan struct{}),
+		waiters:  newWaiterPool(),
 	}
 	a.policy.Store(int32(opts.Fsync))
 	a.rwPercent.Store(int64(opts.RewritePercentage))
@@ -279,21 +281,21 @@ func (a *AOF) Wait(t uint64) error {
 	if t <= mark.Load() {
 		return nil
 	}
-	w := waiterPool.Get().(*waiter)
+	w := a.waiters.Get().(*waiter)
 	a.wmu.Lock()
 	if t <= mark.Load() {
 		a.wmu.Unlock()
-		waiterPool.Put(w)
+		a.waiters.Put(w)
 		return nil
 	}
 	if err := a.failErr; err != nil {
 		a.wmu.Unlock()
-		waiterPool.Put(w)
+		a.waiters.Put(w)
 		return err
 	}
 	if a.stopped {
 		a.wmu.Unlock()
-		waiterPool.Put(w)
+		a.waiters.Put(w)
 		return ErrClosed
 	}
 	w.ticket, w.persistent, w.err = t, false, nil
@@ -301,7 +303,7 @@ func (a *AOF) Wait(t uint64) error {
 	a.wmu.Unlock()
 	<-w.ch
 	err := w.err
-	waiterPool.Put(w)
+	a.waiters.Put(w)
 	return err
 }
 

@@ -18,11 +18,15 @@ type waiter struct {
 	ch         chan struct{} // buffered 1: the owner never blocks on it
 }
 
-// waiterPool recycles Wait's waiters and their channels. A waiter goes
-// back only after its one wake-up was received, so it is never signalled
-// twice. Sync's waiters are not pooled: a cancelled one may be signalled
-// after its caller left.
-var waiterPool = sync.Pool{New: func() any { return &waiter{ch: make(chan struct{}, 1)} }}
+// newWaiterPool returns the pool that recycles Wait's waiters and their
+// channels. A waiter goes back only after its one wake-up was received, so
+// it is never signalled twice. Sync's waiters are not pooled: a cancelled
+// one may be signalled after its caller left. The pool is per AOF, not
+// global, so that an AOF created inside a testing/synctest bubble only
+// uses channels of that bubble.
+func newWaiterPool() *sync.Pool {
+	return &sync.Pool{New: func() any { return &waiter{ch: make(chan struct{}, 1)} }}
+}
 
 type waiterHeap []*waiter
 
