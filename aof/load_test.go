@@ -116,8 +116,8 @@ func TestReplayMidFileCorruption(t *testing.T) {
 		at   int64
 		b    byte
 	}{
-		{"inside a value", ends[9] - 4, 'X'},    // record 10's value: only the checksum sees it
-		{"inside a length", ends[19] - 9, '9'},  // a bulk length
+		{"inside a value", ends[9] - 4, 'X'},      // record 10's value: only the checksum sees it
+		{"inside a length", ends[19] - 9, '9'},    // a bulk length
 		{"first byte of a record", ends[29], '+'}, // where '*' belongs
 	}
 	for _, tc := range tests {

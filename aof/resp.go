@@ -124,7 +124,7 @@ type scanner struct {
 	start     int64  // offset of the item next returned
 	spanStart int64  // end of the last '#' line (or 0): where s.crc starts
 	crc       uint32 // CRC-32C of the bytes since the last '#' line
-	notes int    // checksum annotations verified
+	notes     int    // checksum annotations verified
 }
 
 const scanBufSize = 1 << 20
