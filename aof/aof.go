@@ -34,14 +34,15 @@ type AOF struct {
 
 	// mu guards the append side. Append runs under the keyspace lock, so
 	// nothing done under mu may block on I/O.
-	mu      sync.Mutex
-	buf     []byte       // encoded records the owner has not taken yet
-	seq     uint64       // last ticket handed out
-	db      int          // db of the last record; -1 forces a SELECT
-	sw      *switchPoint // a rewrite's cut not yet taken by the owner
-	loading bool         // Load has started
-	loaded  bool         // Load succeeded: the owner runs
-	closing bool         // Close has started
+	mu       sync.Mutex
+	buf      []byte        // encoded records the owner has not taken yet
+	seq      uint64        // last ticket handed out
+	appended atomic.Uint64 // seq, readable without mu
+	db       int           // db of the last record; -1 forces a SELECT
+	sw       *switchPoint  // a rewrite's cut not yet taken by the owner
+	loading  bool          // Load has started
+	loaded   bool          // Load succeeded: the owner runs
+	closing  bool          // Close has started
 
 	wake chan struct{} // buffered 1: "there is work", as raft's asyncNotifyCh
 
@@ -250,6 +251,7 @@ func (a *AOF) Append(db int, argv [][]byte) uint64 {
 	}
 	a.seq++
 	t := a.seq
+	a.appended.Store(t)
 	if a.closing {
 		a.mu.Unlock()
 		return t

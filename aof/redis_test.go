@@ -2,9 +2,9 @@ package aof
 
 import (
 	"bufio"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"

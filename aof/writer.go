@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"runtime"
 	"time"
 )
 
@@ -30,6 +31,7 @@ const (
 	// fdatasync runs, postpone writes up to two seconds, then write anyway.
 	postponeLimit = 2 * time.Second
 	tick          = 250 * time.Millisecond
+	gatherMax     = 100 * time.Microsecond
 	maxBackoff    = time.Second
 )
 
@@ -77,10 +79,14 @@ type writer struct {
 	retained []byte // bytes of f in [syncedOff, off), to re-write after an fsync failure
 	retainOK bool   // retained is complete
 
-	writtenSeq uint64
-	syncing    bool
-	lastSync   time.Time
-	postponed  time.Time // everysec: when the current write was first postponed
+	writtenSeq   uint64
+	syncing      bool
+	lastSync     time.Time
+	syncStart    time.Time     // when the running fdatasync was handed over
+	lastSyncDur  time.Duration // how long the last one took
+	gatherTarget uint64        // see gather
+	gatherUntil  time.Time
+	postponed    time.Time // everysec: when the current write was first postponed
 
 	writeErr   error
 	syncErr    error
@@ -137,6 +143,9 @@ func (a *AOF) run() {
 // files, start an fdatasync.
 func (a *AOF) step(now time.Time) {
 	w := &a.w
+	if w.gatherTarget != 0 {
+		a.gather()
+	}
 	a.take()
 	if (w.writeErr != nil || w.syncErr != nil) && now.Before(w.retryAt) {
 		return
@@ -312,6 +321,7 @@ func (a *AOF) maybeSync(now time.Time) {
 	}
 	w.syncing = true
 	w.lastSync = now
+	w.syncStart = time.Now()
 	a.stats.pendingFsync.Store(true)
 	a.syncJobs <- syncJob{f: w.f, gen: w.gen, off: w.off, seq: w.writtenSeq}
 }
@@ -319,6 +329,7 @@ func (a *AOF) maybeSync(now time.Time) {
 func (a *AOF) syncFinished(res syncResult) {
 	w := &a.w
 	w.syncing = false
+	w.lastSyncDur = time.Since(w.syncStart)
 	a.stats.pendingFsync.Store(false)
 	if res.gen != w.gen {
 		return // cannot happen: a switch waits for the running fdatasync
@@ -350,8 +361,31 @@ func (a *AOF) markSynced(off int64, seq uint64) {
 	}
 	if seq > a.synced.Load() {
 		a.synced.Store(seq)
-		a.notify(&a.sWaiters, seq)
+		if n := a.notify(&a.sWaiters, seq); n >= 2 && FsyncPolicy(a.policy.Load()) == FsyncAlways {
+			// Give the n clients just released a moment to send their
+			// next record, so it joins the next fdatasync instead of the
+			// one after (see gather).
+			w.gatherTarget = a.appended.Load() + uint64(n)
+			w.gatherUntil = time.Now().Add(min(w.lastSyncDur/4, gatherMax))
+		}
 	}
+}
+
+// gather is group commit's batching delay (MySQL's
+// binlog_group_commit_sync_delay, made adaptive). Under always, the
+// clients released by one fdatasync come back with their next records a
+// few microseconds later; starting the next fdatasync at once would catch
+// only some of them and split the clients into two cohorts, each getting
+// half the batch. So the owner yields until as many records as it
+// released have arrived, or a quarter of the last fdatasync's duration has
+// passed. Timers are too coarse for this (about 1 ms), hence the
+// runtime.Gosched loop, bounded by gatherMax.
+func (a *AOF) gather() {
+	w := &a.w
+	for a.appended.Load() < w.gatherTarget && time.Now().Before(w.gatherUntil) {
+		runtime.Gosched()
+	}
+	w.gatherTarget = 0
 }
 
 // syncFailed handles an fdatasync error. After one, Linux may have dropped
@@ -466,12 +500,12 @@ func (a *AOF) recovered() {
 }
 
 // notify wakes the waiters in h whose ticket is covered by mark.
-func (a *AOF) notify(h *waiterHeap, mark uint64) {
+func (a *AOF) notify(h *waiterHeap, mark uint64) int {
 	w := &a.w
 	a.wmu.Lock()
 	if len(*h) == 0 || (*h)[0].ticket > mark {
 		a.wmu.Unlock()
-		return
+		return 0
 	}
 	ws := h.popUpTo(mark, w.waking[:0])
 	a.wmu.Unlock()
@@ -479,8 +513,10 @@ func (a *AOF) notify(h *waiterHeap, mark uint64) {
 		wt.err = nil
 		wt.ch <- struct{}{}
 	}
+	n := len(ws)
 	clear(ws)
 	w.waking = ws[:0]
+	return n
 }
 
 // shutdown runs on the owner when Close is called: one last attempt to
