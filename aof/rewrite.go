@@ -154,24 +154,24 @@ func (a *AOF) doRewrite(src Source) error {
 		return errors.New("aof: Source.Snapshot returned a nil Dataset")
 	}
 
-	// 3. The new base, written to a temp file.
+	// 3. The new base, written to a temp file. Whatever happens, return
+	//    only once the owner has switched files: a later rewrite's cut
+	//    must not find this one still pending.
 	tmp := filepath.Join(a.dir, "temp-rewriteaof-bg-"+strconv.Itoa(os.Getpid())+".aof")
 	size, err := a.writeBase(tmp, ds)
+	select {
+	case <-sw.done:
+	case <-a.rwStop:
+		err = ErrClosed
+	}
 	if err != nil {
 		os.Remove(tmp)
 		return err
 	}
 
-	// 4. The old incr files must be complete before they become history.
-	select {
-	case <-sw.done:
-	case <-a.rwStop:
-		os.Remove(tmp)
-		return ErrClosed
-	}
-
-	// 5. Swap: new base, old base and incr files to history, then delete
-	//    them (backgroundRewriteDoneHandler + aofDelHistoryFiles).
+	// 4. Swap: the old incr files are complete (the owner fdatasynced
+	//    them at the switch), so they and the old base become history and
+	//    are deleted (backgroundRewriteDoneHandler + aofDelHistoryFiles).
 	a.manMu.Lock()
 	m = a.man.clone()
 	a.manMu.Unlock()

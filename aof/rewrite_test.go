@@ -115,6 +115,9 @@ func (k *fakeKeyspace) do(db int, s ...string) uint64 {
 func (k *fakeKeyspace) Snapshot(cut func()) Dataset {
 	k.mu.Lock()
 	cut()
+	if k.snapshot != nil {
+		k.snapshot()
+	}
 	cp := newModel()
 	for db, l := range k.m.lists {
 		for key, v := range l {
@@ -415,5 +418,51 @@ func TestCloseDuringRewrite(t *testing.T) {
 	}
 	if got := replayModel(t, testOptions(t, opts.Dir)).String(); got != "0 list q [\"b\" \"a\"]" {
 		t.Fatalf("reloaded %s", got)
+	}
+}
+
+// TestRewriteWhileDiskFull: the disk fills right at the cut, so the old
+// incr file cannot be completed and the base cannot be written. The
+// rewrite fails, but only once the switch is done, so the next rewrite
+// starts from a clean state.
+func TestRewriteWhileDiskFull(t *testing.T) {
+	fs := &faults{match: "aof"}
+	opts := testOptions(t, t.TempDir())
+	opts.OpenFile = fs.open
+	a, _ := mustOpen(t, opts)
+	ks := &fakeKeyspace{log: a, m: newModel(), snapped: make(chan struct{}, 1)}
+	a.Wait(ks.do(0, "LPUSH", "q", "a"))
+	var stuck uint64
+	ks.snapshot = func() {
+		fs.set(func(f *faults) { f.writeErr = syscall.ENOSPC })
+		stuck = a.Append(0, args("LPUSH", "q", "b")) // lands in the old file after the cut
+	}
+	if err := a.Rewrite(ks); err != nil {
+		t.Fatal(err)
+	}
+	<-ks.snapped
+	if err := a.Wait(stuck); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Wait = %v, want ENOSPC", err)
+	}
+	if err := a.Rewrite(ks); !errors.Is(err, ErrRewriteInProgress) {
+		t.Fatalf("Rewrite while the switch is pending = %v", err)
+	}
+	fs.set(func(f *faults) { f.writeErr = nil })
+	a.wg.Wait()
+	if got := infoField(a, "aof_last_bgrewrite_status"); got != "err" {
+		t.Fatalf("aof_last_bgrewrite_status = %s", got)
+	}
+	ks.snapshot = nil
+	ks.m.exec(args("LPUSH", "q", "b"))
+	if err := a.Rewrite(ks); err != nil {
+		t.Fatal(err)
+	}
+	a.wg.Wait()
+	if got := infoField(a, "aof_last_bgrewrite_status"); got != "ok" {
+		t.Fatalf("aof_last_bgrewrite_status = %s", got)
+	}
+	a.Close()
+	if got, want := replayModel(t, testOptions(t, opts.Dir)).String(), ks.m.String(); got != want {
+		t.Fatalf("reloaded state differs\n got: %s\nwant: %s", got, want)
 	}
 }
