@@ -25,10 +25,23 @@
 //
 // One goroutine owns the current incr file: Append copies the record into
 // a buffer and returns a ticket; the owner writes whatever has gathered
-// with one write(2) and wakes only the waiters it covers (group commit).
-// Under FsyncAlways every fdatasync also covers everything written
-// before it, so concurrent clients share it. Sync forces an fdatasync for
+// with one write(2) and wakes only the waiters it covers (a min-heap by
+// ticket, no broadcast). A second goroutine runs fdatasync, so writing
+// goes on while a sync runs. Under FsyncAlways every fdatasync covers all
+// that was written before it, so concurrent clients share it (group
+// commit), and the owner waits a few microseconds for the clients it just
+// released before starting the next one. Sync forces an fdatasync for
 // WAITAOF and for the consumer.
+//
+// # API
+//
+//   - Open, Load (once), then Append/Wait from the keyspace; Close.
+//   - Sync(ctx, ticket): fdatasync covering ticket, whatever the policy.
+//   - Err: the sticky write or fsync error (MISCONF), nil when healthy.
+//   - Rewrite(Source): BGREWRITEAOF; ErrRewriteInProgress if one runs.
+//   - Info: INFO persistence fields; SetPolicy, SetRewritePercentage,
+//     SetRewriteMinSize: CONFIG SET.
+//   - Check(dir, opts, fix, out): redis-check-aof [--fix].
 //
 // Rewrite (BGREWRITEAOF, or automatic per auto-aof-rewrite-percentage and
 // auto-aof-rewrite-min-size when Options.Source is set) needs no fork: the
@@ -65,6 +78,12 @@
 //     FsyncNo, whatever the kernel had not written back.
 //   - argv passed to Load's apply is only valid during the call.
 //   - Append panics before Load has succeeded.
+//   - While the log is failed, appended records stay in memory until a
+//     write succeeds: the keyspace must refuse data-adding commands then
+//     (Err), or memory grows with the backlog.
+//   - Under FsyncAlways the owner spins (runtime.Gosched) for at most a
+//     quarter of the last fdatasync's duration, capped at 100µs, while it
+//     gathers the next batch; timers are too coarse for that.
 //   - Files redis-server wrote carry no checksums: only their RESP
 //     structure is verified. A base in RDB format needs Options.LoadRDB.
 //   - Under everysec a write waits while a background fdatasync runs, up
