@@ -1,0 +1,207 @@
+package aof
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Check verifies an AOF directory the way redis-check-aof does: the
+// manifest, then the base and every incr file, reporting for each file its
+// size and how far it is valid (ok_up_to), and the first bad offset with
+// the reason. dir is the AOF directory, its manifest, or the working
+// directory that holds opts.DirName. Only opts' DirName, FileName,
+// MaxBulkLen and OpenFile are used.
+//
+// With fix, damage in the last incr file (a torn tail, garbage, a checksum
+// mismatch) is repaired by truncating the file back to the last good
+// command, as redis-check-aof --fix; damage in any other file is refused
+// with a message, since cutting it would drop the data of the files after
+// it. Check returns nil when every file is valid (or was fixed), the first
+// *CorruptError otherwise. It takes the directory lock when fixing, so it
+// refuses to fix a directory a running server holds.
+func Check(dir string, opts Options, fix bool, out io.Writer) error {
+	opts = opts.withDefaults()
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		dir = filepath.Dir(dir)
+	} else if _, err := os.Stat(filepath.Join(dir, opts.FileName+".manifest")); errors.Is(err, fs.ErrNotExist) {
+		dir = filepath.Join(dir, opts.DirName)
+	}
+	mpath := filepath.Join(dir, opts.FileName+".manifest")
+	data, err := os.ReadFile(mpath)
+	if err != nil {
+		return fmt.Errorf("aof: read manifest: %w", err)
+	}
+	if fix {
+		lock, err := lockDir(dir)
+		if err != nil {
+			return err
+		}
+		defer lock.Close()
+	}
+	fmt.Fprintln(out, "Start checking Multi Part AOF")
+	m, err := parseManifest(data)
+	if err != nil {
+		fmt.Fprintf(out, "Invalid manifest %s: %v\n", mpath, err)
+		return fmt.Errorf("aof: %s: %w", mpath, err)
+	}
+	var files []aofInfo
+	if m.base != nil {
+		files = append(files, *m.base)
+	}
+	files = append(files, m.incr...)
+	if len(files) == 0 {
+		fmt.Fprintln(out, "The manifest lists no base or incr file")
+		return nil
+	}
+	var firstErr error
+	for i, fi := range files {
+		last := i == len(files)-1
+		kind := "INCR"
+		if fi.typ == typeBase {
+			kind = "BASE"
+			fmt.Fprintln(out, "Start to check BASE AOF (RESP format).")
+		} else if i == 0 || files[i-1].typ == typeBase {
+			fmt.Fprintln(out, "Start to check INCR files.")
+		}
+		path := filepath.Join(dir, fi.name)
+		r, err := checkFile(path, &opts)
+		if err != nil {
+			fmt.Fprintf(out, "%s AOF %s: %v\n", kind, fi.name, err)
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if r.size == 0 {
+			fmt.Fprintf(out, "%s AOF %s is empty\n", kind, fi.name)
+			continue
+		}
+		if r.bad != nil {
+			fmt.Fprintf(out, "0x%16x: %s\n", r.bad.Offset, r.bad.Reason)
+		}
+		fmt.Fprintf(out, "AOF analyzed: filename=%s, size=%d, ok_up_to=%d, diff=%d\n",
+			fi.name, r.size, r.okUpTo, r.size-r.okUpTo)
+		if r.bad == nil {
+			fmt.Fprintf(out, "%s AOF %s is valid\n", kind, fi.name)
+			continue
+		}
+		if !fix {
+			fmt.Fprintf(out, "%s AOF %s is not valid. Use `mullet aof check --fix` to truncate it "+
+				"(only the last incr file can be fixed).\n", kind, fi.name)
+		} else if !last && !r.zeroTail {
+			fmt.Fprintf(out, "%s AOF %s is corrupt before its end and it is not the last file: "+
+				"refusing to fix it, since truncating it would lose the data of the files after it. "+
+				"Restore it from a backup, or cut it at offset %d by hand if you accept losing what follows.\n",
+				kind, fi.name, r.okUpTo)
+		} else {
+			if err := truncateFile(opts.OpenFile, path, r.okUpTo); err != nil {
+				fmt.Fprintf(out, "Failed to truncate %s: %v\n", fi.name, err)
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			fmt.Fprintf(out, "Successfully truncated AOF %s from %d to %d bytes\n", fi.name, r.size, r.okUpTo)
+			continue
+		}
+		if firstErr == nil {
+			firstErr = r.bad
+		}
+	}
+	if firstErr == nil {
+		fmt.Fprintln(out, "All AOF files and manifest are valid")
+	}
+	return firstErr
+}
+
+type checkResult struct {
+	size     int64
+	okUpTo   int64
+	bad      *CorruptError
+	zeroTail bool // bad is only a zero-filled tail: cutting it loses nothing
+}
+
+// checkFile scans one file without applying anything.
+func checkFile(path string, opts *Options) (checkResult, error) {
+	f, err := opts.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return checkResult{}, err
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return checkResult{}, err
+	}
+	res := checkResult{size: size}
+	sc := newScanner(f, size, opts.MaxBulkLen)
+	if sc.fill(5) && string(sc.buf[sc.r:sc.r+5]) == "REDIS" {
+		res.bad = &CorruptError{Path: path, Reason: "RDB-format base: mullet cannot check RDB data; " +
+			"use redis-check-aof, or rewrite with aof-use-rdb-preamble no"}
+		return res, nil
+	}
+	var (
+		valid      int64
+		spanStart  int64 // end of the last '#' line: a checksum covers what follows
+		inMulti    bool
+		multiStart int64
+		scanErr    *scanError
+	)
+	for {
+		kind, err := sc.next()
+		if err != nil {
+			if !errors.As(err, &scanErr) {
+				return res, err
+			}
+			res.okUpTo = valid
+			if scanErr.checksum {
+				// Every command of the span is suspect.
+				res.okUpTo = min(valid, spanStart)
+			}
+			res.bad = &CorruptError{Path: path, Offset: scanErr.off, Reason: scanErr.reason}
+			return res, nil
+		}
+		switch kind {
+		case itemEnd, itemZeroTail:
+			if inMulti {
+				res.okUpTo = valid
+				res.bad = &CorruptError{Path: path, Offset: multiStart, Reason: "the file ends inside MULTI without EXEC"}
+				return res, nil
+			}
+			res.okUpTo = sc.start
+			if kind == itemZeroTail {
+				res.bad = &CorruptError{Path: path, Offset: sc.start, Reason: "zero-filled tail"}
+				res.zeroTail = true
+			}
+			return res, nil
+		case itemNote:
+			spanStart = sc.pos()
+			if !inMulti {
+				valid = sc.pos()
+			}
+		case itemCommand:
+			switch {
+			case isCmd(sc.argv, cmdMulti):
+				if inMulti {
+					res.okUpTo = valid
+					res.bad = &CorruptError{Path: path, Offset: sc.start, Reason: "MULTI inside MULTI"}
+					return res, nil
+				}
+				inMulti, multiStart = true, sc.start
+			case isCmd(sc.argv, cmdExec):
+				if !inMulti {
+					res.okUpTo = valid
+					res.bad = &CorruptError{Path: path, Offset: sc.start, Reason: "EXEC without MULTI"}
+					return res, nil
+				}
+				inMulti = false
+				valid = sc.pos()
+			case !inMulti:
+				valid = sc.pos()
+			}
+		}
+	}
+}

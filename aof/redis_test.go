@@ -1,0 +1,356 @@
+package aof
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// redisProc is a redis-server started by a test on a free loopback port,
+// with its dir in t.TempDir(); it is stopped by PID.
+type redisProc struct {
+	t    testing.TB
+	cmd  *exec.Cmd
+	addr string
+	conn net.Conn
+	rd   *bufio.Reader
+}
+
+func needRedis(t testing.TB) {
+	t.Helper()
+	for _, b := range []string{"redis-server", "redis-check-aof"} {
+		if _, err := exec.LookPath(b); err != nil {
+			t.Skipf("%s not installed (apt-get install redis-server): %v", b, err)
+		}
+	}
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startRedis runs redis-server with appendonly on dir and waits until it
+// has loaded its data.
+func startRedis(t testing.TB, dir string, extra ...string) *redisProc {
+	t.Helper()
+	needRedis(t)
+	port := freePort(t)
+	argv := append([]string{
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+		"--appendonly", "yes", "--aof-use-rdb-preamble", "no", "--save", "",
+		"--logfile", filepath.Join(dir, "redis.log"), "--daemonize", "no",
+	}, extra...)
+	cmd := exec.Command("redis-server", argv...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := &redisProc{t: t, cmd: cmd, addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	t.Cleanup(r.stop)
+	// Poll an external process (not a goroutine of ours) until it answers
+	// PING; it replies -LOADING while it replays the AOF.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", r.addr); err == nil {
+			r.conn, r.rd = c, bufio.NewReader(c)
+			if v, err := r.do("PING"); err == nil && v == "PONG" {
+				return r
+			}
+			c.Close()
+			r.conn = nil
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
+			t.Fatalf("redis-server did not come up:\n%s", log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM (redis flushes and fsyncs its AOF) and waits.
+func (r *redisProc) stop() {
+	if r.cmd == nil {
+		return
+	}
+	if r.conn != nil {
+		r.conn.Close()
+	}
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	r.cmd.Wait()
+	r.cmd = nil
+}
+
+// do sends one command and reads the reply: string, int64, nil, []any, or
+// an error for -ERR replies.
+func (r *redisProc) do(a ...string) (any, error) {
+	if _, err := r.conn.Write(appendCommand(nil, args(a...))); err != nil {
+		return nil, err
+	}
+	return r.read()
+}
+
+func (r *redisProc) read() (any, error) {
+	line, err := r.rd.ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
+	line = strings.TrimSuffix(line, "\r\n")
+	switch line[0] {
+	case '+':
+		return line[1:], nil
+	case '-':
+		return nil, errors.New(line[1:])
+	case ':':
+		return strconv.ParseInt(line[1:], 10, 64)
+	case '$':
+		n, _ := strconv.Atoi(line[1:])
+		if n < 0 {
+			return nil, nil
+		}
+		b := make([]byte, n+2)
+		if _, err := io.ReadFull(r.rd, b); err != nil {
+			return nil, err
+		}
+		return string(b[:n]), nil
+	case '*':
+		n, _ := strconv.Atoi(line[1:])
+		out := make([]any, 0, max(n, 0))
+		for range n {
+			v, err := r.read()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("bad reply %q", line)
+}
+
+func (r *redisProc) must(a ...string) any {
+	r.t.Helper()
+	v, err := r.do(a...)
+	if err != nil {
+		r.t.Fatalf("%v: %v", a, err)
+	}
+	return v
+}
+
+// state reads every key of dbs 0..3 in the form model.String prints.
+func (r *redisProc) state() string {
+	m := newModel()
+	for db := range 4 {
+		r.must("SELECT", strconv.Itoa(db))
+		keys := r.must("KEYS", "*").([]any)
+		for _, k := range keys {
+			key := k.(string)
+			switch r.must("TYPE", key) {
+			case "list":
+				for _, v := range r.must("LRANGE", key, "0", "-1").([]any) {
+					m.list(db)[key] = append(m.list(db)[key], v.(string))
+				}
+			case "string":
+				if m.strs[db] == nil {
+					m.strs[db] = map[string]string{}
+				}
+				m.strs[db][key] = r.must("GET", key).(string)
+			}
+		}
+	}
+	r.must("SELECT", "0")
+	return m.String()
+}
+
+func redisCheckAOF(t testing.TB, manifest string) (string, error) {
+	out, err := exec.Command("redis-check-aof", manifest).CombinedOutput()
+	return string(out), err
+}
+
+// TestRedisLoadsOurAOF: a directory we wrote (with a rewrite, SELECTs,
+// MULTI/EXEC, checksum annotations) passes redis-check-aof and loads into
+// redis-server 7.0 with the same state.
+func TestRedisLoadsOurAOF(t *testing.T) {
+	needRedis(t)
+	for _, fileName := range []string{DefaultFileName, "my queue.aof"} {
+		t.Run(fileName, func(t *testing.T) {
+			dir := t.TempDir()
+			opts := testOptions(t, dir)
+			opts.FileName = fileName
+			a, _ := mustOpen(t, opts)
+			ks := &fakeKeyspace{log: a, m: newModel()}
+			for i := range 300 {
+				ks.do(i%3, "LPUSH", fmt.Sprint("q", i%4), fmt.Sprint("job-", i))
+			}
+			ks.do(0, "RPOP", "q0")
+			ks.do(2, "SET", "k", "v")
+			if err := a.Rewrite(ks); err != nil {
+				t.Fatal(err)
+			}
+			a.wg.Wait()
+			ks.do(1, "RPOP", "q1")
+			ks.mu.Lock()
+			for _, c := range [][]string{{"MULTI"}, {"LPUSH", "q3", "in-multi"}, {"RPUSH", "q3", "tail"}, {"EXEC"}} {
+				ks.m.db = 3
+				ks.m.exec(args(c...))
+				a.Append(3, args(c...))
+			}
+			ks.mu.Unlock()
+			ks.do(0, "SET", "ttl", "x")
+			a.Wait(ks.do(0, "PEXPIREAT", "ttl", strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)))
+			if err := a.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			out, err := redisCheckAOF(t, filepath.Join(a.Dir(), fileName+".manifest"))
+			if err != nil || !strings.Contains(out, "All AOF files and manifest are valid") {
+				t.Fatalf("redis-check-aof: %v\n%s", err, out)
+			}
+			r := startRedis(t, dir, "--appendfilename", fileName)
+			if got, want := r.state(), ks.m.String(); got != want {
+				t.Fatalf("redis-server state differs\n got: %s\nwant: %s", got, want)
+			}
+			if ttl := r.must("PTTL", "ttl").(int64); ttl <= 0 {
+				t.Fatalf("PTTL = %d, the PEXPIREAT was lost", ttl)
+			}
+		})
+	}
+}
+
+// TestWeLoadRedisAOF: a directory redis-server 7.0 wrote (with
+// aof-use-rdb-preamble no, a BGREWRITEAOF in the middle) replays to the
+// same state; we then append to it and redis-server reads that back.
+func TestWeLoadRedisAOF(t *testing.T) {
+	needRedis(t)
+	dir := t.TempDir()
+	r := startRedis(t, dir)
+	r.must("LPUSH", "q", "a", "b", "c")
+	r.must("RPOP", "q")
+	r.must("SET", "k", "v")
+	r.must("EXPIRE", "k", "1000")
+	r.must("SELECT", "2")
+	r.must("LPUSH", "q2", "x")
+	r.must("MULTI")
+	r.must("LPUSH", "q2", "y")
+	r.must("RPUSH", "q3", "z")
+	r.must("EXEC")
+	r.must("SELECT", "0")
+	r.must("BGREWRITEAOF")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		info := r.must("INFO", "persistence").(string)
+		if strings.Contains(info, "aof_rewrite_in_progress:0") && strings.Contains(info, "aof_rewrite_scheduled:0") &&
+			strings.Contains(info, "aof_rewrites:1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("BGREWRITEAOF did not finish:\n%s", info)
+		}
+		time.Sleep(20 * time.Millisecond) // polling an external process
+	}
+	r.must("LPUSH", "q", "d")
+	r.must("MULTI")
+	r.must("RPUSH", "q", "e")
+	r.must("SET", "k2", "v2")
+	r.must("EXEC")
+	r.must("SELECT", "2")
+	r.must("RPOP", "q2")
+	r.must("DEL", "q3")
+	r.must("SELECT", "1")
+	for i := range 100 {
+		r.must("RPUSH", "big", fmt.Sprint(i))
+	}
+	want := r.state()
+	r.stop()
+
+	ad := filepath.Join(dir, DefaultDirName)
+	if m := readManifest(t, ad); !strings.Contains(m, "appendonly.aof.2.base.aof seq 2 type b") {
+		t.Fatalf("redis did not rewrite: %q", m)
+	}
+	opts := testOptions(t, dir)
+	a, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newModel()
+	var cmds []string
+	if err := a.Load(func(argv [][]byte) error {
+		cmds = append(cmds, strings.ToUpper(string(argv[0])))
+		return m.exec(argv)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.String(); got != want {
+		t.Fatalf("replayed state differs\n got: %s\nwant: %s", got, want)
+	}
+	t.Logf("replayed %d commands: %v", len(cmds), cmds)
+	a.Wait(a.Append(0, args("LPUSH", "q", "from-mullet")))
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := redisCheckAOF(t, filepath.Join(ad, "appendonly.aof.manifest"))
+	if err != nil {
+		t.Fatalf("redis-check-aof: %v\n%s", err, out)
+	}
+	r = startRedis(t, dir)
+	if got := fmt.Sprint(r.must("LRANGE", "q", "0", "-1")); got != "[from-mullet d c b e]" {
+		t.Fatalf("LRANGE q = %s", got)
+	}
+	if got := r.must("DBSIZE").(int64); got != 3 {
+		t.Fatalf("DBSIZE = %d", got)
+	}
+}
+
+// TestCheckAgreesWithRedisCheckAOF: on a torn last incr file both tools
+// report the same ok_up_to, and after our fix redis-check-aof is happy.
+func TestCheckAgreesWithRedisCheckAOF(t *testing.T) {
+	needRedis(t)
+	dir := t.TempDir()
+	opts := testOptions(t, dir)
+	a, _ := mustOpen(t, opts)
+	for i := range 20 {
+		appendWait(t, a, 0, "LPUSH", "q", fmt.Sprint(i))
+	}
+	a.Close()
+	incr := filepath.Join(a.Dir(), "appendonly.aof.1.incr.aof")
+	size := fileSize(t, incr)
+	os.Truncate(incr, size-30)
+	manifest := filepath.Join(a.Dir(), "appendonly.aof.manifest")
+	theirs, _ := redisCheckAOF(t, manifest)
+	var ours strings.Builder
+	err := Check(dir, opts, false, &ours)
+	var ce *CorruptError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Check = %v\n%s", err, ours.String())
+	}
+	okUpTo := func(s string) string {
+		i := strings.Index(s, "ok_up_to=")
+		if i < 0 {
+			return "<none>"
+		}
+		return strings.Fields(s[i:])[0]
+	}
+	if okUpTo(theirs) != okUpTo(ours.String()) {
+		t.Fatalf("ok_up_to differs:\nredis-check-aof:\n%s\nours:\n%s", theirs, ours.String())
+	}
+	ours.Reset()
+	if err := Check(a.Dir(), opts, true, &ours); err != nil {
+		t.Fatalf("Check --fix = %v\n%s", err, ours.String())
+	}
+	if out, err := redisCheckAOF(t, manifest); err != nil {
+		t.Fatalf("after our fix, redis-check-aof: %v\n%s", err, out)
+	}
+}

@@ -1,0 +1,87 @@
+package aof
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestDiskFullTmpfs fills a real 256 KiB tmpfs: the log must fail with
+// ENOSPC, acknowledge nothing it could not write, and recover with every
+// record once space is freed. It needs root to mount, and is skipped
+// otherwise.
+func TestDiskFullTmpfs(t *testing.T) {
+	mnt := filepath.Join(t.TempDir(), "mnt")
+	os.Mkdir(mnt, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+
+	opts := testOptions(t, mnt)
+	a, _ := mustOpen(t, opts)
+	var acked, appended int
+	for range 10 {
+		appendWait(t, a, 0, "RPUSH", "q", fmt.Sprint("item-", appended))
+		appended++
+		acked++
+	}
+	// Fill the filesystem, then append until the log fails.
+	filler, err := os.Create(filepath.Join(mnt, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 4096)
+	for {
+		if _, err := filler.Write(chunk); err != nil {
+			break
+		}
+	}
+	filler.Close()
+	var last uint64
+	for appended < 10000 {
+		last = a.Append(0, args("RPUSH", "q", fmt.Sprint("item-", appended)))
+		appended++
+		if err := a.Wait(last); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) || !errors.Is(a.Err(), syscall.ENOSPC) {
+				t.Fatalf("Wait = %v, Err = %v; want ENOSPC", err, a.Err())
+			}
+			break
+		}
+		acked++
+	}
+	if appended == 10000 {
+		t.Fatal("the tmpfs never filled up")
+	}
+	// More records while failed: refused at once, kept in memory.
+	for range 5 {
+		last = a.Append(0, args("RPUSH", "q", fmt.Sprint("item-", appended)))
+		appended++
+		if err := a.Wait(last); err == nil {
+			t.Fatal("Wait succeeded while the disk is full")
+		}
+	}
+	os.Remove(filepath.Join(mnt, "filler"))
+	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+	defer cancel()
+	if err := a.Sync(ctx, last); err != nil {
+		t.Fatalf("Sync after freeing space = %v", err)
+	}
+	if err := a.Err(); err != nil {
+		t.Fatalf("Err after recovery = %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m := replayModel(t, testOptions(t, mnt))
+	if got := len(m.lists[0]["q"]); got != appended {
+		t.Fatalf("replayed %d items, appended %d (%d acknowledged)", got, appended, acked)
+	}
+	t.Logf("%d records acknowledged before the disk filled, %d in all", acked, appended)
+}

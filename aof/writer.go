@@ -1,0 +1,580 @@
+package aof
+
+import (
+	"fmt"
+	"hash/crc32"
+	"io"
+	"runtime"
+	"time"
+)
+
+// The writer: one goroutine (run) owns the current incr file. Append only
+// copies records into a.buf; run takes the whole buffer at once, appends a
+// checksum annotation and hands it to the kernel in one write(2) (group
+// commit, as hashicorp/raft's leaderLoop gathers ready logs), then wakes
+// exactly the waiters that write covers. fdatasync runs on a second
+// goroutine (syncLoop, Redis's bio thread), so under always the next batch
+// is written while the previous one is being synced, and under everysec a
+// slow disk does not stall writes until Redis's two-second rule says so.
+
+const (
+	// preallocChunk is how far ahead of the write offset disk blocks are
+	// reserved (fallocate KEEP_SIZE), so appends rarely allocate extents.
+	preallocChunk = 16 << 20
+	// retainLimit caps the unsynced bytes kept in memory to re-write the
+	// file after an fdatasync failure.
+	retainLimit = 64 << 20
+	// freeBufLimit: larger batch buffers are dropped, not reused, so one
+	// burst does not pin memory (Redis reuses aof_buf under 4000 bytes).
+	freeBufLimit = 4 << 20
+	// postponeLimit is Redis's rule for everysec: while a background
+	// fdatasync runs, postpone writes up to two seconds, then write anyway.
+	postponeLimit = 2 * time.Second
+	tick          = 250 * time.Millisecond
+	gatherMax     = 100 * time.Microsecond
+	maxBackoff    = time.Second
+)
+
+// switchPoint is a rewrite's cut: records up to seq (the first off bytes
+// of a.buf) go to the old incr file, the rest to f.
+type switchPoint struct {
+	off  int
+	seq  uint64
+	f    File
+	path string
+	done chan struct{} // closed once the owner writes to f
+}
+
+type syncJob struct {
+	f   File
+	gen uint64
+	off int64
+	seq uint64
+}
+
+type syncResult struct {
+	syncJob
+	err error
+}
+
+// writer is the state of the run goroutine; nothing else touches it
+// (Close reads closeErr after the goroutine has exited).
+type writer struct {
+	f         File
+	path      string
+	gen       uint64 // incremented at every file switch
+	off       int64  // size of f
+	allocEnd  int64  // blocks reserved up to here
+	noAlloc   bool   // the filesystem cannot preallocate
+	syncedOff int64  // f is durable up to here
+	crc       uint32 // CRC of f's bytes since its last annotation: nonzero only for a resumed file
+
+	out     []byte // annotated bytes for f, not yet written
+	outSeq  uint64 // last ticket in out
+	next    []byte // records for the file after a pending switch
+	nextSeq uint64
+	nextSw  *switchPoint
+	free    []byte // a written buffer, handed back to Append at the next take
+
+	retained []byte // bytes of f in [syncedOff, off), to re-write after an fsync failure
+	retainOK bool   // retained is complete
+
+	writtenSeq   uint64
+	syncing      bool
+	lastSync     time.Time
+	syncStart    time.Time     // when the running fdatasync was handed over
+	lastSyncDur  time.Duration // how long the last one took
+	gatherTarget uint64        // see gather
+	gatherUntil  time.Time
+	postponed    time.Time // everysec: when the current write was first postponed
+
+	writeErr   error
+	syncErr    error
+	needRepair bool
+	backoff    time.Duration
+	retryAt    time.Time
+	waking     []*waiter
+
+	closeErr error
+}
+
+func (a *AOF) syncLoop() {
+	for job := range a.syncJobs {
+		a.syncDone <- syncResult{job, job.f.Sync()}
+	}
+}
+
+func (a *AOF) run() {
+	defer close(a.done)
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case <-a.wake:
+		case res := <-a.syncDone:
+			a.syncFinished(res)
+		case now := <-ticker.C:
+			a.maybeAutoRewrite(now)
+		case <-timer.C:
+		case <-a.quit:
+			a.shutdown()
+			return
+		}
+		now := time.Now()
+		a.step(now)
+		// Arm the timer for a retry after a failure or the end of a
+		// postponement; the ticker covers everything else.
+		var at time.Time
+		w := &a.w
+		if w.writeErr != nil || w.syncErr != nil {
+			at = w.retryAt
+		} else if !w.postponed.IsZero() {
+			at = w.postponed.Add(postponeLimit)
+		}
+		if !at.IsZero() {
+			timer.Reset(max(at.Sub(now), time.Millisecond))
+		}
+	}
+}
+
+// step does whatever is due: take new records, repair, write, switch
+// files, start an fdatasync.
+func (a *AOF) step(now time.Time) {
+	w := &a.w
+	if w.gatherTarget != 0 {
+		a.gather()
+	}
+	a.take()
+	if (w.writeErr != nil || w.syncErr != nil) && now.Before(w.retryAt) {
+		return
+	}
+	if w.needRepair && !a.repair(now) {
+		return
+	}
+	for {
+		if len(w.out) > 0 {
+			force := w.nextSw != nil || a.syncWant.Load() > w.writtenSeq
+			if FsyncPolicy(a.policy.Load()) == FsyncEverySec && w.syncing && !force {
+				if w.postponed.IsZero() {
+					w.postponed = now
+					return
+				}
+				if now.Sub(w.postponed) < postponeLimit {
+					return
+				}
+				a.stats.delayedFsync.Add(1)
+				a.log.Warn("aof: asynchronous AOF fsync is taking too long (disk is busy?); " +
+					"writing the AOF buffer without waiting for fsync to complete, this may slow down the server")
+			}
+			w.postponed = time.Time{}
+			if !a.writeOut(now) {
+				return
+			}
+		}
+		if w.nextSw == nil {
+			break
+		}
+		if w.syncing {
+			return // switch once the fdatasync of the old file is back
+		}
+		if !a.switchFile(now) {
+			return
+		}
+	}
+	a.maybeSync(now)
+}
+
+// take moves the records appended since the last call from a.buf into
+// the writer, splitting them at a pending rewrite cut.
+func (a *AOF) take() {
+	w := &a.w
+	a.mu.Lock()
+	if len(a.buf) == 0 && a.sw == nil {
+		a.mu.Unlock()
+		return
+	}
+	data, seq, sw := a.buf, a.seq, a.sw
+	a.buf, a.sw = w.free[:0], nil
+	w.free = nil
+	a.mu.Unlock()
+
+	switch {
+	case w.nextSw != nil:
+		w.next = append(w.next, data...)
+		w.nextSeq = seq
+		w.recycle(data)
+	case sw != nil:
+		w.next = append(w.next[:0], data[sw.off:]...)
+		w.nextSeq, w.nextSw = seq, sw
+		a.form(data[:sw.off], sw.seq)
+	default:
+		a.form(data, seq)
+	}
+	a.stats.backlog.Store(int64(len(w.out) + len(w.next)))
+}
+
+// form appends records (tickets up to seq) and their checksum annotation
+// to w.out. It may keep data's array.
+func (a *AOF) form(data []byte, seq uint64) {
+	w := &a.w
+	if len(data) == 0 {
+		w.recycle(data)
+		return
+	}
+	sum := crc32.Update(w.crc, castagnoli, data)
+	w.crc = 0
+	if len(w.out) == 0 {
+		w.out = appendNote(data, sum)
+	} else {
+		w.out = appendNote(append(w.out, data...), sum)
+		w.recycle(data)
+	}
+	w.outSeq = seq
+}
+
+func (w *writer) recycle(b []byte) {
+	if w.free == nil && cap(b) <= freeBufLimit {
+		w.free = b[:0]
+	}
+}
+
+// writeOut hands w.out to the kernel. On failure it truncates a short
+// write back to the last good offset, as Redis's flushAppendOnlyFile, and
+// keeps the bytes for a retry.
+func (a *AOF) writeOut(now time.Time) bool {
+	w := &a.w
+	if !w.noAlloc && w.off+int64(len(w.out)) > w.allocEnd {
+		end := w.off + int64(len(w.out)) + preallocChunk
+		if err := w.f.Allocate(w.off, end-w.off); err == nil {
+			w.allocEnd = end
+		} else {
+			// A hint only: ENOSPC here shows up again on write, and a
+			// filesystem without fallocate simply does without.
+			w.noAlloc = true
+			a.log.Debug("aof: preallocation disabled", "file", w.path, "err", err)
+		}
+	}
+	n, err := w.f.Write(w.out)
+	if err == nil && n < len(w.out) {
+		err = io.ErrShortWrite
+	}
+	if n > 0 && err != nil {
+		if terr := w.f.Truncate(w.off); terr == nil {
+			n = 0
+		} else {
+			a.log.Warn("aof: could not remove a short write from the AOF; it is kept and completed on retry",
+				"file", w.path, "err", terr)
+		}
+	}
+	if n > 0 {
+		w.off += int64(n)
+		a.stats.curOff.Store(w.off)
+		w.retain(w.out[:n])
+	}
+	if err != nil {
+		w.out = append(w.out[:0], w.out[n:]...)
+		if w.writeErr == nil {
+			a.log.Error("aof: error writing to the AOF file", "file", w.path, "err", err)
+		}
+		w.writeErr = fmt.Errorf("%w: write %s: %w", ErrFailed, w.path, err)
+		a.failed(now)
+		return false
+	}
+	w.writtenSeq = max(w.writtenSeq, w.outSeq)
+	w.recycle(w.out)
+	w.out = nil
+	a.stats.backlog.Store(int64(len(w.next)))
+	if w.writeErr != nil {
+		w.writeErr = nil
+		a.log.Warn("aof: AOF write error looks solved, writes are accepted again", "file", w.path)
+		a.recovered()
+	}
+	a.written.Store(w.writtenSeq)
+	a.notify(&a.wWaiters, w.writtenSeq)
+	return true
+}
+
+func (w *writer) retain(b []byte) {
+	if !w.retainOK {
+		return
+	}
+	if len(w.retained)+len(b) > retainLimit {
+		w.retained, w.retainOK = nil, false
+		return
+	}
+	w.retained = append(w.retained, b...)
+}
+
+// maybeSync hands an fdatasync to syncLoop when the policy, a Sync call or
+// the once-a-second rule asks for one and none is running.
+func (a *AOF) maybeSync(now time.Time) {
+	w := &a.w
+	if w.syncing || w.off == w.syncedOff && w.syncErr == nil {
+		return
+	}
+	p := FsyncPolicy(a.policy.Load())
+	if !(p == FsyncAlways || a.syncWant.Load() > a.synced.Load() || w.syncErr != nil ||
+		p == FsyncEverySec && now.Sub(w.lastSync) >= time.Second) {
+		return
+	}
+	w.syncing = true
+	w.lastSync = now
+	w.syncStart = time.Now()
+	a.stats.pendingFsync.Store(true)
+	a.syncJobs <- syncJob{f: w.f, gen: w.gen, off: w.off, seq: w.writtenSeq}
+}
+
+func (a *AOF) syncFinished(res syncResult) {
+	w := &a.w
+	w.syncing = false
+	w.lastSyncDur = time.Since(w.syncStart)
+	a.stats.pendingFsync.Store(false)
+	if res.gen != w.gen {
+		return // cannot happen: a switch waits for the running fdatasync
+	}
+	if res.err != nil {
+		a.syncFailed(res.err, time.Now())
+		return
+	}
+	a.markSynced(res.off, res.seq)
+}
+
+// markSynced records that f is durable up to off, which holds tickets up to seq.
+func (a *AOF) markSynced(off int64, seq uint64) {
+	w := &a.w
+	if k := off - w.syncedOff; w.retainOK && k <= int64(len(w.retained)) {
+		w.retained = w.retained[k:]
+		if len(w.retained) == 0 {
+			w.retained = w.retained[:0:0]
+		}
+	}
+	w.syncedOff = off
+	if !w.retainOK && off == w.off && FsyncPolicy(a.policy.Load()) != FsyncNo {
+		w.retained, w.retainOK = nil, true
+	}
+	if w.syncErr != nil && !w.needRepair {
+		w.syncErr = nil
+		a.log.Warn("aof: AOF fsync error looks solved", "file", w.path)
+		a.recovered()
+	}
+	if seq > a.synced.Load() {
+		a.synced.Store(seq)
+		if n := a.notify(&a.sWaiters, seq); n >= 2 && FsyncPolicy(a.policy.Load()) == FsyncAlways {
+			// Give the n clients just released a moment to send their
+			// next record, so it joins the next fdatasync instead of the
+			// one after (see gather).
+			w.gatherTarget = a.appended.Load() + uint64(n)
+			w.gatherUntil = time.Now().Add(min(w.lastSyncDur/4, gatherMax))
+		}
+	}
+}
+
+// gather is group commit's batching delay (MySQL's
+// binlog_group_commit_sync_delay, made adaptive). Under always, the
+// clients released by one fdatasync come back with their next records a
+// few microseconds later; starting the next fdatasync at once would catch
+// only some of them and split the clients into two cohorts, each getting
+// half the batch. So the owner yields until as many records as it
+// released have arrived, or a quarter of the last fdatasync's duration has
+// passed. Timers are too coarse for this (about 1 ms), hence the
+// runtime.Gosched loop, bounded by gatherMax.
+func (a *AOF) gather() {
+	w := &a.w
+	for a.appended.Load() < w.gatherTarget && time.Now().Before(w.gatherUntil) {
+		runtime.Gosched()
+	}
+	w.gatherTarget = 0
+}
+
+// syncFailed handles an fdatasync error. After one, Linux may have dropped
+// the dirty pages and marked them clean, so a retried fdatasync can
+// succeed without the data being on disk ("fsyncgate"). When the unsynced
+// bytes are still in memory the file is cut back to the last synced
+// offset and they are written again; otherwise the retry is best effort.
+func (a *AOF) syncFailed(err error, now time.Time) {
+	w := &a.w
+	if w.syncErr == nil {
+		a.log.Error("aof: error syncing the AOF file", "file", w.path, "err", err)
+	}
+	w.syncErr = fmt.Errorf("%w: fdatasync %s: %w", ErrFailed, w.path, err)
+	if w.retainOK {
+		w.needRepair = true
+	} else {
+		a.log.Error("aof: unsynced AOF data is no longer in memory; records written since the last "+
+			"successful fsync may be lost if the OS crashes", "file", w.path)
+	}
+	a.failed(now)
+}
+
+// repair truncates f to the last synced offset and queues the retained
+// bytes to be written again.
+func (a *AOF) repair(now time.Time) bool {
+	w := &a.w
+	if err := w.f.Truncate(w.syncedOff); err != nil {
+		w.syncErr = fmt.Errorf("%w: truncate %s after an fsync error: %w", ErrFailed, w.path, err)
+		a.failed(now)
+		return false
+	}
+	w.out = append(w.retained, w.out...)
+	w.retained = nil
+	w.off = w.syncedOff
+	a.stats.curOff.Store(w.off)
+	w.needRepair = false
+	return true
+}
+
+// switchFile moves writing to the incr file of a rewrite's cut: it makes
+// the old file durable (the manifest already lists the new one after it,
+// so the old one must be complete before anything lands in the new one),
+// frees its preallocated blocks and closes it.
+func (a *AOF) switchFile(now time.Time) bool {
+	w := &a.w
+	if w.off > w.syncedOff || w.syncErr != nil {
+		if err := w.f.Sync(); err != nil {
+			a.syncFailed(err, now)
+			return false
+		}
+		a.markSynced(w.off, w.writtenSeq)
+	}
+	if w.allocEnd > w.off {
+		if err := w.f.Truncate(w.off); err != nil {
+			a.log.Warn("aof: could not free preallocated space", "file", w.path, "err", err)
+		}
+	}
+	if err := w.f.Close(); err != nil {
+		a.log.Warn("aof: close incr file", "file", w.path, "err", err)
+	}
+	a.stats.incrOthers.Add(w.off)
+	sw := w.nextSw
+	w.f, w.path = sw.f, sw.path
+	w.gen++
+	w.off, w.allocEnd, w.syncedOff, w.crc, w.noAlloc = 0, 0, 0, 0, false
+	w.retained, w.retainOK = nil, FsyncPolicy(a.policy.Load()) != FsyncNo
+	a.stats.curOff.Store(0)
+	w.nextSw = nil
+	next := w.next
+	w.next = nil
+	a.form(next, w.nextSeq)
+	close(sw.done)
+	return true
+}
+
+// failed publishes the writer's error, releases the Wait calls it affects
+// and schedules a retry with exponential backoff.
+func (a *AOF) failed(now time.Time) {
+	w := &a.w
+	w.backoff = min(max(2*w.backoff, 10*time.Millisecond), maxBackoff)
+	w.retryAt = now.Add(w.backoff)
+	err := w.writeErr
+	if err == nil {
+		err = w.syncErr
+	}
+	a.errv.Store(&err)
+	a.wmu.Lock()
+	a.failErr = err
+	ws := a.wWaiters.popFailed(w.waking[:0])
+	ws = a.sWaiters.popFailed(ws)
+	a.wmu.Unlock()
+	for _, wt := range ws {
+		wt.err = err
+		wt.ch <- struct{}{}
+	}
+	w.waking = ws[:0]
+}
+
+// recovered clears the published error once neither a write nor an fsync
+// is failing.
+func (a *AOF) recovered() {
+	w := &a.w
+	if w.writeErr != nil || w.syncErr != nil {
+		a.failed(time.Now())
+		return
+	}
+	w.backoff = 0
+	a.errv.Store(nil)
+	a.wmu.Lock()
+	a.failErr = nil
+	a.wmu.Unlock()
+}
+
+// notify wakes the waiters in h whose ticket is covered by mark.
+func (a *AOF) notify(h *waiterHeap, mark uint64) int {
+	w := &a.w
+	a.wmu.Lock()
+	if len(*h) == 0 || (*h)[0].ticket > mark {
+		a.wmu.Unlock()
+		return 0
+	}
+	ws := h.popUpTo(mark, w.waking[:0])
+	a.wmu.Unlock()
+	for _, wt := range ws {
+		wt.err = nil
+		wt.ch <- struct{}{}
+	}
+	n := len(ws)
+	clear(ws)
+	w.waking = ws[:0]
+	return n
+}
+
+// shutdown runs on the owner when Close is called: one last attempt to
+// write and fdatasync everything, then release every waiter.
+func (a *AOF) shutdown() {
+	w := &a.w
+	now := time.Now()
+	if w.syncing {
+		a.syncFinished(<-a.syncDone)
+	}
+	close(a.syncJobs)
+	a.take()
+	var err error
+	for {
+		if w.needRepair && !a.repair(now) {
+			break
+		}
+		if len(w.out) > 0 && !a.writeOut(now) {
+			break
+		}
+		if w.nextSw == nil || !a.switchFile(now) {
+			break
+		}
+	}
+	if w.writeErr == nil && (w.off > w.syncedOff || w.syncErr != nil) {
+		if serr := w.f.Sync(); serr != nil {
+			a.syncFailed(serr, now)
+		} else {
+			a.markSynced(w.off, w.writtenSeq)
+		}
+	}
+	if w.writeErr != nil {
+		err = w.writeErr
+	} else if w.syncErr != nil {
+		err = w.syncErr
+	}
+	if w.allocEnd > w.off {
+		w.f.Truncate(w.off)
+	}
+	if cerr := w.f.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("aof: close %s: %w", w.path, cerr)
+	}
+	if w.nextSw != nil {
+		w.nextSw.f.Close()
+	}
+	w.closeErr = err
+
+	a.wmu.Lock()
+	a.stopped = true
+	ws := a.wWaiters.popAll(nil)
+	ws = a.sWaiters.popAll(ws)
+	a.wmu.Unlock()
+	for _, wt := range ws {
+		if err != nil {
+			wt.err = err
+		} else {
+			wt.err = ErrClosed
+		}
+		wt.ch <- struct{}{}
+	}
+}
