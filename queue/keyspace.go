@@ -63,15 +63,16 @@ type Keyspace struct {
 	db []*db
 	ep epochs
 
-	log       Log
-	logRef    atomic.Pointer[logBox] // the same log, for Wait without the lock
-	now       func() time.Time
-	blocked   int               // waiters registered
-	ready     []readyKey        // keys that got data while clients wait
-	readySet  map[readyKey]bool // dedupes ready
-	watching  int               // watched keys, to skip touch when zero
-	snapshots int               // live snapshots
-	notify    map[dbKey][]chan struct{}
+	log        Log
+	logRef     atomic.Pointer[logBox] // the same log, for Wait without the lock
+	now        func() time.Time
+	blocked    int               // waiters registered
+	ready      []readyKey        // keys that got data while clients wait
+	readySet   map[readyKey]bool // dedupes ready
+	watching   int               // watched keys, to skip touch when zero
+	snapshots  int               // live snapshots
+	lastTicket uint64            // ticket of the last record appended
+	notify     map[dbKey][]chan struct{}
 
 	used      atomic.Int64 // bytes accounted for keys and values
 	maxmemory atomic.Int64
@@ -275,6 +276,7 @@ func (tx *Tx) End() uint64 {
 	ks := tx.ks
 	if tx.multiOpen {
 		tx.ticket = ks.log.Append(-1, argvEXEC)
+		ks.lastTicket = tx.ticket
 		tx.multiOpen = false
 	}
 	tx.atomic = false
@@ -326,7 +328,12 @@ func (tx *Tx) emit(db int, argv [][]byte) {
 		l.Append(-1, argvMULTI)
 	}
 	tx.ticket = l.Append(db, argv)
+	tx.ks.lastTicket = tx.ticket
 }
+
+// LogTicket returns the ticket of the last record appended to the log by
+// anyone: Sync on it waits for everything written so far.
+func (tx *Tx) LogTicket() uint64 { return tx.ks.lastTicket }
 
 // logv appends the record built in tx.argv.
 func (tx *Tx) logv(db int) { tx.emit(db, tx.argv) }

@@ -124,3 +124,17 @@ func (s *Snapshot) Release() {
 	}
 	ks.mu.Unlock()
 }
+
+// SnapshotLog is Snapshot for turning persistence on while running
+// (CONFIG SET appendonly yes): in the same critical section as cut, it
+// installs l as the log, so every write after the snapshot reaches l and
+// none before it does.
+func (ks *Keyspace) SnapshotLog(l Log, cut func()) *Snapshot {
+	return ks.Snapshot(func() {
+		if cut != nil {
+			cut()
+		}
+		ks.log = l
+		ks.logRef.Store(&logBox{l})
+	})
+}

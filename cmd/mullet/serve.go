@@ -85,12 +85,14 @@ func serve(args []string) error {
 	requestStop := func(save bool) {
 		once.Do(func() { stop <- save })
 	}
+	persist := &persistence{ks: ks, set: set, log: logger, dir: dir}
 	srv := server.New(server.Config{
-		Keyspace: ks,
-		Settings: set,
-		Logger:   logger,
-		Shutdown: requestStop,
-		Version:  version,
+		Keyspace:    ks,
+		Settings:    set,
+		Logger:      logger,
+		Persistence: persist,
+		Shutdown:    requestStop,
+		Version:     version,
 	})
 
 	lns, err := listen(set)
@@ -102,6 +104,17 @@ func serve(args []string) error {
 		logger.Info("accepting connections", "addr", ln.Addr().String())
 		go func() { serveErr <- srv.Serve(ln) }()
 	}
+	if set.Bool("appendonly") {
+		// Clients may connect while the AOF loads; they get -LOADING, as
+		// from Redis.
+		srv.SetLoading(true)
+		if err := persist.open(srv.Replay()); err != nil {
+			shutdownNow(srv)
+			return fmt.Errorf("loading the append only file: %w", err)
+		}
+		srv.SetLoading(false)
+	}
+	persist.watch()
 	logger.Info("mullet ready", "version", version, "pid", os.Getpid(), "dir", dir)
 
 	expiryDone := make(chan struct{})
@@ -130,8 +143,21 @@ func serve(args []string) error {
 		logger.Warn("clients did not finish in time", "err", err)
 	}
 	<-expiryDone
+	// The log goes last: everything acknowledged is in it, flushed and
+	// synced.
+	if err := persist.close(); err != nil {
+		logger.Error("closing the append only file", "err", err)
+		return err
+	}
 	logger.Info("mullet stopped")
 	return nil
+}
+
+// shutdownNow stops a server that failed to start.
+func shutdownNow(srv *server.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	srv.Shutdown(ctx)
 }
 
 // activeExpiry deletes expired keys nobody reads, ten times a second, like
