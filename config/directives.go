@@ -251,7 +251,7 @@ var table = []directive{
 	boolD("set-proc-title", "", "yes", ci, "Set the process title."),
 	strD("proc-title-template", "", "{title} {listen-addr} {server-mode}", compat,
 		"Process title template.").with(checkProcTitle),
-	numD("io-threads", "", "1", 1, 128, 0, ci, "", "I/O threads."),
+	numD("io-threads", "", "1", 1, 128, 0, fImmutable, "", "Threads that run clients and commands (GOMAXPROCS); 1, the default, means half the CPUs."),
 	boolD("io-threads-do-reads", "", "no", ci, "Also read and parse in I/O threads."),
 	boolD("crash-log-enabled", "", "yes", compat, "Log a stack trace on crash."),
 	boolD("crash-memcheck-enabled", "", "yes", compat, "Run a memory check on crash."),
