@@ -59,11 +59,20 @@ func cmdSelect(c *client, args [][]byte) {
 	c.ok()
 }
 
+// authRequired reports whether c must authenticate before running
+// commands. As in Redis, that is only while a password is set: a client
+// that connected while one was set needs no AUTH once CONFIG SET
+// requirepass "" removes it, and one that connected without keeps its
+// access when a password is added.
+func (c *client) authRequired() bool {
+	return !c.authed && *c.s.settings.requirepass.Load() != ""
+}
+
 // checkPassword compares in constant time, so the reply's timing does not
 // tell an attacker how much of a guess was right.
 func (s *Server) checkPassword(user, pass []byte) bool {
 	want := *s.settings.requirepass.Load()
-	if !strings.EqualFold(string(user), "default") {
+	if string(user) != "default" { // user names are case-sensitive, as in Redis's ACL
 		subtle.ConstantTimeCompare(pass, []byte(want)) // same work either way
 		return false
 	}
@@ -131,8 +140,8 @@ func cmdHello(c *client, args [][]byte) {
 		}
 		c.authed = true
 	}
-	if !c.authed {
-		c.errorReply("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+	if c.authRequired() {
+		c.errorReply("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
 	if name != nil {

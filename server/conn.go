@@ -51,6 +51,13 @@ type client struct {
 	waiter *queue.Waiter
 	block  blockReq
 
+	// Output limits and deadlines (limits.go).
+	outHard       int  // hard output-buffer limit for this batch; 0: not set
+	outLimited    bool // a reply passed outHard: the client closes without it
+	outPeak       int  // size of c.out when it passed outHard
+	writeDeadline bool // writeOut left a write deadline set
+	readDeadline  bool // an idle-timeout read deadline is set
+
 	// shared: read by other goroutines.
 	addr, laddr string
 	created     time.Time
@@ -98,7 +105,7 @@ func newClient(s *Server, conn net.Conn) *client {
 		created: time.Now(),
 	}
 	c.authed = *s.settings.requirepass.Load() == ""
-	c.rd.authed = func() bool { return c.authed }
+	c.rd.authed = func() bool { return !c.authRequired() }
 	c.lastActive.Store(time.Now().UnixMilli())
 	return c
 }
@@ -115,8 +122,18 @@ func (c *client) serve() {
 		if r := recover(); r != nil {
 			c.s.log.Error("panic serving client", "client", c.id, "addr", c.addr, "panic", r, "stack", string(debug.Stack()))
 			c.s.stats.unexpectedErr.Add(1)
+			// The handler may have died holding the keyspace: release it
+			// (what it did so far is applied and logged) or every other
+			// client would wait forever.
+			if c.tx != nil {
+				c.tx.End()
+				c.tx = nil
+			}
 		}
 	}()
+	if !c.handshake() {
+		return
+	}
 	for {
 		if !c.runBuffered() {
 			return
@@ -128,10 +145,16 @@ func (c *client) serve() {
 		if err != nil {
 			c.s.log.Warn("closing client that reached max query buffer length", "client", c.id, "addr", c.addr,
 				"qbuf", c.rd.pending())
+			c.s.stats.queryLimited.Add(1)
 			return
 		}
 		if t := c.s.settings.timeout.Load(); t > 0 && c.flags.Load()&(cfBlocked|cfMonitor) == 0 {
 			c.conn.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+			c.readDeadline = true
+		} else if c.readDeadline {
+			// CONFIG SET timeout 0 (or a larger one) since the last read.
+			c.conn.SetReadDeadline(time.Time{})
+			c.readDeadline = false
 		}
 		select {
 		case <-c.s.done:
@@ -158,6 +181,7 @@ func (c *client) serve() {
 func (c *client) runBuffered() bool {
 	c.rd.maxBulk = c.s.settings.maxBulk.Load()
 	c.rd.maxQuery = c.s.settings.maxQuery.Load()
+	c.outHard = c.s.hardOutputLimit()
 	for {
 		args, err := c.rd.next()
 		if err != nil {
@@ -179,12 +203,19 @@ func (c *client) runBuffered() bool {
 				return false
 			}
 		}
+		if c.outLimited {
+			c.closeOverLimit("hard", c.outPeak)
+			return false
+		}
 		if c.closeAfterReply || c.killed.Load() {
 			c.flush()
 			return false
 		}
 		if c.flags.Load()&cfMonitor != 0 {
 			c.flush()
+			// The idle timeout does not apply to a monitor.
+			c.conn.SetReadDeadline(time.Time{})
+			c.readDeadline = false
 			c.monitorLoop()
 			return false
 		}
@@ -211,8 +242,9 @@ func (c *client) flush() bool {
 	if len(c.out) == 0 {
 		return true
 	}
-	n, err := c.conn.Write(c.out)
+	n, err := c.writeOut(c.out)
 	c.s.stats.netOut.Add(int64(n))
+	c.shrinkScratch()
 	if cap(c.out) > 4*flushAt {
 		c.out = make([]byte, 0, readChunk) // give back a big reply's memory
 	} else {
@@ -225,6 +257,7 @@ func (c *client) flush() bool {
 // a read in progress returns at once.
 func (c *client) interrupt() {
 	c.conn.SetReadDeadline(time.Unix(1, 0))
+	c.conn.SetWriteDeadline(c.s.capDrain(time.Time{}))
 }
 
 // kill closes the connection from another goroutine (CLIENT KILL).
@@ -285,7 +318,7 @@ func (c *client) dispatch(args [][]byte) {
 		c.reject(cmd, errArity(cmd.name))
 		return
 	}
-	if !c.authed && cmd.flags&flagNoAuth == 0 {
+	if cmd.flags&flagNoAuth == 0 && c.authRequired() {
 		c.reject(cmd, msgNoAuth)
 		return
 	}

@@ -93,6 +93,11 @@ func (rr *reqReader) next() ([][]byte, error) {
 func (rr *reqReader) inline() ([][]byte, error) {
 	b := rr.buf[rr.r:rr.w]
 	nl := bytes.IndexByte(b, '\n')
+	if nl > 0 && bytes.IndexByte(b[:nl], 0) >= 0 {
+		// Redis looks for the newline with strchr, which stops at a NUL:
+		// the line stays unfinished until it passes the inline limit.
+		nl = -1
+	}
 	if nl < 0 {
 		if len(b) > inlineMax {
 			return nil, errTooBigInline
@@ -389,13 +394,19 @@ func (rr *reqReader) room() ([]byte, error) {
 		return rr.buf[rr.w:], nil
 	}
 	used := rr.w - keep
-	if int64(used+need) > rr.maxQuery && rr.maxQuery > 0 {
+	// The argument offsets count too: "*2000000000" followed by empty
+	// bulks costs 8 bytes of offsets per 6 bytes of input.
+	if int64(used+need+4*cap(rr.offs)) > rr.maxQuery && rr.maxQuery > 0 {
 		return nil, errQueryBufferLimited
 	}
 	if keep > 0 && len(rr.buf)-used >= need {
 		copy(rr.buf, rr.buf[keep:rr.w])
 	} else {
-		nb := make([]byte, max(2*len(rr.buf), used+need))
+		size := max(2*len(rr.buf), used+need)
+		if rr.maxQuery > 0 && int64(size) > rr.maxQuery {
+			size = int(rr.maxQuery) // doubling must not overshoot the limit
+		}
+		nb := make([]byte, size)
 		copy(nb, rr.buf[keep:rr.w])
 		rr.buf = nb
 	}

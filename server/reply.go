@@ -18,9 +18,21 @@ func (c *client) simple(s string) { c.out = redcon.AppendString(c.out, s) }
 
 func (c *client) int(n int64) { c.out = redcon.AppendInt(c.out, n) }
 
-func (c *client) bulk(b []byte) { c.out = redcon.AppendBulk(c.out, b) }
+// bulk and bulkString enforce the hard output-buffer limit (limits.go):
+// big replies are made of them.
+func (c *client) bulk(b []byte) {
+	c.out = redcon.AppendBulk(c.out, b)
+	if c.outHard > 0 && len(c.out) > c.outHard {
+		c.outputOverflow()
+	}
+}
 
-func (c *client) bulkString(s string) { c.out = redcon.AppendBulkString(c.out, s) }
+func (c *client) bulkString(s string) {
+	c.out = redcon.AppendBulkString(c.out, s)
+	if c.outHard > 0 && len(c.out) > c.outHard {
+		c.outputOverflow()
+	}
+}
 
 func (c *client) bulkInt(n int64) { c.out = redcon.AppendBulkInt(c.out, n) }
 
@@ -137,5 +149,8 @@ func (c *client) bulks(items [][]byte) {
 	c.array(len(items))
 	for _, it := range items {
 		c.bulk(it)
+		if c.outLimited {
+			return // the reply is dropped anyway
+		}
 	}
 }

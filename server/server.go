@@ -79,6 +79,7 @@ type Server struct {
 	settings  settingsCache
 	stats     serverStats
 	shutdownF atomic.Bool
+	drainBy   atomic.Int64 // unix ns; set by Shutdown: pending replies must be written by then
 }
 
 type serverStats struct {
@@ -89,6 +90,8 @@ type serverStats struct {
 	netOut        atomic.Int64
 	errorReplies  atomic.Int64
 	unexpectedErr atomic.Int64
+	outputLimited atomic.Int64 // client_output_buffer_limit_disconnections
+	queryLimited  atomic.Int64 // client_query_buffer_limit_disconnections
 }
 
 // settingsCache holds directives read on every command or connection, as
@@ -103,6 +106,8 @@ type settingsCache struct {
 	slowlogLen  atomic.Int64
 	protected   atomic.Bool
 	keepalive   atomic.Int64 // seconds
+
+	output atomic.Pointer[config.OutputBufferLimit] // normal class, see limits.go
 }
 
 // New returns a server; call Serve to accept clients.
@@ -122,7 +127,8 @@ func New(cfg Config) *Server {
 	s.lastSave.Store(time.Now().Unix())
 	s.loadSettings()
 	for _, name := range []string{"requirepass", "maxclients", "timeout", "proto-max-bulk-len",
-		"client-query-buffer-limit", "slowlog-log-slower-than", "slowlog-max-len", "protected-mode", "tcp-keepalive"} {
+		"client-query-buffer-limit", "slowlog-log-slower-than", "slowlog-max-len", "protected-mode", "tcp-keepalive",
+		"client-output-buffer-limit"} {
 		s.set.OnChange(name, func(string) error { s.loadSettings(); return nil })
 	}
 	s.set.OnChange("maxmemory", func(string) error {
@@ -143,6 +149,7 @@ func (s *Server) loadSettings() {
 	s.settings.slowlogLen.Store(s.set.Int("slowlog-max-len"))
 	s.settings.protected.Store(s.set.Bool("protected-mode"))
 	s.settings.keepalive.Store(s.set.Int("tcp-keepalive"))
+	s.loadOutputLimit()
 	s.slowlog.trim(int(s.settings.slowlogLen.Load()))
 }
 
@@ -193,7 +200,7 @@ var ErrServerClosed = errors.New("server: closed")
 
 func (s *Server) accept(conn net.Conn) {
 	s.stats.connections.Add(1)
-	if tc, ok := conn.(*net.TCPConn); ok {
+	if tc := tcpConn(conn); tc != nil {
 		tc.SetNoDelay(true)
 		if ka := s.settings.keepalive.Load(); ka > 0 {
 			tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: time.Duration(ka) * time.Second,
@@ -248,6 +255,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if !s.closing {
 		s.closing = true
+		s.beginDrain()
 		close(s.done)
 		for _, ln := range s.listeners {
 			ln.Close()

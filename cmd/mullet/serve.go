@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -128,11 +129,6 @@ func serve(args []string) error {
 	select {
 	case sig := <-sigs:
 		logger.Info("received signal, shutting down", "signal", sig.String())
-		go func() {
-			<-sigs
-			logger.Warn("second signal: exiting now")
-			os.Exit(1)
-		}()
 	case <-stop:
 		logger.Info("SHUTDOWN received, shutting down")
 	case err := <-serveErr:
@@ -140,7 +136,19 @@ func serve(args []string) error {
 			logger.Error("server failed", "err", err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// A second signal, whatever ended the first wait, means "now": the
+	// operator gave up on the graceful path (Redis: "You insist...").
+	// Acknowledged writes are already in the kernel's page cache.
+	go func() {
+		sig := <-sigs
+		logger.Warn("second signal: exiting now", "signal", sig.String())
+		os.Exit(1)
+	}()
+	// Shutdown order (STYLE.md): stop accepting, wake blocked clients
+	// and wait for every connection goroutine, so no command is still
+	// running; then the consumer, which finishes or gives back its batch;
+	// then the log, which flushes and fsyncs what they all wrote.
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		logger.Warn("clients did not finish in time", "err", err)
@@ -155,6 +163,11 @@ func serve(args []string) error {
 	logger.Info("mullet stopped")
 	return nil
 }
+
+// shutdownTimeout bounds how long Shutdown waits for connection
+// goroutines (a command still running, replies still being written)
+// before closing their connections.
+const shutdownTimeout = 10 * time.Second
 
 // shutdownNow stops a server that failed to start.
 func shutdownNow(srv *server.Server) {
@@ -213,11 +226,50 @@ func applyMemoryLimit(maxmemory int64) {
 	debug.SetMemoryLimit(maxmemory + maxmemory/4 + 64<<20)
 }
 
-// listen opens a listener for every bind address. An address prefixed
-// with '-' is optional, as in Redis: failing to bind it (no IPv6, say) is
-// not an error.
+// listen opens the listeners: port and tls-port on every bind address
+// (either port 0: not served, as in Redis, so "port 0" with a tls-port
+// serves TLS only).
 func listen(set *config.Config) ([]net.Listener, error) {
-	port := strconv.FormatInt(set.Int("port"), 10)
+	var lns []net.Listener
+	if port := set.Int("port"); port != 0 {
+		l, err := listenPort(set, port)
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, l...)
+	}
+	if port := set.Int("tls-port"); port != 0 {
+		cfg, err := server.TLSConfig(set)
+		if err != nil {
+			closeAll(lns)
+			return nil, err
+		}
+		l, err := listenPort(set, port)
+		if err != nil {
+			closeAll(lns)
+			return nil, err
+		}
+		for _, ln := range l {
+			lns = append(lns, tls.NewListener(ln, cfg))
+		}
+	}
+	if len(lns) == 0 {
+		return nil, errors.New("configured to not listen anywhere (port 0, tls-port 0)")
+	}
+	return lns, nil
+}
+
+func closeAll(lns []net.Listener) {
+	for _, l := range lns {
+		l.Close()
+	}
+}
+
+// listenPort opens a listener on port for every bind address. An address
+// prefixed with '-' is optional, as in Redis: failing to bind it (no IPv6,
+// say) is not an error.
+func listenPort(set *config.Config, portN int64) ([]net.Listener, error) {
+	port := strconv.FormatInt(portN, 10)
 	var lns []net.Listener
 	for _, a := range strings.Fields(set.String("bind")) {
 		optional := strings.HasPrefix(a, "-")
@@ -230,9 +282,7 @@ func listen(set *config.Config) ([]net.Listener, error) {
 			if optional {
 				continue
 			}
-			for _, l := range lns {
-				l.Close()
-			}
+			closeAll(lns)
 			return nil, fmt.Errorf("could not bind %s: %w", net.JoinHostPort(a, port), err)
 		}
 		lns = append(lns, ln)
