@@ -28,6 +28,19 @@ vet:
 test: vet
 	$(GO) test -race -timeout 20m ./...
 	GOMAXPROCS=1 $(GO) test -timeout 10m ./queue/ ./server/
+	$(MAKE) fuzz FUZZTIME=5s
+
+# make fuzz: every Fuzz target in the module for FUZZTIME each (one target
+# per go test run, as go test -fuzz requires). Failing inputs land in the
+# package's testdata/fuzz and become regression tests. Minimizing is capped
+# so a run stays near its budget.
+FUZZTIME ?= 10s
+fuzz:
+	@$(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ {f[n++] = $$1} /^ok/ {for (i = 0; i < n; i++) print $$2, f[i]; n = 0}' | \
+	{ status=0; while read pkg fn; do \
+		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg | grep -v '^fuzz: elapsed' || status=1; \
+	done; exit $$status; }
 
 test-short: vet
 	$(GO) test -short ./...

@@ -184,7 +184,7 @@ func TestProtocolErrorsMatchRedis(t *testing.T) {
 	inputs := []string{
 		"*1\r\n$-5\r\n", "*x\r\n", "*1\r\n:5\r\n", "*1\r\n$999999999999\r\n",
 		"PING \"unbalanced\r\n", "PING 'a'b\r\n", "PING \"a\"b\r\n", "PING 'x\r\n",
-		"*1\r\n$1x\r\n", "*1\r\n$+1\r\n", "*+1\r\n", "*1\r\n$ 1\r\n", "*1\r\n$01\r\n", "*01\r\n",
+		"*1\r\n$1x\r\n", "*1\r\n\r\n", "*1\r0\r0", "*1\r\n$+1\r\n", "*+1\r\n", "*1\r\n$ 1\r\n", "*1\r\n$01\r\n", "*01\r\n",
 		"*-5\r\nPING\r\n", "*0\r\nPING\r\n", "*-1\r\n*1\r\n$4\r\nPING\r\n",
 		"*2\r\n$4\r\nECHO\r\n*1\r\n", "*2\r\n$4\r\nECHO\r\n$3\r\nabcdef\r\nPING\r\n",
 		"*1\r\n$3\r\nPINGG\r\n", "\r\n\r\nPING\r\n", "PING\n", "PING\x00junk\r\n", "PING\x00junk\r\n" + strings.Repeat("PING\r\n", 16000), "  \t PING   x  \r\n",

@@ -285,8 +285,10 @@ func (rr *reqReader) multibulk() ([][]byte, error) {
 				}
 				return nil, nil
 			}
-			if hdr[0] != '$' {
-				return nil, &protoError{"expected '$', got '" + string(hdr[0]) + "'"}
+			if len(hdr) == 0 || hdr[0] != '$' {
+				// hdr is empty when the line starts with '\r': Redis
+				// reports that byte (the reply shows it as a space).
+				return nil, &protoError{"expected '$', got '" + string(rr.buf[at]) + "'"}
 			}
 			n, ok := parseLL(hdr[1:])
 			if !ok || n < 0 || n > rr.maxBulk {
@@ -383,11 +385,13 @@ func (rr *reqReader) room() ([]byte, error) {
 	need := readChunk
 	if rr.argc > 0 && rr.bulkLen >= 0 {
 		// The rest of this bulk plus its CRLF, read in as few calls as the
-		// kernel allows; but grow at most by doubling, so a client that
-		// announces 512 MB and sends nothing gets nothing allocated.
+		// kernel allows; but room grows only with what has arrived (at
+		// most doubling it), so memory follows the bytes a client sends,
+		// not the length it announces: 15 one-byte reads after "$536870912"
+		// must not buy 512 MB.
 		got := rr.w - (rr.start + rr.pos)
 		if rest := rr.bulkLen + 2 - got; rest > need {
-			need = min(rest, max(len(rr.buf), readChunk))
+			need = min(rest, max(got, readChunk))
 		}
 	}
 	if len(rr.buf)-rr.w >= need {

@@ -28,7 +28,7 @@ import (
 
 // handshakeTimeout bounds a TLS handshake, so a client that opens the TLS
 // port and says nothing does not hold a goroutine for ever.
-const handshakeTimeout = 10 * time.Second
+var handshakeTimeout = 10 * time.Second
 
 // TLSConfig builds the server side of TLS from the tls-* directives:
 // tls-cert-file and tls-key-file (required), tls-ca-cert-file and
