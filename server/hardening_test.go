@@ -620,3 +620,23 @@ func readReplyLine(c net.Conn, buf []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// A client that announces a huge bulk and trickles bytes gets memory for
+// what it sent, not for what it announced.
+func TestAnnouncedBulkTrickle(t *testing.T) {
+	ts := startServer(t)
+	base := heapInUse()
+	r := ts.raw(t)
+	hdr := "*2\r\n$4\r\nECHO\r\n$536870912\r\n"
+	r.send(hdr)
+	in := int64(len(hdr))
+	for i := 0; i < 30; i++ {
+		waitFor(t, "the server to read", 5*time.Second, func() bool { return ts.s.stats.netIn.Load() >= in })
+		r.send("x")
+		in++
+	}
+	waitFor(t, "the server to read", 5*time.Second, func() bool { return ts.s.stats.netIn.Load() >= in })
+	if grown := int64(heapInUse()) - int64(base); grown > 4<<20 {
+		t.Errorf("31 reads of a 512 MB bulk grew the heap by %d MB", grown>>20)
+	}
+}
