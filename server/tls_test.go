@@ -238,7 +238,10 @@ func TestTLSGoRedisBlockingAndMonitor(t *testing.T) {
 }
 
 func TestTLSIdleTimeoutAndHandshakeTimeout(t *testing.T) {
-	defer func(d time.Duration) { handshakeTimeout = d }(handshakeTimeout)
+	// Restored by a cleanup registered before the server's, so it runs
+	// after every connection goroutine has ended.
+	old := handshakeTimeout
+	t.Cleanup(func() { handshakeTimeout = old })
 	handshakeTimeout = 500 * time.Millisecond
 	ts := startTLSServer(t, "no", []string{"timeout", "1"})
 	idle := ts.rawTLS(t)
