@@ -2,6 +2,7 @@ package server
 
 import (
 	"math"
+	"net"
 	"time"
 
 	"mullet/config"
@@ -40,6 +41,20 @@ import (
 // read back. The soft limit evicts a reader that stalls on a big reply for
 // a minute, the window Redis uses for its replica and pubsub classes.
 var defaultNormalLimit = config.OutputBufferLimit{Hard: 1 << 30, Soft: 256 << 20, Seconds: 60}
+
+// refuseTimeout bounds the write of a refusal (protected mode,
+// maxclients).
+const refuseTimeout = 5 * time.Second
+
+// refuse sends a client the error that turns it away and closes the
+// connection. It runs in its own goroutine, with a deadline: on the TLS
+// port the write first needs a handshake, and a client that never
+// completes one must not stall the accept loop.
+func (s *Server) refuse(conn net.Conn, msg string) {
+	conn.SetDeadline(time.Now().Add(refuseTimeout))
+	conn.Write([]byte("-" + msg + "\r\n"))
+	conn.Close()
+}
 
 // drainGrace is how long Shutdown lets a client take its pending replies
 // before its write fails and the connection closes.

@@ -209,8 +209,7 @@ func (s *Server) accept(conn net.Conn) {
 	}
 	if msg := s.protectedRefusal(conn); msg != "" {
 		s.stats.rejected.Add(1)
-		conn.Write([]byte("-" + msg + "\r\n"))
-		conn.Close()
+		go s.refuse(conn, msg)
 		return
 	}
 	c := newClient(s, conn)
@@ -223,8 +222,7 @@ func (s *Server) accept(conn net.Conn) {
 	if int64(len(s.clients)) >= s.settings.maxClients.Load() {
 		s.mu.Unlock()
 		s.stats.rejected.Add(1)
-		conn.Write([]byte("-" + msgMaxClients + "\r\n"))
-		conn.Close()
+		go s.refuse(conn, msgMaxClients)
 		return
 	}
 	s.clients[c.id] = c

@@ -298,3 +298,33 @@ func TestTLSConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// Refusing a client (protected mode, maxclients) on the TLS port needs a
+// handshake; a client that never does one must not stall the accept loop.
+func TestRefusalDoesNotBlockAccept(t *testing.T) {
+	ts := startTLSServer(t, "no", []string{"maxclients", "1"})
+	cfg, err := TLSConfig(ts.set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy := ts.raw(t) // takes the one slot
+	busy.do("PING")
+	for _, remote := range []string{"10.1.2.3", "127.0.0.1"} { // protected mode, then maxclients
+		srv, cli := net.Pipe() // nobody reads cli: a write to srv blocks
+		defer cli.Close()
+		conn := tls.Server(&remoteConn{Conn: srv, remote: &net.TCPAddr{IP: net.ParseIP(remote), Port: 1}}, cfg)
+		accepted := make(chan struct{})
+		go func() {
+			ts.s.accept(conn)
+			close(accepted)
+		}()
+		select {
+		case <-accepted:
+		case <-time.After(2 * time.Second):
+			t.Fatalf("accept of a silent TLS client from %s blocked", remote)
+		}
+	}
+	if got := busy.do("PING"); got != "+PONG\r\n" {
+		t.Fatal(got)
+	}
+}
