@@ -51,6 +51,16 @@ type client struct {
 	waiter *queue.Waiter
 	block  blockReq
 
+	// Event-loop clients (loop_linux.go): the loop owns these.
+	lp         *loop  // nil: this client has its own goroutine
+	fd         int    // the loop's descriptor for the socket
+	wpend      []byte // replies the socket has not taken yet
+	waiting    bool   // blocked in a blocking command
+	blockKind  blockKind
+	blockGen   uint64 // which block a timeout belongs to
+	blockTimer *time.Timer
+	scheduled  bool // queued for the end of the loop's round
+
 	// shared: read by other goroutines.
 	addr, laddr string
 	created     time.Time
@@ -199,6 +209,12 @@ func (c *client) runBuffered() bool {
 // hands its effect to the kernel; if the log cannot take it, the client is
 // disconnected without the reply, so nothing that failed is acknowledged.
 func (c *client) flush() bool {
+	if c.lp != nil {
+		// The loop writes at the end of its round, after one wait for
+		// the whole round's log tickets.
+		c.lp.schedule(c)
+		return true
+	}
 	if c.ticket != 0 {
 		err := c.s.ks.Wait(c.ticket)
 		c.ticket = 0
@@ -224,12 +240,19 @@ func (c *client) flush() bool {
 // interrupt makes the client's goroutine notice shutdown or CLIENT KILL:
 // a read in progress returns at once.
 func (c *client) interrupt() {
+	if c.lp != nil {
+		return // the loop's shutdown closes it
+	}
 	c.conn.SetReadDeadline(time.Unix(1, 0))
 }
 
 // kill closes the connection from another goroutine (CLIENT KILL).
 func (c *client) kill() {
 	c.killed.Store(true)
+	if c.lp != nil {
+		c.lp.post(loopMsg{kind: msgKill, c: c})
+		return
+	}
 	c.conn.Close()
 }
 

@@ -69,7 +69,10 @@ type Server struct {
 	closing     bool
 	monitorList []*client
 
-	wg        sync.WaitGroup // connection goroutines
+	wg        sync.WaitGroup // connections (goroutines and loop clients)
+	loopsOnce sync.Once
+	loops     []*loop
+	nextLoop  atomic.Uint64
 	loading   atomic.Bool
 	monitors  atomic.Int32
 	nextID    atomic.Int64
@@ -103,6 +106,7 @@ type settingsCache struct {
 	slowlogLen  atomic.Int64
 	protected   atomic.Bool
 	keepalive   atomic.Int64 // seconds
+	outputHard  atomic.Int64 // bytes; 0: none
 }
 
 // New returns a server; call Serve to accept clients.
@@ -122,7 +126,8 @@ func New(cfg Config) *Server {
 	s.lastSave.Store(time.Now().Unix())
 	s.loadSettings()
 	for _, name := range []string{"requirepass", "maxclients", "timeout", "proto-max-bulk-len",
-		"client-query-buffer-limit", "slowlog-log-slower-than", "slowlog-max-len", "protected-mode", "tcp-keepalive"} {
+		"client-query-buffer-limit", "slowlog-log-slower-than", "slowlog-max-len", "protected-mode", "tcp-keepalive",
+		"client-output-buffer-limit"} {
 		s.set.OnChange(name, func(string) error { s.loadSettings(); return nil })
 	}
 	s.set.OnChange("maxmemory", func(string) error {
@@ -131,6 +136,10 @@ func New(cfg Config) *Server {
 	})
 	return s
 }
+
+// outputLimit is the hard output-buffer limit for normal clients in bytes
+// (client-output-buffer-limit normal <hard>); 0: none.
+func (s *Server) outputLimit() int64 { return s.settings.outputHard.Load() }
 
 func (s *Server) loadSettings() {
 	pass := s.set.String("requirepass")
@@ -143,6 +152,9 @@ func (s *Server) loadSettings() {
 	s.settings.slowlogLen.Store(s.set.Int("slowlog-max-len"))
 	s.settings.protected.Store(s.set.Bool("protected-mode"))
 	s.settings.keepalive.Store(s.set.Int("tcp-keepalive"))
+	if l, ok := s.set.ClientOutputBufferLimit("normal"); ok {
+		s.settings.outputHard.Store(int64(l.Hard))
+	}
 	s.slowlog.trim(int(s.settings.slowlogLen.Load()))
 }
 
@@ -223,6 +235,9 @@ func (s *Server) accept(conn net.Conn) {
 	s.clients[c.id] = c
 	s.wg.Add(1)
 	s.mu.Unlock()
+	if s.handOff(c) {
+		return
+	}
 	go c.serve()
 }
 
@@ -257,6 +272,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	s.mu.Unlock()
+	s.stopLoops()
 	waited := make(chan struct{})
 	go func() {
 		s.wg.Wait()
