@@ -25,6 +25,14 @@ type cNumber struct {
 	nonzero  bool   // some mantissa digit is not 0
 }
 
+// base is the radix of the mantissa digits.
+func (n cNumber) base() int {
+	if n.hex {
+		return 16
+	}
+	return 10
+}
+
 // expSat bounds parsed exponents: past it every value is infinite or zero
 // whatever its mantissa (mantissas are at most a few KiB of digits).
 const expSat = 1 << 40
@@ -167,15 +175,51 @@ func parseCDouble(s []byte) (f float64, end int, erange bool) {
 	if n.neg {
 		f = -f
 	}
-	erange = math.IsInf(f, 0) || (n.nonzero && math.Abs(f) < 0x1p-1022)
+	switch {
+	case math.IsInf(f, 0):
+		erange = true
+	case n.nonzero && f == 0:
+		erange = true // underflow to zero
+	case f != 0 && math.Abs(f) <= 0x1p-1022:
+		erange = tinyInexact(n, f)
+	}
 	return f, n.end, erange
+}
+
+// ratMinNormal is the least normal float64, 2^-1022.
+var ratMinNormal = new(big.Rat).SetFloat64(0x1p-1022)
+
+// tinyInexact reports glibc's underflow condition for a result f near the
+// bottom of the normal range: the exact value is below 2^-1022 and f is
+// not exactly it. (0x1p-1074 converts without ERANGE; 1e-310 does not,
+// nor does 2.2250738585072012e-308, which rounds up to 2^-1022.)
+func tinyInexact(n cNumber, f float64) bool {
+	mant, _ := new(big.Int).SetString(n.digits, n.base())
+	var scale *big.Int
+	exact := new(big.Rat)
+	if n.hex {
+		e := n.exp - 4*int64(n.frac)
+		scale = new(big.Int).Lsh(big.NewInt(1), uint(abs64(e)))
+		if e >= 0 {
+			return false // an integer is never tiny
+		}
+	} else {
+		e := n.exp - int64(n.frac)
+		if e >= 0 {
+			return false
+		}
+		scale = new(big.Int).Exp(big.NewInt(10), big.NewInt(-e), nil)
+	}
+	exact.SetFrac(mant, scale)
+	got := new(big.Rat).SetFloat64(math.Abs(f))
+	return exact.Cmp(ratMinNormal) < 0 && exact.Cmp(got) != 0
 }
 
 // Limits of the x87 extended format (64-bit mantissa, 15-bit exponent), in
 // big.Float's terms (x = mant × 2^exp with 0.5 ≤ mant < 1).
 const (
 	ldMaxExp   = 16384  // the largest finite values are just below 2^16384
-	ldMinExp   = -16445 // below 2^-16446 (half the least subnormal) strtold gives 0 and ERANGE
+	ldMinExp   = -16445 // values below 2^-16446 underflow to zero; see ldHalfSubnormal
 	ldPrec     = 64
 	maxLDChars = 5 * 1024 // Redis's MAX_LONG_DOUBLE_CHARS
 )
@@ -201,24 +245,21 @@ func parseLongDouble(s []byte) (*big.Float, bool) {
 		}
 		return z, true
 	}
-	base := 10
-	if n.hex {
-		base = 16
-	}
-	mant, _ := new(big.Int).SetString(n.digits, base)
+	mant, _ := new(big.Int).SetString(n.digits, n.base())
 	// The range checks before the arithmetic only keep absurd exponents
-	// from building huge numbers; ldOutOfRange makes the exact decision.
+	// from building huge numbers; the exact decisions follow it.
+	underflow := false
 	if n.hex {
 		e := n.exp - 4*int64(n.frac)
 		if top := int64(mant.BitLen()) + e; top > ldMaxExp+2 || top < ldMinExp-2 {
 			return nil, false
 		}
-		x := new(big.Float).SetInt(mant)
+		x := new(big.Float).SetInt(mant) // exact: SetInt keeps every bit
 		x.SetMantExp(x, int(e))
+		underflow = x.Cmp(ldHalfSubnormal) <= 0
 		z.Set(x)
 	} else {
 		e := n.exp - int64(n.frac)
-		// The value has about len(digits)+e decimal digits before the point.
 		if mag := int64(len(strings.TrimLeft(n.digits, "0"))) + e; mag > 4935 || mag < -4953 {
 			return nil, false
 		}
@@ -229,12 +270,17 @@ func parseLongDouble(s []byte) (*big.Float, bool) {
 			z.Mul(x, y) // both exact; Mul rounds once
 		} else {
 			z.Quo(x, y) // correctly rounded, as strtold is
+			// Near zero, decide on the exact quotient, not the rounded
+			// one: mant / 10^-e <= 2^-16446.
+			if z.MantExp(nil) <= ldMinExp+1 {
+				underflow = new(big.Int).Lsh(mant, 16446).Cmp(p) <= 0
+			}
 		}
 	}
 	if n.neg {
 		z.Neg(z)
 	}
-	if ldOutOfRange(z) {
+	if underflow || ldOverflows(z) {
 		return nil, false
 	}
 	return z, true
@@ -247,14 +293,15 @@ func abs64(n int64) int64 {
 	return n
 }
 
-// ldOutOfRange reports whether a finite nonzero z would overflow the x87
-// format, or underflow it to zero.
-func ldOutOfRange(z *big.Float) bool {
-	if z.IsInf() || z.Sign() == 0 {
-		return false
-	}
-	e := z.MantExp(nil)
-	return e > ldMaxExp || e < ldMinExp
+// ldHalfSubnormal is half the least x87 subnormal, 2^-16446: strtold
+// rounds it and anything smaller to zero (ties go to even) and sets
+// ERANGE, which Redis refuses.
+var ldHalfSubnormal = new(big.Float).SetMantExp(big.NewFloat(1), -16446)
+
+// ldOverflows reports whether z, rounded to 64 bits, is past the largest
+// finite x87 value.
+func ldOverflows(z *big.Float) bool {
+	return !z.IsInf() && z.Sign() != 0 && z.MantExp(nil) > ldMaxExp
 }
 
 // formatLongDouble is Redis's ld2string in LD_STR_HUMAN mode: "%.17Lf",

@@ -389,6 +389,14 @@ var cDoubleCases = []struct {
 	{"0e-400", 0, 6, false},
 	{"2.2250738585072014e-308", 2.2250738585072014e-308, 23, false},
 	{"5\x00x", 5, 1, false},
+	{"0x1p-1074", 0x1p-1074, 9, false},   // subnormal but exact
+	{"0x1.8p-1074", 0x1p-1073, 11, true}, // subnormal, rounded
+	{"1e-320", 1e-320, 6, true},
+	{"2.2250738585072012e-308", 0x1p-1022, 23, true}, // below 2^-1022, rounds up to it
+	{"2.2250738585072014e-308", 0x1p-1022, 23, false},
+	{"1.7976931348623158e308", math.MaxFloat64, 22, false},
+	{"1.7976931348623159e308", math.Inf(1), 22, true},
+	{"1e-99999999", 0, 11, true},
 }
 
 func TestCDouble(t *testing.T) {
