@@ -121,6 +121,7 @@ func parseCursor(b []byte) (uint64, bool) {
 	if len(b) > 0 && isCSpace(b[0]) {
 		return 0, false
 	}
+	b = cString(b) // strtoul stops at a NUL, which ends the C string
 	if len(b) == 0 {
 		return 0, true
 	}

@@ -248,15 +248,8 @@ func (p *pair) script(lines ...string) {
 				p.t.Errorf("%q: redis %q, mullet %q", args, r, m)
 			}
 		case '@':
-			for _, c := range []*raw{p.ref, p.mul} {
-				deadline := time.Now().Add(5 * time.Second)
-				for c.do("PTTL", args[1]) != ":-2\r\n" {
-					if time.Now().After(deadline) {
-						p.t.Fatalf("%q never expired", args[1])
-					}
-					time.Sleep(time.Millisecond)
-				}
-			}
+			waitGone(p.t, p.ref, args[1])
+			waitGone(p.t, p.mul, args[1])
 		}
 	}
 }
@@ -302,6 +295,7 @@ func TestCompatKeysScripts(t *testing.T) {
 			"~KEYS *", "~KEYS list:*", "~KEYS str:1?", "~KEYS *[0-3]", "~KEYS str:\\*", "~KEYS nomatch",
 			"%", "%COUNT 1", "%COUNT 1000", "%MATCH list:1*", "%TYPE list", "%TYPE STRING COUNT 3",
 			"%TYPE set", "%MATCH *9 TYPE string", "DBSIZE",
+			"FLUSHALL", "SET a 1", `SCAN ""`, `SCAN "0\x00x"`, `SCAN "+0"`, `SCAN "-"`, `SCAN " 0"`,
 		)
 	})
 
@@ -629,5 +623,45 @@ func TestCompatDumpInterop(t *testing.T) {
 			// Strings: byte-identical payloads (rdbcompression no).
 			p.same("DUMP", v.key)
 		}
+	}
+}
+
+// TestCompatWatchExpiry: a watched key that expires (and is deleted by a
+// read) spoils EXEC, unless it had already expired when it was watched.
+func TestCompatWatchExpiry(t *testing.T) {
+	ref := startRefRedis(t)
+	ts := startServer(t)
+	for _, tg := range []target{ref.target(), mulletTarget(ts)} {
+		run := func(expireFirst bool) string {
+			a, b := tg.dial(t), tg.dial(t)
+			b.do("FLUSHALL")
+			b.do("SET", "k", "v", "PX", "30")
+			if expireFirst {
+				waitGone(t, b, "k")
+			}
+			a.do("WATCH", "k")
+			waitGone(t, b, "k")
+			a.do("MULTI")
+			a.do("PING")
+			return a.do("EXEC")
+		}
+		if got := run(false); got != "*-1\r\n" {
+			t.Errorf("%s: key expired after WATCH: EXEC %q", tg.addr, got)
+		}
+		if got := run(true); got != "*1\r\n+PONG\r\n" {
+			t.Errorf("%s: key expired before WATCH: EXEC %q", tg.addr, got)
+		}
+	}
+}
+
+// waitGone polls until key has expired; PTTL's read deletes it.
+func waitGone(t *testing.T, c *raw, key string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for c.do("PTTL", key) != ":-2\r\n" {
+		if time.Now().After(deadline) {
+			t.Fatalf("%q never expired", key)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
