@@ -60,19 +60,19 @@ func TestDumpExactReplies(t *testing.T) {
 // restoreSteps need binary payloads, so they are run with explicit
 // argument lists. Their replies are Redis 7.0's (checked live in
 // compat_keys_test.go) except where noted.
-type argStep struct {
+type restoreStep struct {
 	args []string
 	want string
 }
 
-func restoreSteps() []argStep {
+func restoreSteps() []restoreStep {
 	hello := string(rdb.EncodeString([]byte("hello")))
 	list := string(dumpListPayload("a", "b", "c"))
 	badCRC := []byte(hello)
 	badCRC[len(badCRC)-1] ^= 1
 	badVersion := []byte(hello)
 	badVersion[len(badVersion)-10] = 11
-	return []argStep{
+	return []restoreStep{
 		{[]string{"FLUSHALL"}, "+OK\r\n"},
 		{[]string{"RESTORE", "k", "0", hello}, "+OK\r\n"},
 		{[]string{"GET", "k"}, "$5\r\nhello\r\n"},

@@ -435,8 +435,8 @@ var keysRESP3Steps = []step{
 	{"SORT l GET # GET nosuch_*", "*4\r\n$1\r\n1\r\n_\r\n$1\r\n2\r\n_\r\n"},
 }
 
-// runStepsOn runs steps on an open connection.
-func runStepsOn(t *testing.T, r *raw, steps []step) {
+// runStepsConn runs steps on an open connection.
+func runStepsConn(t *testing.T, r *raw, steps []step) {
 	t.Helper()
 	for i, s := range steps {
 		if got := r.do(strings.Fields(s.cmd)...); got != s.want {
@@ -451,7 +451,7 @@ func TestKeysRESP3(t *testing.T) {
 	if got := r.do("HELLO", "3"); !strings.HasPrefix(got, "%") {
 		t.Fatalf("HELLO 3: %q", got)
 	}
-	runStepsOn(t, r, keysRESP3Steps)
+	runStepsConn(t, r, keysRESP3Steps)
 }
 
 // TestScanVisitsEveryKey iterates a database with small COUNTs and checks
@@ -527,18 +527,18 @@ func parseArrayOfBulks(t testing.TB, reply string) []string {
 	return out
 }
 
-// A target is a server the behaviour tests below run against: mullet here,
+// A keysTarget is a server the behaviour tests below run against: mullet here,
 // and redis-server too in compat_keys_test.go.
-type target struct {
+type keysTarget struct {
 	addr    string
 	blocked func() int // clients blocked on keys
 }
 
-func mulletTarget(ts *testServer) target {
-	return target{addr: ts.addr, blocked: ts.ks.Blocked}
+func mulletKeysTarget(ts *testServer) keysTarget {
+	return keysTarget{addr: ts.addr, blocked: ts.ks.Blocked}
 }
 
-func (tg target) dial(t testing.TB) *raw {
+func (tg keysTarget) dial(t testing.TB) *raw {
 	t.Helper()
 	c, err := net.Dial("tcp", tg.addr)
 	if err != nil {
@@ -548,7 +548,7 @@ func (tg target) dial(t testing.TB) *raw {
 	return &raw{t: t, c: c, br: bufio.NewReader(c)}
 }
 
-func (tg target) waitBlocked(t testing.TB, n int) {
+func (tg keysTarget) waitBlocked(t testing.TB, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for tg.blocked() != n {
@@ -584,7 +584,7 @@ func blockedCases() []blockedCase {
 
 // checkBlockedServed blocks a client on "dst", runs the case's operation
 // from another connection, and returns what the blocked client got.
-func checkBlockedServed(t *testing.T, tg target, bc blockedCase) string {
+func checkBlockedServed(t *testing.T, tg keysTarget, bc blockedCase) string {
 	t.Helper()
 	a, b := tg.dial(t), tg.dial(t)
 	b.do("FLUSHALL")
@@ -601,7 +601,7 @@ func checkBlockedServed(t *testing.T, tg target, bc blockedCase) string {
 }
 
 func TestKeyspaceOpsServeBlockedClients(t *testing.T) {
-	tg := mulletTarget(startServer(t))
+	tg := mulletKeysTarget(startServer(t))
 	for _, bc := range blockedCases() {
 		t.Run(bc.name, func(t *testing.T) {
 			if got := checkBlockedServed(t, tg, bc); got != "*2\r\n$3\r\ndst\r\n$3\r\njob\r\n" {
@@ -671,7 +671,7 @@ func watchCases() []watchCase {
 }
 
 // checkWatch runs one watchCase and returns EXEC's reply.
-func checkWatch(t *testing.T, tg target, wc watchCase) string {
+func checkWatch(t *testing.T, tg keysTarget, wc watchCase) string {
 	t.Helper()
 	a, b := tg.dial(t), tg.dial(t)
 	b.do("FLUSHALL")
@@ -686,7 +686,7 @@ func checkWatch(t *testing.T, tg target, wc watchCase) string {
 }
 
 func TestWatchSeesKeyspaceWrites(t *testing.T) {
-	tg := mulletTarget(startServer(t))
+	tg := mulletKeysTarget(startServer(t))
 	for _, wc := range watchCases() {
 		want := "*1\r\n+PONG\r\n"
 		if wc.dirty {

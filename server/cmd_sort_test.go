@@ -134,9 +134,9 @@ func TestSortExactReplies(t *testing.T) {
 	ts := startServer(t)
 	runSteps(t, ts, sortSteps)
 	r := ts.raw(t)
-	runStepsOn(t, r, sortRangeSteps)
+	runStepsConn(t, r, sortRangeSteps)
 	// Unlike Redis, a refused score leaves no trace for the next SORT.
-	runStepsOn(t, r, []step{
+	runStepsConn(t, r, []step{
 		{"RPUSH fine 2 1", ":2\r\n"},
 		{"SORT fine", "*2\r\n$1\r\n1\r\n$1\r\n2\r\n"},
 	})

@@ -228,7 +228,7 @@ func TestAppendLimit(t *testing.T) {
 	ts := startServer(t, []string{"proto-max-bulk-len", "1mb"})
 	r := ts.raw(t)
 	big := strings.Repeat("x", 1<<20)
-	runStepsOn(t, r, []step{{"SET k x", "+OK\r\n"}})
+	runStepsConn(t, r, []step{{"SET k x", "+OK\r\n"}})
 	if got := r.do("APPEND", "k", big); got != "-"+msgStringTooLong+"\r\n" {
 		t.Fatalf("APPEND past the limit: %q", got)
 	}
