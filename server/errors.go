@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"mullet/queue"
+	"mullet/rdb"
 )
 
 // Error replies. Client libraries match on these strings, so they are API;
@@ -24,6 +25,9 @@ const (
 	msgWrongPass     = "WRONGPASS invalid username-password pair or user is disabled."
 	msgExecAbort     = "EXECABORT Transaction discarded because of previous errors."
 	msgBusyKey       = "BUSYKEY Target key name already exists."
+	msgSameObject    = "ERR source and destination objects are the same"
+	msgDumpPayload   = "ERR DUMP payload version or checksum are wrong"
+	msgBadData       = "ERR Bad data format"
 	msgDBIndex       = "ERR DB index is out of range"
 	msgTimeoutFloat  = "ERR timeout is not a float or out of range"
 	msgTimeoutNeg    = "ERR timeout is negative"
@@ -66,6 +70,13 @@ func (c *client) replyErr(err error) {
 		c.errorReply(msgBusyKey)
 	case errors.Is(err, queue.ErrDBIndex):
 		c.errorReply(msgDBIndex)
+	case errors.Is(err, queue.ErrSameObject):
+		c.errorReply(msgSameObject)
+	case errors.Is(err, rdb.ErrVersion), errors.Is(err, rdb.ErrChecksum):
+		// RESTORE's payload check, before it decodes (rdb/doc.go).
+		c.errorReply(msgDumpPayload)
+	case errors.Is(err, rdb.ErrCorrupt), errors.Is(err, rdb.ErrEmptyKey), errors.Is(err, rdb.ErrUnsupportedType):
+		c.errorReply(msgBadData)
 	case errors.Is(err, queue.ErrUnblocked):
 		c.errorReply(msgUnblocked)
 	default:
