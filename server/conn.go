@@ -37,6 +37,9 @@ type client struct {
 	failed          bool // the running command replied with an error
 	closeAfterReply bool
 	argvScratch     [][]byte
+	lastTicket      uint64    // log ticket of the client's last write, for WAITAOF
+	replyMode       replyMode // CLIENT REPLY
+	flushes         uint64    // how many times out was written: a reply mark older than that is gone
 
 	// MULTI/EXEC.
 	multi      bool
@@ -61,6 +64,7 @@ type client struct {
 	flags       atomic.Uint32 // clientFlag bits
 	killed      atomic.Bool
 	qbuf        atomic.Int64
+	multiLen    atomic.Int32 // commands queued in MULTI
 	monitorCh   chan []byte
 }
 
@@ -77,6 +81,9 @@ const (
 	cfBlocked uint32 = 1 << iota
 	cfMulti
 	cfMonitor
+	cfResp3   // the client chose RESP3 with HELLO
+	cfNoEvict // CLIENT NO-EVICT ON
+	cfNoTouch // CLIENT NO-TOUCH ON
 )
 
 type queuedCmd struct {
@@ -132,6 +139,11 @@ func (c *client) serve() {
 		}
 		if t := c.s.settings.timeout.Load(); t > 0 && c.flags.Load()&(cfBlocked|cfMonitor) == 0 {
 			c.conn.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+		} else {
+			// Lift a deadline set before CONFIG SET timeout 0. (An
+			// interrupt cannot be lost here: Shutdown closes done
+			// before interrupting, and done is checked below.)
+			c.conn.SetReadDeadline(time.Time{})
 		}
 		select {
 		case <-c.s.done:
@@ -173,11 +185,18 @@ func (c *client) runBuffered() bool {
 			c.qbuf.Store(int64(c.rd.pending()))
 			return true
 		}
+		if c.replyMode == replySkipNext {
+			c.replyMode = replySkip
+		}
+		mark, flushes := len(c.out), c.flushes
 		c.dispatch(args)
 		if c.block.active {
 			if !c.awaitBlock() {
 				return false
 			}
+		}
+		if c.replyMode != replyOn {
+			c.discardReply(mark, flushes)
 		}
 		if c.closeAfterReply || c.killed.Load() {
 			c.flush()
@@ -199,7 +218,9 @@ func (c *client) runBuffered() bool {
 // hands its effect to the kernel; if the log cannot take it, the client is
 // disconnected without the reply, so nothing that failed is acknowledged.
 func (c *client) flush() bool {
+	c.flushes++
 	if c.ticket != 0 {
+		c.lastTicket = c.ticket
 		err := c.s.ks.Wait(c.ticket)
 		c.ticket = 0
 		if err != nil {
@@ -306,6 +327,9 @@ func (c *client) dispatch(args [][]byte) {
 		c.reject(cmd, msgLoading)
 		return
 	}
+	if c.s.admin.pausing.Load() && !c.awaitPause(cmd) {
+		return
+	}
 	if queueing {
 		c.queue(cmd, args)
 		return
@@ -378,6 +402,7 @@ func (c *client) queue(cmd *command, args [][]byte) {
 		cp[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
 	}
 	c.queued = append(c.queued, queuedCmd{cmd, cp})
+	c.multiLen.Store(int32(len(c.queued)))
 	if cmd.flags&flagDenyOOM != 0 {
 		c.multiOOM = true
 	}

@@ -79,6 +79,7 @@ type Server struct {
 	settings  settingsCache
 	stats     serverStats
 	shutdownF atomic.Bool
+	admin     adminState // INFO sampling, error stats, CLIENT PAUSE (cmd_info.go, cmd_client.go)
 }
 
 type serverStats struct {
@@ -160,6 +161,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	s.listeners = append(s.listeners, ln)
+	s.startCron()
 	s.mu.Unlock()
 	var delay time.Duration
 	for {
