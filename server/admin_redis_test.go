@@ -199,3 +199,26 @@ func TestCommandTableMatchesRedis(t *testing.T) {
 func rvEqual(a, b rv) bool {
 	return a.kind == b.kind && a.str == b.str && a.num == b.num && slices.EqualFunc(a.elems, b.elems, rvEqual)
 }
+
+// TestClientListMatchesRedis compares a fresh connection's CLIENT LIST
+// and CLIENT INFO lines: the same fields in the same order (mullet adds
+// Redis 7.2's lib-name and lib-ver at the end), and the same values for
+// everything but ids, addresses and buffer sizes.
+func TestClientListMatchesRedis(t *testing.T) {
+	ts := startServer(t)
+	ours, theirs := ts.raw(t), dialRaw(t, startRefRedis(t))
+	same := []string{"name", "age", "idle", "flags", "db", "sub", "psub", "ssub", "multi", "qbuf", "argv-mem",
+		"multi-mem", "obl", "oll", "omem", "events", "cmd", "user", "redir", "resp"}
+	for _, args := range [][]string{{"CLIENT", "LIST"}, {"CLIENT", "INFO"}, {"CLIENT", "LIST", "TYPE", "normal"}} {
+		ourNames, ourVals := parseClientLine(t, clientLines(t, ours.do(args...))[0])
+		redisNames, redisVals := parseClientLine(t, clientLines(t, theirs.do(args...))[0])
+		if want := append(redisNames, "lib-name", "lib-ver"); !slices.Equal(ourNames, want) {
+			t.Errorf("%v fields:\n mullet       %v\n redis-server %v", args, ourNames, want)
+		}
+		for _, f := range same {
+			if ourVals[f] != redisVals[f] {
+				t.Errorf("%v %s: mullet %q, redis-server %q", args, f, ourVals[f], redisVals[f])
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -259,7 +260,7 @@ func (s *Server) sortedClients() []*client {
 		out = append(out, cl)
 	}
 	s.mu.Unlock()
-	slices.SortFunc(out, func(a, b *client) int { return int(a.id - b.id) })
+	slices.SortFunc(out, func(a, b *client) int { return cmp.Compare(a.id, b.id) })
 	return out
 }
 
@@ -335,7 +336,7 @@ func (c *client) appendClientInfo(b []byte, cl *client, now time.Time, args [][]
 		// The running command: it is still in the query buffer, as in
 		// Redis, and is the one CLIENT LIST shows for the caller.
 		idle = 0
-		cmdName = commands["client"].name + "|" + strings.ToLower(string(args[1]))
+		cmdName = "client|" + strings.ToLower(string(args[1]))
 		for _, a := range args {
 			argvMem += int64(len(a))
 		}
@@ -617,6 +618,12 @@ func (c *client) pausedFor(cmd *command) (time.Time, <-chan struct{}, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ch == nil || !time.Now().Before(p.end) {
+		// Over: clear the flag so that dispatch stops taking this lock.
+		if p.ch != nil {
+			close(p.ch)
+			p.ch = nil
+		}
+		c.s.admin.pausing.Store(false)
 		return time.Time{}, nil, false
 	}
 	if p.write && !c.writes(cmd) {
