@@ -21,7 +21,10 @@ const Version = "7.0.15"
 // Persistence is what the server needs from the append-only file; cmd wires
 // it, so server never imports aof.
 type Persistence interface {
-	// Rewrite starts a background rewrite (BGREWRITEAOF).
+	// Rewrite starts a background rewrite (BGREWRITEAOF). An error whose
+	// text is Redis's "Background append only file rewriting already in
+	// progress" (the aof package's ErrRewriteInProgress) is shown to the
+	// client as such; any other as Redis's generic failure, and logged.
 	Rewrite() error
 	// Info calls add for each INFO persistence field, in order.
 	Info(add func(name, value string))
