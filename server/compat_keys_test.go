@@ -1,13 +1,8 @@
 package server
 
 import (
-	"bufio"
 	"fmt"
 	"math/rand/v2"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,60 +26,14 @@ type refRedis struct {
 	info *raw // a connection for INFO polling
 }
 
-// startRefRedis starts redis-server. The test fails, never skips, when it
-// is missing: CI installs it.
-func startRefRedis(t *testing.T) *refRedis {
+// startKeysRedis starts the reference redis-server for these tests: in
+// the C locale (startRefRedis sets it), so SORT ALPHA's strcoll is bytewise
+// as mullet's is, and with rdbcompression off, the setting under which
+// mullet's DUMP of a string is byte-identical to Redis's.
+func startKeysRedis(t *testing.T) *refRedis {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server is required for the differential tests: %v", err)
-	}
-	dir := t.TempDir()
-	logPath := filepath.Join(dir, "redis.log")
-	for attempt := 0; attempt < 3; attempt++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
-			"--save", "", "--appendonly", "no", "--daemonize", "no", "--rdbcompression", "no",
-			"--logfile", logPath)
-		cmd.Env = append(os.Environ(), "LC_ALL=C")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		stop := func() { cmd.Process.Kill(); <-exited }
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		// Polling is the only readiness signal an external process offers.
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			c, err := net.Dial("tcp", addr)
-			if err == nil {
-				t.Cleanup(stop)
-				ref := &refRedis{addr: addr}
-				t.Cleanup(func() { c.Close() })
-				ref.info = &raw{t: t, c: c, br: bufio.NewReader(c)}
-				return ref
-			}
-			select {
-			case <-exited:
-			default:
-				if time.Now().Before(deadline) {
-					time.Sleep(5 * time.Millisecond)
-					continue
-				}
-				stop()
-			}
-			break
-		}
-	}
-	log, _ := os.ReadFile(logPath)
-	t.Fatalf("redis-server did not start:\n%s", log)
-	return nil
+	addr := startRefRedis(t, "--rdbcompression", "no")
+	return &refRedis{addr: addr, info: dialRaw(t, addr)}
 }
 
 // keysTarget returns the reference for the shared behaviour tests.
@@ -153,7 +102,7 @@ func (p *keysPair) steps(name string, steps []step) {
 // TestCompatKeysTables replays the tables the unit tests pin against a
 // live redis-server, so the pinned bytes are Redis's and not our guess.
 func TestCompatKeysTables(t *testing.T) {
-	ref := startRefRedis(t)
+	ref := startKeysRedis(t)
 	ts := startServer(t)
 	for _, tc := range []struct {
 		name  string
@@ -277,7 +226,7 @@ func scanKeys(t *testing.T, c *raw, opts []string) []string {
 }
 
 func TestCompatKeysScripts(t *testing.T) {
-	ref := startRefRedis(t)
+	ref := startKeysRedis(t)
 	ts := startServer(t)
 
 	t.Run("keys and scan", func(t *testing.T) {
@@ -504,7 +453,7 @@ func cliQuote(s string) string {
 // TestCompatWatch runs the WATCH cases on both servers: whether EXEC
 // fails after each command must agree.
 func TestCompatWatch(t *testing.T) {
-	ref := startRefRedis(t)
+	ref := startKeysRedis(t)
 	tm := mulletKeysTarget(startServer(t))
 	tr := ref.keysTarget()
 	for _, wc := range watchCases() {
@@ -518,7 +467,7 @@ func TestCompatWatch(t *testing.T) {
 // TestCompatBlockedServed checks that each keyspace operation that puts a
 // list under a waiting client's key serves it in both servers alike.
 func TestCompatBlockedServed(t *testing.T) {
-	ref := startRefRedis(t)
+	ref := startKeysRedis(t)
 	tm := mulletKeysTarget(startServer(t))
 	tr := ref.keysTarget()
 	for _, bc := range blockedCases() {
@@ -534,7 +483,7 @@ func TestCompatBlockedServed(t *testing.T) {
 // TestCompatDumpInterop moves values both ways: mullet's DUMP restored by
 // redis-server, and redis-server's DUMP restored by mullet, TTLs included.
 func TestCompatDumpInterop(t *testing.T) {
-	ref := startRefRedis(t)
+	ref := startKeysRedis(t)
 	ts := startServer(t)
 	p := newKeysPair(t, ref, ts)
 	p.script("FLUSHALL")
@@ -628,7 +577,7 @@ func TestCompatDumpInterop(t *testing.T) {
 // TestCompatWatchExpiry: a watched key that expires (and is deleted by a
 // read) spoils EXEC, unless it had already expired when it was watched.
 func TestCompatWatchExpiry(t *testing.T) {
-	ref := startRefRedis(t)
+	ref := startKeysRedis(t)
 	ts := startServer(t)
 	for _, tg := range []keysTarget{ref.keysTarget(), mulletKeysTarget(ts)} {
 		run := func(expireFirst bool) string {

@@ -37,6 +37,9 @@ type client struct {
 	failed          bool // the running command replied with an error
 	closeAfterReply bool
 	argvScratch     [][]byte
+	lastTicket      uint64    // log ticket of the client's last write, for WAITAOF
+	replyMode       replyMode // CLIENT REPLY
+	flushes         uint64    // how many times out was written: a reply mark older than that is gone
 
 	// MULTI/EXEC.
 	multi      bool
@@ -52,14 +55,15 @@ type client struct {
 	block  blockReq
 
 	// Event-loop clients (loop_linux.go): the loop owns these.
-	lp         *loop  // nil: this client has its own goroutine
-	fd         int    // the loop's descriptor for the socket
-	wpend      []byte // replies the socket has not taken yet
-	waiting    bool   // blocked in a blocking command
-	blockKind  blockKind
-	blockGen   uint64 // which block a timeout belongs to
-	blockTimer *time.Timer
-	scheduled  bool // queued for the end of the loop's round
+	lp          *loop  // nil: this client has its own goroutine
+	fd          int    // the loop's descriptor for the socket
+	wpend       []byte // replies the socket has not taken yet
+	waiting     bool   // blocked in a blocking command
+	blockKind   blockKind
+	blockGen    uint64 // which block a timeout belongs to
+	blockTimer  *time.Timer
+	scheduled   bool          // queued for the end of the loop's round
+	suspendStop chan struct{} // closed to end a suspended handler's wait
 
 	// shared: read by other goroutines.
 	addr, laddr string
@@ -71,6 +75,7 @@ type client struct {
 	flags       atomic.Uint32 // clientFlag bits
 	killed      atomic.Bool
 	qbuf        atomic.Int64
+	multiLen    atomic.Int32 // commands queued in MULTI
 	monitorCh   chan []byte
 }
 
@@ -87,6 +92,9 @@ const (
 	cfBlocked uint32 = 1 << iota
 	cfMulti
 	cfMonitor
+	cfResp3   // the client chose RESP3 with HELLO
+	cfNoEvict // CLIENT NO-EVICT ON
+	cfNoTouch // CLIENT NO-TOUCH ON
 )
 
 type queuedCmd struct {
@@ -142,6 +150,11 @@ func (c *client) serve() {
 		}
 		if t := c.s.settings.timeout.Load(); t > 0 && c.flags.Load()&(cfBlocked|cfMonitor) == 0 {
 			c.conn.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+		} else {
+			// Lift a deadline set before CONFIG SET timeout 0. (An
+			// interrupt cannot be lost here: Shutdown closes done
+			// before interrupting, and done is checked below.)
+			c.conn.SetReadDeadline(time.Time{})
 		}
 		select {
 		case <-c.s.done:
@@ -183,11 +196,18 @@ func (c *client) runBuffered() bool {
 			c.qbuf.Store(int64(c.rd.pending()))
 			return true
 		}
+		if c.replyMode == replySkipNext {
+			c.replyMode = replySkip
+		}
+		mark, flushes := len(c.out), c.flushes
 		c.dispatch(args)
 		if c.block.active {
 			if !c.awaitBlock() {
 				return false
 			}
+		}
+		if c.replyMode != replyOn {
+			c.discardReply(mark, flushes)
 		}
 		if c.closeAfterReply || c.killed.Load() {
 			c.flush()
@@ -215,7 +235,9 @@ func (c *client) flush() bool {
 		c.lp.schedule(c)
 		return true
 	}
+	c.flushes++
 	if c.ticket != 0 {
+		c.lastTicket = c.ticket
 		err := c.s.ks.Wait(c.ticket)
 		c.ticket = 0
 		if err != nil {
@@ -244,6 +266,26 @@ func (c *client) interrupt() {
 		return // the loop's shutdown closes it
 	}
 	c.conn.SetReadDeadline(time.Unix(1, 0))
+}
+
+// closeSocket closes a client's socket before it was ever served.
+func (c *client) closeSocket() {
+	if c.lp != nil {
+		closeFD(c.fd)
+		return
+	}
+	c.conn.Close()
+}
+
+// writeAndClose sends a last line to a client that is never served.
+func (c *client) writeAndClose(line string) {
+	if c.lp != nil {
+		writeFD(c.fd, line)
+		closeFD(c.fd)
+		return
+	}
+	c.conn.Write([]byte(line))
+	c.conn.Close()
 }
 
 // kill closes the connection from another goroutine (CLIENT KILL).
@@ -329,6 +371,21 @@ func (c *client) dispatch(args [][]byte) {
 		c.reject(cmd, msgLoading)
 		return
 	}
+	if c.s.admin.pausing.Load() {
+		if c.lp != nil {
+			if _, _, paused := c.pausedFor(cmd); paused {
+				// The loop must go on serving the others (one of them
+				// may send CLIENT UNPAUSE): wait on a goroutine, then
+				// run the command from a copy of its arguments.
+				cp := copyArgs(args)
+				c.lp.suspend(c, func(stop <-chan struct{}) { c.waitUnpaused(cmd, stop) },
+					func() { c.dispatch(cp) })
+				return
+			}
+		} else if !c.awaitPause(cmd) {
+			return
+		}
+	}
 	if queueing {
 		c.queue(cmd, args)
 		return
@@ -387,6 +444,21 @@ func (c *client) account(cmd *command, args [][]byte, start time.Time) {
 	}
 }
 
+// copyArgs copies arguments out of the read buffer into one allocation.
+func copyArgs(args [][]byte) [][]byte {
+	size := 0
+	for _, a := range args {
+		size += len(a)
+	}
+	buf := make([]byte, 0, size)
+	cp := make([][]byte, len(args))
+	for i, a := range args {
+		buf = append(buf, a...)
+		cp[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+	}
+	return cp
+}
+
 // queue stores a command for EXEC, copying its arguments out of the read
 // buffer.
 func (c *client) queue(cmd *command, args [][]byte) {
@@ -401,6 +473,7 @@ func (c *client) queue(cmd *command, args [][]byte) {
 		cp[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
 	}
 	c.queued = append(c.queued, queuedCmd{cmd, cp})
+	c.multiLen.Store(int32(len(c.queued)))
 	if cmd.flags&flagDenyOOM != 0 {
 		c.multiOOM = true
 	}

@@ -58,13 +58,15 @@ const (
 	msgMonitor                // a line for a MONITOR client
 	msgCron                   // once a second: idle timeouts
 	msgStop                   // shutdown
+	msgResume                 // a suspended handler's wait is over
 )
 
 type loopMsg struct {
 	kind msgKind
 	c    *client
-	gen  uint64 // the block a timeout belongs to
+	gen  uint64 // the block a timeout or resume belongs to
 	line []byte
+	fn   func() // msgResume: what the handler does next
 }
 
 // eventLoops reports whether plain-TCP clients are served by event loops.
@@ -72,10 +74,12 @@ type loopMsg struct {
 // clients always are).
 var eventLoops = os.Getenv("MULLET_EVENTLOOP") != "0"
 
-// handOff gives a new plain-TCP client to an event loop, starting the
-// loops on first use (one per thread running Go code). It reports false
-// when the client must be served by its own goroutine instead.
-func (s *Server) handOff(c *client) bool {
+// takeOver prepares a new plain-TCP client for an event loop, starting the
+// loops on first use (one per thread running Go code): the loop gets its
+// own descriptor for the socket. It reports false when the client must be
+// served by its own goroutine instead. It runs before the client is
+// registered, so nothing else sees it half set up; start hands it over.
+func (s *Server) takeOver(c *client) bool {
 	tc, ok := c.conn.(*net.TCPConn)
 	if !eventLoops || !ok {
 		return false
@@ -100,9 +104,13 @@ func (s *Server) handOff(c *client) bool {
 		return false
 	}
 	l := s.loops[s.nextLoop.Add(1)%uint64(len(s.loops))]
-	l.adopt(c, fd)
+	c.lp, c.fd = l, fd
+	c.waiter.Notify = func() { l.post(loopMsg{kind: msgWake, c: c}) }
 	return true
 }
+
+// start gives a client prepared by takeOver to its loop.
+func (c *client) start() { c.lp.post(loopMsg{kind: msgAdd, c: c}) }
 
 // stopLoops closes every loop's clients and stops the loops.
 func (s *Server) stopLoops() {
@@ -157,15 +165,6 @@ func (l *loop) post(m loopMsg) {
 		var one = [8]byte{1}
 		unix.Write(l.efd, one[:])
 	}
-}
-
-// adopt takes over a TCP connection's socket for the loop: the loop gets
-// its own descriptor (dup) and the net.Conn is closed. The client is
-// registered with the server already.
-func (l *loop) adopt(c *client, fd int) {
-	c.lp, c.fd = l, fd
-	c.waiter.Notify = func() { l.post(loopMsg{kind: msgWake, c: c}) }
-	l.post(loopMsg{kind: msgAdd, c: c})
 }
 
 // run is the loop's goroutine.
@@ -265,6 +264,10 @@ func (l *loop) drainInbox() bool {
 				c.out = append(c.out, m.line...)
 				l.schedule(c)
 			}
+		case msgResume:
+			if l.clients[c.fd] == c && c.waiting && c.blockGen == m.gen {
+				l.resume(c, m.fn)
+			}
 		case msgCron:
 			l.cron()
 		}
@@ -320,10 +323,20 @@ func (l *loop) process(c *client) {
 			c.qbuf.Store(int64(c.rd.pending()))
 			break
 		}
+		if c.replyMode == replySkipNext {
+			c.replyMode = replySkip
+		}
+		mark, flushes := len(c.out), c.flushes
 		c.dispatch(args)
 		if c.block.active {
 			l.block(c)
 			break
+		}
+		if c.waiting {
+			break // suspended (WAITAOF, CLIENT PAUSE): resumes on msgResume
+		}
+		if c.replyMode != replyOn {
+			c.discardReply(mark, flushes)
 		}
 		if c.closeAfterReply || c.flags.Load()&cfMonitor != 0 {
 			break
@@ -373,6 +386,9 @@ func (l *loop) endRound() {
 				l.close(c)
 				continue
 			}
+			if c.ticket != 0 {
+				c.lastTicket = c.ticket // for WAITAOF
+			}
 			c.ticket = 0
 			l.writeOut(c)
 		}
@@ -389,6 +405,7 @@ func (l *loop) endRound() {
 // writeOut writes c's replies without blocking; what the socket does not
 // take waits for EPOLLOUT.
 func (l *loop) writeOut(c *client) {
+	c.flushes++ // replies marked before this are gone (CLIENT REPLY)
 	if len(c.wpend) > 0 {
 		c.wpend = append(c.wpend, c.out...)
 		c.out = c.out[:0]
@@ -497,12 +514,56 @@ func (l *loop) unblocked(c *client, timeout bool) {
 	}
 	c.waiting = false
 	c.flags.And(^cfBlocked)
+	mark, flushes := len(c.out), c.flushes
 	if served {
 		c.replyServed(c.blockKind)
 	} else {
 		c.timeoutReply(c.blockKind)
 	}
+	if c.replyMode != replyOn {
+		c.discardReply(mark, flushes)
+	}
 	l.process(c)
+}
+
+// suspend parks c, whose handler must wait for something other than a
+// key (WAITAOF's fsync, CLIENT PAUSE), without stopping the loop: wait runs
+// in a goroutine of its own and must return soon after stop is closed
+// (the client left, the server stops); then finish runs on the loop, with
+// the client as the handler left it, and c's input resumes. finish is not
+// called if the client is gone.
+func (l *loop) suspend(c *client, wait func(stop <-chan struct{}), finish func()) {
+	c.waiting = true
+	c.blockGen++
+	gen := c.blockGen
+	stop := make(chan struct{})
+	c.suspendStop = stop
+	c.flags.Or(cfBlocked)
+	c.s.admin.waiting.Add(1) // counted in blocked_clients, as in Redis
+	go func() {
+		wait(stop)
+		l.post(loopMsg{kind: msgResume, c: c, gen: gen, fn: finish})
+	}()
+}
+
+// resume ends a suspension.
+func (l *loop) resume(c *client, finish func()) {
+	c.waiting = false
+	c.suspendStop = nil
+	c.s.admin.waiting.Add(-1)
+	c.flags.And(^cfBlocked)
+	mark, flushes := len(c.out), c.flushes
+	finish()
+	if c.replyMode != replyOn {
+		c.discardReply(mark, flushes)
+	}
+	if c.block.active {
+		l.block(c)
+	}
+	l.schedule(c)
+	if !c.waiting {
+		l.process(c)
+	}
 }
 
 // close ends a client: it leaves the epoll set, its socket is closed, and
@@ -518,7 +579,11 @@ func (l *loop) close(c *client) {
 		c.blockTimer = nil
 	}
 	if c.waiting {
-		if c.cancelBlock() {
+		if c.suspendStop != nil {
+			close(c.suspendStop) // the waiting goroutine returns; its resume is dropped
+			c.suspendStop = nil
+			c.s.admin.waiting.Add(-1)
+		} else if c.cancelBlock() {
 			c.returnItems(c.waiter)
 		}
 		c.waiting = false
@@ -585,3 +650,7 @@ func dupSocket(conn *net.TCPConn) (int, error) {
 	conn.Close()
 	return fd, nil
 }
+
+func closeFD(fd int) { unix.Close(fd) }
+
+func writeFD(fd int, s string) { unix.Write(fd, []byte(s)) }

@@ -97,3 +97,22 @@ func TestLoopIdleTimeout(t *testing.T) {
 		t.Fatal("the idle timeout closed a blocked client")
 	}
 }
+func TestLoopClientKill(t *testing.T) {
+	ts := startServer(t)
+	victim := ts.raw(t)
+	id := strings.TrimSuffix(strings.TrimPrefix(victim.do("CLIENT", "ID"), ":"), "\r\n")
+	victim.cmd("BLPOP", "q", "0")
+	waitBlocked(t, ts, 1)
+	killer := ts.raw(t)
+	if got := killer.do("CLIENT", "KILL", "ID", id); got != ":1\r\n" {
+		t.Fatalf("CLIENT KILL: %q", got)
+	}
+	victim.expectClosed()
+	waitBlocked(t, ts, 0)
+	// The killed client's wait left no trace: the push stays.
+	killer.do("RPUSH", "q", "a")
+	if got := killer.do("LLEN", "q"); got != ":1\r\n" {
+		t.Fatalf("LLEN: %q", got)
+	}
+}
+

@@ -21,7 +21,10 @@ const Version = "7.0.15"
 // Persistence is what the server needs from the append-only file; cmd wires
 // it, so server never imports aof.
 type Persistence interface {
-	// Rewrite starts a background rewrite (BGREWRITEAOF).
+	// Rewrite starts a background rewrite (BGREWRITEAOF). An error whose
+	// text is Redis's "Background append only file rewriting already in
+	// progress" (the aof package's ErrRewriteInProgress) is shown to the
+	// client as such; any other as Redis's generic failure, and logged.
 	Rewrite() error
 	// Info calls add for each INFO persistence field, in order.
 	Info(add func(name, value string))
@@ -82,6 +85,7 @@ type Server struct {
 	settings  settingsCache
 	stats     serverStats
 	shutdownF atomic.Bool
+	admin     adminState // INFO sampling, error stats, CLIENT PAUSE (cmd_info.go, cmd_client.go)
 }
 
 type serverStats struct {
@@ -172,6 +176,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	s.listeners = append(s.listeners, ln)
+	s.startCron()
 	s.mu.Unlock()
 	var delay time.Duration
 	for {
@@ -219,23 +224,24 @@ func (s *Server) accept(conn net.Conn) {
 		return
 	}
 	c := newClient(s, conn)
+	looped := s.takeOver(c)
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
-		conn.Close()
+		c.closeSocket()
 		return
 	}
 	if int64(len(s.clients)) >= s.settings.maxClients.Load() {
 		s.mu.Unlock()
 		s.stats.rejected.Add(1)
-		conn.Write([]byte("-" + msgMaxClients + "\r\n"))
-		conn.Close()
+		c.writeAndClose("-" + msgMaxClients + "\r\n")
 		return
 	}
 	s.clients[c.id] = c
 	s.wg.Add(1)
 	s.mu.Unlock()
-	if s.handOff(c) {
+	if looped {
+		c.start()
 		return
 	}
 	go c.serve()
