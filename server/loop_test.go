@@ -115,4 +115,3 @@ func TestLoopClientKill(t *testing.T) {
 		t.Fatalf("LLEN: %q", got)
 	}
 }
-
