@@ -80,6 +80,11 @@ func serve(args []string) error {
 		return nil
 	})
 
+	cons, err := newConsumer(set, ks, dir, logger)
+	if err != nil {
+		return err
+	}
+
 	var once sync.Once
 	stop := make(chan bool, 1) // value: SHUTDOWN asked to save
 	requestStop := func(save bool) {
@@ -91,6 +96,7 @@ func serve(args []string) error {
 		Logger:   logger,
 		Shutdown: requestStop,
 		Version:  version,
+		Sections: []server.InfoSection{consumerSection(cons)},
 	})
 
 	lns, err := listen(set)
@@ -106,6 +112,7 @@ func serve(args []string) error {
 
 	expiryDone := make(chan struct{})
 	go activeExpiry(ks, srv.Done(), expiryDone)
+	cons.Start()
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
@@ -130,6 +137,14 @@ func serve(args []string) error {
 		logger.Warn("clients did not finish in time", "err", err)
 	}
 	<-expiryDone
+	// Clients are gone; now the consumer: it stops claiming, lets batches
+	// being written commit, and abandons them at the deadline (their batch
+	// keys are settled at the next start). Then the AOF may close.
+	cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer ccancel()
+	if err := cons.Stop(cctx); err != nil {
+		logger.Warn("consumer abandoned in-flight batches; they are settled at the next start", "err", err)
+	}
 	logger.Info("mullet stopped")
 	return nil
 }
