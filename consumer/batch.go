@@ -9,6 +9,11 @@ import (
 	"mullet/queue"
 )
 
+// writeTimeout bounds one write attempt. It is far above a normal batch
+// (milliseconds) and above InnoDB's default lock wait (50 s), so it only
+// cuts writes that will never finish.
+const writeTimeout = 2 * time.Minute
+
 // A batch is one claimed batch key and a copy of its items.
 type batch struct {
 	id      string
@@ -181,7 +186,12 @@ func (r *route) attempt(ctx, wctx context.Context, sink Sink, b *batch) error {
 		}
 		b.ticket = 0
 	}
-	err := sink.Write(wctx, Batch{ID: b.id, Table: r.table, Items: b.items})
+	// A connection that hangs (a dead host, no TCP reset) must not hold a
+	// writer slot forever; the retry is safe whatever the first attempt
+	// did, thanks to the ledger.
+	actx, cancel := context.WithTimeout(wctx, writeTimeout)
+	err := sink.Write(actx, Batch{ID: b.id, Table: r.table, Items: b.items})
+	cancel()
 	if err != nil && !errors.Is(err, ErrAlreadyCommitted) {
 		return err
 	}

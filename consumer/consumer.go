@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,6 +86,13 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]bool{}
 	for _, r := range c.Routes {
+		for _, o := range c.Routes {
+			// Settlement finds a route's batches by the prefix
+			// QUEUE:inflight:, so no other queue may live under it.
+			if o.Queue != r.Queue && (strings.HasPrefix(o.Queue, r.Queue+":inflight:") || strings.HasPrefix(o.Queue, r.Queue+":dead")) {
+				return fmt.Errorf("consumer: queue %s is inside the key space of queue %s (its batches or dead letters)", shortQuote(o.Queue), shortQuote(r.Queue))
+			}
+		}
 		if r.Queue == "" {
 			return errors.New("consumer: route with an empty queue name")
 		}

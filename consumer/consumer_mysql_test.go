@@ -241,6 +241,25 @@ func TestConsumerMySQL(t *testing.T) {
 		}
 	})
 
+	t.Run("log replays in redis-server", func(t *testing.T) {
+		newTable(t, m, "replayed")
+		log := &recLog{}
+		ks := queue.New(queue.Config{Log: log})
+		its := orderItems("r", 400)
+		// A JSON error names its item (cut out); an unknown column fails a
+		// multi-row INSERT without saying which row (halving).
+		its = slices.Insert(its, 333, []byte(`{"order_id":"r-bad1","customer":"c","nope":1}`))
+		its = slices.Insert(its, 100, []byte(`{oops`))
+		lpush(t, ks, "rq", its...)
+		c := mysqlConsumer(t, ks, m, func(cfg *Config) { cfg.BatchSize = 64 }, Route{"rq", "replayed"})
+		waitFor(t, 30*time.Second, "the drain", func() bool {
+			st := routeStats(c, "rq")
+			return st.Rows == 400 && st.DeadLetters == 2
+		})
+		checkExactlyOnce(t, m, "replayed", "r", 400)
+		checkReplay(t, ks, log)
+	})
+
 	t.Run("strict order", func(t *testing.T) {
 		newTable(t, m, "strict")
 		ks := queue.New(queue.Config{})

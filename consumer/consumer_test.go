@@ -262,6 +262,9 @@ func TestConfigValidate(t *testing.T) {
 		{"retry", func(c *Config) { c.RetryMin = time.Second; c.RetryMax = time.Millisecond }, "retry"},
 		{"twice", func(c *Config) { c.Routes = []Route{{"q", "t"}, {"q", "u"}} }, "routed twice"},
 		{"bad table", func(c *Config) { c.Routes = []Route{{"q", ""}} }, "empty name"},
+		{"nested queue", func(c *Config) { c.Routes = []Route{{"q:inflight:x", "t"}, {"q", "u"}} }, "inside the key space"},
+		{"dead queue", func(c *Config) { c.Routes = []Route{{"q", "t"}, {"q:dead", "u"}} }, "inside the key space"},
+		{"similar names", func(c *Config) { c.Routes = []Route{{"q", "t"}, {"q:inflight", "u"}, {"qq", "v"}} }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := ok

@@ -43,6 +43,15 @@ func (r *route) isolate(b *batch, re *RowError) ([]*batch, error) {
 	// client wrote to it.
 	if l, err := tx.Len(c.db, b.key); err != nil || l != int64(n) {
 		tx.End()
+		if err == nil && l == 0 {
+			// A client deleted it (FLUSHALL, say): its items are gone by
+			// request, and there is nothing left to split.
+			c.log.Warn("in-flight batch key deleted by a client; dropping its items", "key", string(b.key), "items", n)
+			r.inflightBatches.Add(-1)
+			r.inflightItems.Add(-int64(n))
+			b.free()
+			return nil, nil
+		}
 		return nil, fmt.Errorf("consumer: in-flight batch key %s no longer holds the %d items claimed (len %d, %v); leaving it", b.key, n, l, err)
 	}
 	var parts []*batch
