@@ -94,10 +94,17 @@ func startMullet(t testing.TB, port int, args ...string) *proc {
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		c, err := net.Dial("tcp", p.addr)
-		if err == nil {
+		// Ready means PING answers PONG: while the AOF loads it answers
+		// -LOADING.
+		if c, err := net.Dial("tcp", p.addr); err == nil {
+			c.SetDeadline(time.Now().Add(2 * time.Second))
+			c.Write([]byte("PING\r\n"))
+			buf := make([]byte, 64)
+			n, _ := c.Read(buf)
 			c.Close()
-			return p
+			if strings.HasPrefix(string(buf[:n]), "+PONG") {
+				return p
+			}
 		}
 		select {
 		case <-p.done:

@@ -1,13 +1,3 @@
-//go:build aofready
-
-// The kill -9 tests need the AOF wired into `mullet serve` (package aof,
-// not merged when they were written): without it a killed server loses
-// its queues and these tests fail by design. Run them with
-//
-//	go test -tags aofready -run KillNine ./cmd/mullet/
-//
-// and drop the build tag once serve honours --appendonly yes.
-
 package main
 
 import (
