@@ -6,7 +6,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 ARGS    ?=
 
-.PHONY: all build run test test-short vet fmt fuzz bench clean
+.PHONY: all build run test test-short vet fmt fuzz bench bench-consumer clean
 
 all: build
 
@@ -17,6 +17,7 @@ build:
 # with mullet.conf (dir ./data, route order_queue -> orders).
 # Extra directives pass through: make run ARGS="--port 7000"
 run: build
+	@mkdir -p data # mullet.conf's dir; like Redis, mullet refuses a missing one
 	./$(BIN) serve mullet.conf $(ARGS)
 
 vet:
@@ -44,6 +45,11 @@ fuzz:
 
 test-short: vet
 	$(GO) test -short ./...
+
+# The consumer's end-to-end figure: 200k orders LPUSHed in process and
+# committed into a local MariaDB (the bar is 100,000 rows/s on 2 cores).
+bench-consumer:
+	$(GO) test -run '^$$' -bench 'DrainMySQL' -benchtime 200000x ./consumer/
 
 clean:
 	rm -rf bin

@@ -113,6 +113,15 @@ func NewMySQL(ctx context.Context, dsn string, poolSize int, opts *MySQLOptions)
 	return s, nil
 }
 
+// CheckDSN reports whether dsn is a valid go-sql-driver/mysql DSN, so a
+// typo fails at start-up instead of in an endless retry loop.
+func CheckDSN(dsn string) error {
+	if _, err := mysql.ParseDSN(dsn); err != nil {
+		return fmt.Errorf("consumer: MySQL DSN: %w", err)
+	}
+	return nil
+}
+
 // setup creates the ledger and learns the largest statement MySQL accepts.
 func (s *MySQL) setup(ctx context.Context, clientPacket int) error {
 	// VARBINARY: batch IDs compare byte for byte; a case-insensitive
@@ -238,6 +247,10 @@ func (s *MySQL) Forget(ctx context.Context, ids []string) error {
 	}
 	return nil
 }
+
+// Stats returns the connection pool's statistics: open, in use, idle, and
+// how often a Write waited for a connection (INFO consumer shows them).
+func (s *MySQL) Stats() sql.DBStats { return s.db.Stats() }
 
 // Close closes every connection; calls in progress finish first.
 func (s *MySQL) Close() error {

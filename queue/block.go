@@ -44,6 +44,11 @@ type Waiter struct {
 	// Ticket is the log ticket of the pop to wait for before replying.
 	Ticket uint64
 
+	// Notify, if set, is called when the wait ends, with the keyspace lock
+	// held, besides signalling Ready: for an event loop that cannot sit on
+	// a channel. It must be quick and must not touch the keyspace.
+	Notify func()
+
 	ready chan struct{}
 	state waitState
 	db    int
@@ -158,6 +163,9 @@ func (ks *Keyspace) finish(w *Waiter) {
 	select {
 	case w.ready <- struct{}{}:
 	default:
+	}
+	if w.Notify != nil {
+		w.Notify()
 	}
 }
 

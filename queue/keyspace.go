@@ -72,6 +72,7 @@ type Keyspace struct {
 	watching   int               // watched keys, to skip touch when zero
 	snapshots  int               // live snapshots
 	lastTicket uint64            // ticket of the last record appended
+	replaying  bool              // loading the log: no expiry by the clock
 	notify     map[dbKey][]chan struct{}
 
 	used      atomic.Int64 // bytes accounted for keys and values
@@ -357,11 +358,22 @@ func (tx *Tx) lookup(dbi int, key []byte) *value {
 	if v == nil {
 		return nil
 	}
-	if v.expire != 0 && v.expire <= tx.nowMs {
+	if v.expire != 0 && v.expire <= tx.nowMs && !tx.ks.replaying {
 		tx.expireKey(dbi, string(key), v)
 		return nil
 	}
 	return v
+}
+
+// SetReplaying marks the keyspace as replaying its log. While it is, keys
+// do not expire by the clock, as Redis does not expire keys while loading:
+// the log already holds the DEL of every key that expired, and a key that
+// expired only by the time of the replay must still be there for the
+// commands that touched it before it did (a PERSIST, a RENAME).
+func (ks *Keyspace) SetReplaying(b bool) {
+	ks.mu.Lock()
+	ks.replaying = b
+	ks.mu.Unlock()
 }
 
 // expireKey deletes an expired key and logs a DEL, as Redis propagates
@@ -419,6 +431,9 @@ func (tx *Tx) setExpire(dbi int, key string, v *value, ms int64) {
 // server calls it from a ticker so keys nobody reads still go away.
 func (tx *Tx) ExpireCycle(limit int) int {
 	n := 0
+	if tx.ks.replaying {
+		return 0
+	}
 	for dbi, d := range tx.ks.db {
 		if len(d.expires) == 0 {
 			continue

@@ -245,3 +245,24 @@ func ExampleGlobMatch() {
 	// true
 	// false
 }
+
+// A key that expired by the time the log is replayed must still be there
+// for the commands that touched it before it expired: PERSIST made it
+// permanent in the original run.
+func TestReplayDoesNotExpireByClock(t *testing.T) {
+	now := time.UnixMilli(1_000_000)
+	ks := New(Config{Now: func() time.Time { return now }})
+	ks.SetReplaying(true)
+	tx := ks.Begin()
+	tx.Set(0, []byte("k"), []byte("v"), SetOptions{ExpireAt: 999_000}) // already past
+	if !tx.Persist(0, []byte("k")) {
+		t.Fatal("PERSIST during replay found no key")
+	}
+	tx.End()
+	ks.SetReplaying(false)
+	tx = ks.Begin()
+	defer tx.End()
+	if v, ok, _ := tx.Get(0, []byte("k")); !ok || string(v) != "v" {
+		t.Fatalf("after replay: %q %v", v, ok)
+	}
+}

@@ -3,8 +3,6 @@ package server
 import (
 	"crypto/subtle"
 	"strings"
-
-	"mullet/queue"
 )
 
 func init() {
@@ -152,7 +150,7 @@ func cmdHello(c *client, args [][]byte) {
 		c.setName(string(name))
 	}
 	if ver != 0 {
-		c.resp = int(ver)
+		c.setResp(int(ver))
 	}
 	c.mapLen(7)
 	c.bulkString("server")
@@ -196,7 +194,9 @@ func cmdReset(c *client, args [][]byte) {
 		tx.End()
 	}
 	c.selectDB(0)
-	c.resp = 2
+	c.setResp(2)
+	c.replyMode = replyOn
+	c.flags.And(^(cfNoEvict | cfNoTouch))
 	c.setName("")
 	c.authed = *c.s.settings.requirepass.Load() == ""
 	if c.flags.Load()&cfMonitor != 0 {
@@ -204,65 +204,4 @@ func cmdReset(c *client, args [][]byte) {
 		c.flags.And(^cfMonitor)
 	}
 	c.simple("RESET")
-}
-
-func init() {
-	register(&command{name: "client", arity: -2, flags: flagNoTx | flagLoading | flagStale,
-		group: "connection", since: "2.4.0", summary: "A container for client connection commands", complexity: "Depends on subcommand."})
-	subcommands("client",
-		&command{name: "id", fn: cmdClientID, arity: 2, flags: flagNoTx | flagLoading | flagStale,
-			since: "5.0.0", summary: "Returns the client ID for the current connection", complexity: "O(1)"},
-		&command{name: "unblock", fn: cmdClientUnblock, arity: -3, flags: flagNoTx | flagAdmin | flagLoading | flagStale,
-			since: "5.0.0", summary: "Unblock a client blocked in a blocking command from a different connection", complexity: "O(log N) where N is the number of client connections"},
-	)
-}
-
-func cmdClientID(c *client, args [][]byte) { c.int(c.id) }
-
-func cmdClientUnblock(c *client, args [][]byte) {
-	id, ok := parseInt(args[2])
-	if !ok {
-		c.errorReply(msgNotInteger)
-		return
-	}
-	var err error
-	if len(args) == 4 {
-		switch strings.ToLower(string(args[3])) {
-		case "timeout":
-		case "error":
-			err = queue.ErrUnblocked
-		default:
-			c.errorReply("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
-			return
-		}
-	} else if len(args) > 4 {
-		c.errorReply(msgSyntax)
-		return
-	}
-	target := c.s.client(id)
-	if target == nil {
-		c.int(0)
-		return
-	}
-	done := c.withTx(func(tx *queue.Tx) bool { return tx.Unblock(target.waiter, err) })
-	if done {
-		c.int(1)
-	} else {
-		c.int(0)
-	}
-}
-
-// withTx runs fn in the keyspace: inside the running Tx if a handler has
-// one (EXEC), otherwise in a Tx of its own. Handlers flagged flagNoTx must
-// use it rather than Begin, which would deadlock inside EXEC.
-func (c *client) withTx(fn func(tx *queue.Tx) bool) bool {
-	if c.tx != nil {
-		return fn(c.tx)
-	}
-	tx := c.s.ks.Begin()
-	r := fn(tx)
-	if t := tx.End(); t != 0 {
-		c.ticket = t
-	}
-	return r
 }

@@ -30,6 +30,7 @@ func (c *client) endMulti() {
 	c.multi, c.multiDirty, c.multiOOM = false, false, false
 	clear(c.queued)
 	c.queued = c.queued[:0]
+	c.multiLen.Store(0)
 	c.flags.And(^cfMulti)
 	if c.watch.Watching() {
 		if c.tx != nil {

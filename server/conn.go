@@ -37,6 +37,9 @@ type client struct {
 	failed          bool // the running command replied with an error
 	closeAfterReply bool
 	argvScratch     [][]byte
+	lastTicket      uint64    // log ticket of the client's last write, for WAITAOF
+	replyMode       replyMode // CLIENT REPLY
+	flushes         uint64    // how many times out was written: a reply mark older than that is gone
 
 	// MULTI/EXEC.
 	multi      bool
@@ -52,11 +55,22 @@ type client struct {
 	block  blockReq
 
 	// Output limits and deadlines (limits.go).
-	outHard       int  // hard output-buffer limit for this batch; 0: not set
-	outLimited    bool // a reply passed outHard: the client closes without it
-	outPeak       int  // size of c.out when it passed outHard
-	writeDeadline bool // writeOut left a write deadline set
-	readDeadline  bool // an idle-timeout read deadline is set
+	outHard       int       // hard output-buffer limit for this batch; 0: not set
+	outLimited    bool      // a reply passed outHard: the client closes without it
+	outPeak       int       // size of c.out when it passed outHard
+	writeDeadline bool      // writeOut left a write deadline set
+	softSince     time.Time // event loop: when wpend went above the soft limit
+
+	// Event-loop clients (loop_linux.go): the loop owns these.
+	lp          *loop  // nil: this client has its own goroutine
+	fd          int    // the loop's descriptor for the socket
+	wpend       []byte // replies the socket has not taken yet
+	waiting     bool   // blocked in a blocking command
+	blockKind   blockKind
+	blockGen    uint64 // which block a timeout belongs to
+	blockTimer  *time.Timer
+	scheduled   bool          // queued for the end of the loop's round
+	suspendStop chan struct{} // closed to end a suspended handler's wait
 
 	// shared: read by other goroutines.
 	addr, laddr string
@@ -68,6 +82,7 @@ type client struct {
 	flags       atomic.Uint32 // clientFlag bits
 	killed      atomic.Bool
 	qbuf        atomic.Int64
+	multiLen    atomic.Int32 // commands queued in MULTI
 	monitorCh   chan []byte
 }
 
@@ -84,6 +99,9 @@ const (
 	cfBlocked uint32 = 1 << iota
 	cfMulti
 	cfMonitor
+	cfResp3   // the client chose RESP3 with HELLO
+	cfNoEvict // CLIENT NO-EVICT ON
+	cfNoTouch // CLIENT NO-TOUCH ON
 )
 
 type queuedCmd struct {
@@ -150,11 +168,11 @@ func (c *client) serve() {
 		}
 		if t := c.s.settings.timeout.Load(); t > 0 && c.flags.Load()&(cfBlocked|cfMonitor) == 0 {
 			c.conn.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
-			c.readDeadline = true
-		} else if c.readDeadline {
-			// CONFIG SET timeout 0 (or a larger one) since the last read.
+		} else {
+			// Lift a deadline set before CONFIG SET timeout 0. (An
+			// interrupt cannot be lost here: Shutdown closes done
+			// before interrupting, and done is checked below.)
 			c.conn.SetReadDeadline(time.Time{})
-			c.readDeadline = false
 		}
 		select {
 		case <-c.s.done:
@@ -197,6 +215,10 @@ func (c *client) runBuffered() bool {
 			c.qbuf.Store(int64(c.rd.pending()))
 			return true
 		}
+		if c.replyMode == replySkipNext {
+			c.replyMode = replySkip
+		}
+		mark, flushes := len(c.out), c.flushes
 		c.dispatch(args)
 		if c.block.active {
 			if !c.awaitBlock() {
@@ -207,6 +229,9 @@ func (c *client) runBuffered() bool {
 			c.closeOverLimit("hard", c.outPeak)
 			return false
 		}
+		if c.replyMode != replyOn {
+			c.discardReply(mark, flushes)
+		}
 		if c.closeAfterReply || c.killed.Load() {
 			c.flush()
 			return false
@@ -215,7 +240,6 @@ func (c *client) runBuffered() bool {
 			c.flush()
 			// The idle timeout does not apply to a monitor.
 			c.conn.SetReadDeadline(time.Time{})
-			c.readDeadline = false
 			c.monitorLoop()
 			return false
 		}
@@ -230,7 +254,15 @@ func (c *client) runBuffered() bool {
 // hands its effect to the kernel; if the log cannot take it, the client is
 // disconnected without the reply, so nothing that failed is acknowledged.
 func (c *client) flush() bool {
+	if c.lp != nil {
+		// The loop writes at the end of its round, after one wait for
+		// the whole round's log tickets.
+		c.lp.schedule(c)
+		return true
+	}
+	c.flushes++
 	if c.ticket != 0 {
+		c.lastTicket = c.ticket
 		err := c.s.ks.Wait(c.ticket)
 		c.ticket = 0
 		if err != nil {
@@ -256,13 +288,39 @@ func (c *client) flush() bool {
 // interrupt makes the client's goroutine notice shutdown or CLIENT KILL:
 // a read in progress returns at once.
 func (c *client) interrupt() {
+	if c.lp != nil {
+		return // the loop's shutdown closes it
+	}
 	c.conn.SetReadDeadline(time.Unix(1, 0))
 	c.conn.SetWriteDeadline(c.s.capDrain(time.Time{}))
+}
+
+// closeSocket closes a client's socket before it was ever served.
+func (c *client) closeSocket() {
+	if c.lp != nil {
+		closeFD(c.fd)
+		return
+	}
+	c.conn.Close()
+}
+
+// writeAndClose sends a last line to a client that is never served.
+func (c *client) writeAndClose(line string) {
+	if c.lp != nil {
+		writeFD(c.fd, line)
+		closeFD(c.fd)
+		return
+	}
+	go c.s.refuse(c.conn, line) // off the accept loop: see refuse
 }
 
 // kill closes the connection from another goroutine (CLIENT KILL).
 func (c *client) kill() {
 	c.killed.Store(true)
+	if c.lp != nil {
+		c.lp.post(loopMsg{kind: msgKill, c: c})
+		return
+	}
 	c.conn.Close()
 }
 
@@ -339,6 +397,21 @@ func (c *client) dispatch(args [][]byte) {
 		c.reject(cmd, msgLoading)
 		return
 	}
+	if c.s.admin.pausing.Load() {
+		if c.lp != nil {
+			if _, _, paused := c.pausedFor(cmd); paused {
+				// The loop must go on serving the others (one of them
+				// may send CLIENT UNPAUSE): wait on a goroutine, then
+				// run the command from a copy of its arguments.
+				cp := copyArgs(args)
+				c.lp.suspend(c, func(stop <-chan struct{}) { c.waitUnpaused(cmd, stop) },
+					func() { c.dispatch(cp) })
+				return
+			}
+		} else if !c.awaitPause(cmd) {
+			return
+		}
+	}
 	if queueing {
 		c.queue(cmd, args)
 		return
@@ -397,6 +470,21 @@ func (c *client) account(cmd *command, args [][]byte, start time.Time) {
 	}
 }
 
+// copyArgs copies arguments out of the read buffer into one allocation.
+func copyArgs(args [][]byte) [][]byte {
+	size := 0
+	for _, a := range args {
+		size += len(a)
+	}
+	buf := make([]byte, 0, size)
+	cp := make([][]byte, len(args))
+	for i, a := range args {
+		buf = append(buf, a...)
+		cp[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+	}
+	return cp
+}
+
 // queue stores a command for EXEC, copying its arguments out of the read
 // buffer.
 func (c *client) queue(cmd *command, args [][]byte) {
@@ -411,6 +499,7 @@ func (c *client) queue(cmd *command, args [][]byte) {
 		cp[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
 	}
 	c.queued = append(c.queued, queuedCmd{cmd, cp})
+	c.multiLen.Store(int32(len(c.queued)))
 	if cmd.flags&flagDenyOOM != 0 {
 		c.multiOOM = true
 	}

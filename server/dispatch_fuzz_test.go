@@ -29,6 +29,10 @@ var dispatchSeeds = []string{
 	"MONITOR\r\nPING\r\n", "QUIT\r\nPING\r\n", "RESET\r\nPING\r\n", "AUTH x\r\nAUTH default x\r\n",
 	"SLOWLOG GET\r\nSLOWLOG LEN\r\nSLOWLOG RESET\r\nSLOWLOG HELP\r\nCLIENT NOSUCH\r\n",
 	"CLIENT UNBLOCK 1 ERROR\r\nECHO\r\nPING a b\r\n",
+	"CONFIG SET maxmemory 1\r\nRPUSH q a\r\nCONFIG GET maxmem*\r\nCONFIG RESETSTAT\r\nINFO\r\nINFO clients\r\n",
+	"CLIENT LIST\r\nCLIENT SETNAME x\r\nCLIENT GETNAME\r\nCLIENT REPLY OFF\r\nPING\r\nCLIENT REPLY ON\r\n",
+	"CLIENT PAUSE 10 WRITE\r\nRPUSH q a\r\nCLIENT UNPAUSE\r\nWAITAOF 0 0 10\r\nCOMMAND COUNT\r\nCOMMAND INFO get\r\n",
+	"DEBUG SLEEP 0\r\nSHUTDOWN NOSAVE\r\nPING\r\n", "KEYS *\r\nSCAN 0\r\nTYPE q\r\nSORT q ALPHA\r\nDUMP q\r\n",
 	"*1\r\n$-5\r\n", "*x\r\n", "PING \"unbalanced\r\n", "*2\r\n$4\r\nECHO\r\n$3\r\nabcdef\r\n",
 }
 
@@ -60,7 +64,8 @@ func runFuzzClient(t *testing.T, data []byte) []byte {
 		t.Fatal(err)
 	}
 	ks := queue.New(queue.Config{Databases: 4})
-	s := New(Config{Keyspace: ks, Settings: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s := New(Config{Keyspace: ks, Settings: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Shutdown: func(bool) {}}) // SHUTDOWN must not end the process or the server under the fuzzer
 	conn := &fuzzConn{}
 	c := newClient(s, conn)
 	s.clients[c.id] = c

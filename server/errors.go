@@ -3,8 +3,11 @@ package server
 import (
 	"errors"
 	"strings"
+	"syscall"
 
+	"mullet/config"
 	"mullet/queue"
+	"mullet/rdb"
 )
 
 // Error replies. Client libraries match on these strings, so they are API;
@@ -24,6 +27,9 @@ const (
 	msgWrongPass     = "WRONGPASS invalid username-password pair or user is disabled."
 	msgExecAbort     = "EXECABORT Transaction discarded because of previous errors."
 	msgBusyKey       = "BUSYKEY Target key name already exists."
+	msgSameObject    = "ERR source and destination objects are the same"
+	msgDumpPayload   = "ERR DUMP payload version or checksum are wrong"
+	msgBadData       = "ERR Bad data format"
 	msgDBIndex       = "ERR DB index is out of range"
 	msgTimeoutFloat  = "ERR timeout is not a float or out of range"
 	msgTimeoutNeg    = "ERR timeout is negative"
@@ -36,6 +42,37 @@ const (
 	msgMaxClients    = "ERR max number of clients reached"
 	msgMisconfPrefix = "MISCONF Errors writing to the AOF file: "
 )
+
+// Errors of the admin commands (cmd_config.go, cmd_server.go).
+const (
+	msgNoConfigFile      = "ERR The server is running without a config file"
+	msgAOFRewriteRunning = "Background append only file rewriting already in progress"
+)
+
+// These errors wrap failures of the admin commands so that replyErr can
+// phrase them as Redis does.
+var (
+	// errRewriteConfig wraps a CONFIG REWRITE failure.
+	errRewriteConfig = errors.New("server: rewriting the config file")
+	// errRewriteAOF wraps a Persistence.Rewrite failure. A rewrite
+	// already running is recognised by its text, Redis's, which the AOF
+	// returns.
+	errRewriteAOF = errors.New("server: starting an AOF rewrite")
+)
+
+// strerror is the cause of err as C's strerror words it: a system error's
+// text, capitalised ("Permission denied").
+func strerror(err error) string {
+	var errno syscall.Errno
+	s := rootCause(err)
+	if errors.As(err, &errno) {
+		s = errno.Error()
+	}
+	if s != "" && 'a' <= s[0] && s[0] <= 'z' {
+		s = string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}
 
 // errArity is Redis's arity error for a command ("lpush", "client|kill").
 func errArity(name string) string {
@@ -66,8 +103,29 @@ func (c *client) replyErr(err error) {
 		c.errorReply(msgBusyKey)
 	case errors.Is(err, queue.ErrDBIndex):
 		c.errorReply(msgDBIndex)
+	case errors.Is(err, queue.ErrSameObject):
+		c.errorReply(msgSameObject)
+	case errors.Is(err, rdb.ErrVersion), errors.Is(err, rdb.ErrChecksum):
+		// RESTORE's payload check, before it decodes (rdb/doc.go).
+		c.errorReply(msgDumpPayload)
+	case errors.Is(err, rdb.ErrCorrupt), errors.Is(err, rdb.ErrEmptyKey), errors.Is(err, rdb.ErrUnsupportedType):
+		c.errorReply(msgBadData)
 	case errors.Is(err, queue.ErrUnblocked):
 		c.errorReply(msgUnblocked)
+	case errors.As(err, new(*config.SetError)):
+		c.errorReply("ERR " + err.Error()) // config has Redis's CONFIG SET text
+	case errors.Is(err, config.ErrNoConfigFile):
+		c.errorReply(msgNoConfigFile)
+	case errors.Is(err, errRewriteConfig):
+		c.s.log.Error("CONFIG REWRITE failed", "err", err)
+		c.errorReply("ERR Rewriting config file: " + strerror(err))
+	case errors.Is(err, errRewriteAOF):
+		if rootCause(err) == msgAOFRewriteRunning {
+			c.errorReply("ERR " + msgAOFRewriteRunning)
+			return
+		}
+		c.s.log.Error("BGREWRITEAOF failed", "err", err)
+		c.errorReply("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")
 	default:
 		c.s.log.Error("command failed", "client", c.id, "err", err)
 		c.errorReply("ERR internal error")

@@ -91,11 +91,10 @@ func freeTCPPort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// startRefRedis starts the reference redis-server 7.0 on a free loopback
-// port with args added to the usual test settings, and returns its
-// address. It fails the test if redis-server is missing: CI installs it.
-// prefix runs the server under another command (ip netns exec ...).
-func startRefRedis(t testing.TB, prefix []string, args ...string) string {
+// startRefRedisIn is startRefRedis (refredis_test.go) run under another
+// command: ip netns exec, for the protected-mode test. It waits for the
+// server's "Ready" line, since its port cannot be dialled from here.
+func startRefRedisIn(t testing.TB, prefix []string, args ...string) string {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -176,17 +175,6 @@ func exchange(t testing.TB, dial func() (net.Conn, error), in string, quiet time
 			return buf.String(), true
 		}
 	}
-}
-
-// rawTo is ts.raw for any address (the reference redis-server).
-func rawTo(t testing.TB, addr string) *raw {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return &raw{t: t, c: c, br: bufio.NewReader(c)}
 }
 
 func tcpDialer(addr string) func() (net.Conn, error) {

@@ -44,7 +44,7 @@ func runAuthScript(t *testing.T, addr string, setPass func(string), steps []auth
 		}
 		r := conns[st.conn]
 		if r == nil {
-			r = rawTo(t, addr)
+			r = dialRaw(t, addr)
 			conns[st.conn] = r
 		}
 		out = append(out, helloID.ReplaceAllString(r.do(st.args...), "$$2\r\nid\r\n:N\r\n"))
@@ -105,8 +105,8 @@ func TestAuthMatchesRedis(t *testing.T) {
 				refArgs = []string{"--requirepass", sc.password}
 				dirs = [][]string{{"requirepass", sc.password}}
 			}
-			ref := startRefRedis(t, nil, refArgs...)
-			admin := rawTo(t, ref)
+			ref := startRefRedis(t, refArgs...)
+			admin := dialRaw(t, ref)
 			if sc.password != "" {
 				admin.do("AUTH", sc.password)
 			}
@@ -154,7 +154,7 @@ func TestAuthExactReplies(t *testing.T) {
 // Before AUTH a client may only send small requests (Redis 7): at most 10
 // arguments of at most 16 KiB. The limits fall away once it is in.
 func TestUnauthenticatedRequestLimits(t *testing.T) {
-	ref := startRefRedis(t, nil, "--requirepass", "pw")
+	ref := startRefRedis(t, "--requirepass", "pw")
 	ts := startServer(t, []string{"requirepass", "pw"})
 	big := strings.Repeat("x", 16384)
 	cases := []struct{ name, in, want string }{
@@ -180,7 +180,7 @@ func TestUnauthenticatedRequestLimits(t *testing.T) {
 // Malformed requests get Redis's protocol error, byte for byte, and the
 // connection closes; nobody else notices.
 func TestProtocolErrorsMatchRedis(t *testing.T) {
-	ref := startRefRedis(t, nil)
+	ref := startRefRedis(t)
 	ts := startServer(t)
 	inputs := []string{
 		"*1\r\n$-5\r\n", "*x\r\n", "*1\r\n:5\r\n", "*1\r\n$999999999999\r\n",
@@ -278,7 +278,7 @@ func TestQueryLimitsFreeMemory(t *testing.T) {
 // proto-max-bulk-len refuses a bulk by its announced length, before any
 // of it arrives.
 func TestProtoMaxBulkLen(t *testing.T) {
-	ref := startRefRedis(t, nil, "--proto-max-bulk-len", "1mb")
+	ref := startRefRedis(t, "--proto-max-bulk-len", "1mb")
 	ts := startServer(t, []string{"proto-max-bulk-len", "1mb"})
 	for _, in := range []string{"*2\r\n$4\r\nECHO\r\n$1048577\r\n", "*2\r\n$4\r\nECHO\r\n$1048576\r\n"} {
 		want, wantClosed := exchange(t, tcpDialer(ref), in, 250*time.Millisecond)
@@ -290,15 +290,23 @@ func TestProtoMaxBulkLen(t *testing.T) {
 }
 
 func TestMaxClients(t *testing.T) {
-	ref := startRefRedis(t, nil, "--maxclients", "2")
+	ref := startRefRedis(t, "--maxclients", "2")
 	ts := startServer(t, []string{"maxclients", "2"})
 	for _, addr := range []string{ref, ts.addr} {
-		a, b := rawTo(t, addr), rawTo(t, addr)
-		a.do("PING")
-		b.do("PING")
+		// Take both slots. The reference's readiness probe may not have
+		// been reaped yet, so a refused connection is retried.
+		var held []*raw
+		waitFor(t, "two clients in", 5*time.Second, func() bool {
+			r := dialRaw(t, addr)
+			if r.do("PING") == "+PONG\r\n" {
+				held = append(held, r)
+			}
+			return len(held) == 2
+		})
+		a := held[0]
 		got, closed := exchange(t, tcpDialer(addr), "PING\r\n", time.Second)
 		if got != "-ERR max number of clients reached\r\n" || !closed {
-			t.Errorf("%s: third client got %q (closed %v)", addr, got, closed)
+			t.Errorf("%s (redis is %s): third client got %q (closed %v)", addr, ref, got, closed)
 		}
 		a.c.Close()
 		// The slot comes back.
@@ -360,33 +368,38 @@ func TestTCPKeepalive(t *testing.T) {
 func checkKeepalive(t *testing.T, ts *testServer, idle int) {
 	t.Helper()
 	ts.s.mu.Lock()
-	var conns []net.Conn
+	var clients []*client
 	for _, c := range ts.s.clients {
-		conns = append(conns, c.conn)
+		clients = append(clients, c)
 	}
 	ts.s.mu.Unlock()
-	if len(conns) == 0 {
+	if len(clients) == 0 {
 		t.Fatal("no clients")
 	}
-	for _, conn := range conns {
-		tc := tcpConn(conn)
-		if tc == nil {
-			t.Fatalf("%T is not TCP", conn)
-		}
-		rc, err := tc.SyscallConn()
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, c := range clients {
 		var on, secs int
 		var gerr error
-		rc.Control(func(fd uintptr) {
-			on, gerr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_KEEPALIVE)
+		get := func(fd int) {
+			on, gerr = syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_KEEPALIVE)
 			if gerr == nil {
-				secs, gerr = syscall.GetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE)
+				secs, gerr = syscall.GetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE)
 			}
-		})
+		}
+		if c.lp != nil {
+			get(c.fd) // an event loop's client: the loop has the socket
+		} else {
+			tc := tcpConn(c.conn)
+			if tc == nil {
+				t.Fatalf("%T is not TCP", c.conn)
+			}
+			rc, err := tc.SyscallConn()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc.Control(func(fd uintptr) { get(int(fd)) })
+		}
 		if gerr != nil || on != 1 || secs != idle {
-			t.Errorf("keepalive %d, idle %d s (err %v); want on, %d s", on, secs, gerr, idle)
+			t.Errorf("client %d: keepalive %d, idle %d s (err %v); want on, %d s", c.id, on, secs, gerr, idle)
 		}
 	}
 }
@@ -460,6 +473,8 @@ func TestOutputBufferLimits(t *testing.T) {
 	})
 
 	t.Run("a pipeline of small replies is not a big reply", func(t *testing.T) {
+		// Even with a 1 MB limit: the server runs no more of a client's
+		// commands while its replies wait for the socket.
 		r := ts.raw(t)
 		var b strings.Builder
 		for i := 0; i < 200; i++ {
@@ -516,7 +531,8 @@ func TestOutputBufferLimits(t *testing.T) {
 
 // A handler that panics takes down its own connection only: the keyspace
 // lock it held is released, the panic is logged with its stack, and other
-// clients carry on.
+// clients carry on. Plain clients are served by event loops, TLS clients
+// by goroutines of their own: both are tried.
 func TestPanicInHandler(t *testing.T) {
 	// Test-only commands, registered for this test alone so the command
 	// table other tests compare with Redis's is unchanged.
@@ -530,13 +546,15 @@ func TestPanicInHandler(t *testing.T) {
 		commands[c.name] = c
 		t.Cleanup(func() { delete(commands, c.name) })
 	}
-	ts, logs := startLoggedServer(t)
+	ts := startTLSServer(t, "no")
 	other := ts.raw(t)
 	other.do("PING")
 	for _, name := range []string{"mullet-test-panic", "mullet-test-panic-notx"} {
-		r := ts.raw(t)
-		r.cmd(name)
-		r.expectClosed()
+		for _, r := range []*raw{ts.raw(t), ts.rawTLS(t)} {
+			r.do("RPUSH", "before-panic", "y")
+			r.cmd(name)
+			r.expectClosed()
+		}
 	}
 	done := make(chan string, 1)
 	go func() { done <- other.do("RPUSH", "q", "a") }()
@@ -548,12 +566,12 @@ func TestPanicInHandler(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the keyspace lock was not released after a panic")
 	}
-	if got := ts.raw(t).do("LRANGE", "before-panic", "0", "-1"); got != "*1\r\n$1\r\nx\r\n" {
-		t.Errorf("what the handler did before panicking: %q", got)
+	if got := ts.raw(t).do("LLEN", "before-panic"); got != ":6\r\n" { // 4 RPUSHes, 2 pushes by the panicking handler
+		t.Errorf("what the handlers did before panicking: %q", got)
 	}
-	l := logs.String()
-	if strings.Count(l, "panic serving client") != 2 || !strings.Contains(l, "hardening_test.go") {
-		t.Errorf("want two panics logged with stacks:\n%s", l)
+	l := ts.logs.String()
+	if strings.Count(l, "panic serving client") != 4 || !strings.Contains(l, "hardening_test.go") {
+		t.Errorf("want four panics logged with stacks:\n%s", l)
 	}
 	waitFor(t, "the panicked clients to go", 5*time.Second, func() bool { return ts.s.ClientCount() == 2 })
 }

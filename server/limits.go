@@ -46,13 +46,13 @@ var defaultNormalLimit = config.OutputBufferLimit{Hard: 1 << 30, Soft: 256 << 20
 // maxclients).
 const refuseTimeout = 5 * time.Second
 
-// refuse sends a client the error that turns it away and closes the
-// connection. It runs in its own goroutine, with a deadline: on the TLS
-// port the write first needs a handshake, and a client that never
+// refuse sends a client the line that turns it away ("-ERR ...\r\n") and
+// closes the connection. It runs in its own goroutine, with a deadline: on
+// the TLS port the write first needs a handshake, and a client that never
 // completes one must not stall the accept loop.
-func (s *Server) refuse(conn net.Conn, msg string) {
+func (s *Server) refuse(conn net.Conn, line string) {
 	conn.SetDeadline(time.Now().Add(refuseTimeout))
-	conn.Write([]byte("-" + msg + "\r\n"))
+	conn.Write([]byte(line))
 	conn.Close()
 }
 
@@ -176,6 +176,31 @@ func (c *client) clearWriteDeadline() {
 		return
 	}
 	c.conn.SetWriteDeadline(time.Time{})
+}
+
+// overOutputLimit is the event loop's check of a client whose unwritten
+// replies (pending bytes) wait for the socket: past the hard limit, or
+// above the soft limit for longer than its seconds. It returns which limit
+// was passed, or "". Unlike a connection goroutine, the loop keeps reading
+// and running a client's commands while its replies wait, as Redis does,
+// so this is what bounds a client that sends and never reads.
+func (c *client) overOutputLimit(pending int, now time.Time) string {
+	lim := c.s.outputLimit()
+	if lim.Hard > 0 && uint64(pending) > lim.Hard {
+		return "hard"
+	}
+	if lim.Soft == 0 || lim.Seconds == 0 || uint64(pending) <= lim.Soft {
+		c.softSince = time.Time{}
+		return ""
+	}
+	if c.softSince.IsZero() {
+		c.softSince = now
+		return ""
+	}
+	if now.Sub(c.softSince) > time.Duration(lim.Seconds)*time.Second {
+		return "soft"
+	}
+	return ""
 }
 
 // capDrain returns the earlier of deadline (zero: none) and Shutdown's

@@ -24,7 +24,9 @@ func cmdMonitor(c *client, args [][]byte) {
 		c.ok()
 		return
 	}
-	c.monitorCh = make(chan []byte, monitorBacklog)
+	if c.lp == nil {
+		c.monitorCh = make(chan []byte, monitorBacklog)
+	}
 	c.flags.Or(cfMonitor)
 	c.s.mu.Lock()
 	c.s.monitorList = append(c.s.monitorList, c)
@@ -75,6 +77,10 @@ func (s *Server) feedMonitors(c *client, args [][]byte) {
 	s.mu.Lock()
 	for _, m := range s.monitorList {
 		if m == c {
+			continue
+		}
+		if m.lp != nil {
+			m.lp.post(loopMsg{kind: msgMonitor, c: m, line: line})
 			continue
 		}
 		select {

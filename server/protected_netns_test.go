@@ -23,7 +23,7 @@ func TestProtectedModeNetns(t *testing.T) {
 	ts := startServer(t)
 	ln := ns.listen(t, "10.77.0.1:0")
 	go ts.s.Serve(ln)
-	ref := startRefRedis(t, []string{"ip", "netns", "exec", ns.name},
+	ref := startRefRedisIn(t, []string{"ip", "netns", "exec", ns.name},
 		"--bind", "10.77.0.1 127.0.0.1", "--protected-mode", "yes")
 	addrs := map[string]string{"mullet": ln.Addr().String(), "redis": ref}
 

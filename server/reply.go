@@ -127,6 +127,7 @@ func (c *client) verbatim(s string) {
 // Redis's addReplyErrorLength does.
 func (c *client) errorReply(msg string) {
 	c.failed = true
+	c.s.admin.errors.count(msg)
 	c.out = append(c.out, '-')
 	for i := 0; i < len(msg); i++ {
 		ch := msg[i]

@@ -21,7 +21,10 @@ const Version = "7.0.15"
 // Persistence is what the server needs from the append-only file; cmd wires
 // it, so server never imports aof.
 type Persistence interface {
-	// Rewrite starts a background rewrite (BGREWRITEAOF).
+	// Rewrite starts a background rewrite (BGREWRITEAOF). An error whose
+	// text is Redis's "Background append only file rewriting already in
+	// progress" (the aof package's ErrRewriteInProgress) is shown to the
+	// client as such; any other as Redis's generic failure, and logged.
 	Rewrite() error
 	// Info calls add for each INFO persistence field, in order.
 	Info(add func(name, value string))
@@ -69,7 +72,10 @@ type Server struct {
 	closing     bool
 	monitorList []*client
 
-	wg        sync.WaitGroup // connection goroutines
+	wg        sync.WaitGroup // connections (goroutines and loop clients)
+	loopsOnce sync.Once
+	loops     []*loop
+	nextLoop  atomic.Uint64
 	loading   atomic.Bool
 	monitors  atomic.Int32
 	nextID    atomic.Int64
@@ -80,6 +86,7 @@ type Server struct {
 	stats     serverStats
 	shutdownF atomic.Bool
 	drainBy   atomic.Int64 // unix ns; set by Shutdown: pending replies must be written by then
+	admin     adminState   // INFO sampling, error stats, CLIENT PAUSE (cmd_info.go, cmd_client.go)
 }
 
 type serverStats struct {
@@ -167,6 +174,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	s.listeners = append(s.listeners, ln)
+	s.startCron()
 	s.mu.Unlock()
 	var delay time.Duration
 	for {
@@ -209,25 +217,30 @@ func (s *Server) accept(conn net.Conn) {
 	}
 	if msg := s.protectedRefusal(conn); msg != "" {
 		s.stats.rejected.Add(1)
-		go s.refuse(conn, msg)
+		go s.refuse(conn, "-"+msg+"\r\n")
 		return
 	}
 	c := newClient(s, conn)
+	looped := s.takeOver(c)
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
-		conn.Close()
+		c.closeSocket()
 		return
 	}
 	if int64(len(s.clients)) >= s.settings.maxClients.Load() {
 		s.mu.Unlock()
 		s.stats.rejected.Add(1)
-		go s.refuse(conn, msgMaxClients)
+		c.writeAndClose("-" + msgMaxClients + "\r\n")
 		return
 	}
 	s.clients[c.id] = c
 	s.wg.Add(1)
 	s.mu.Unlock()
+	if looped {
+		c.start()
+		return
+	}
 	go c.serve()
 }
 
@@ -263,6 +276,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	s.mu.Unlock()
+	s.stopLoops()
 	waited := make(chan struct{})
 	go func() {
 		s.wg.Wait()

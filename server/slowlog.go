@@ -152,5 +152,5 @@ func (c *client) help(cmd string, lines []string) {
 		c.simple(l)
 	}
 	c.simple("HELP")
-	c.simple("    Print this help.")
+	c.simple("    Prints this help.")
 }

@@ -92,6 +92,7 @@ type tlsServer struct {
 	*testServer
 	tlsAddr string
 	certs   *testCerts
+	logs    *logBuffer
 }
 
 // startTLSServer starts a server with a TLS listener beside the plain
@@ -102,7 +103,7 @@ func startTLSServer(t testing.TB, authClients string, directives ...[]string) *t
 	directives = append(directives,
 		[]string{"tls-cert-file", certs.serverCert}, []string{"tls-key-file", certs.serverKey},
 		[]string{"tls-ca-cert-file", certs.ca}, []string{"tls-auth-clients", authClients})
-	ts := startServer(t, directives...)
+	ts, logs := startLoggedServer(t, directives...)
 	cfg, err := TLSConfig(ts.set)
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +113,7 @@ func startTLSServer(t testing.TB, authClients string, directives ...[]string) *t
 		t.Fatal(err)
 	}
 	go ts.s.Serve(tls.NewListener(ln, cfg))
-	return &tlsServer{testServer: ts, tlsAddr: ln.Addr().String(), certs: certs}
+	return &tlsServer{testServer: ts, tlsAddr: ln.Addr().String(), certs: certs, logs: logs}
 }
 
 // clientTLS is the client side: trusts the test CA, presents the client

@@ -21,6 +21,7 @@ func main() {
 		Commands: []*cli.Command{
 			serveCommand(),
 			aofCommand(),
+			sinkCommand(),
 		},
 	}
 	if err := app.Run(os.Args); err != nil {

@@ -85,7 +85,10 @@ func (p *persistence) open(replay func(argv [][]byte) error) error {
 		return err
 	}
 	start := time.Now()
-	if err := a.Load(replay); err != nil {
+	p.ks.SetReplaying(true)
+	err = a.Load(replay)
+	p.ks.SetReplaying(false)
+	if err != nil {
 		a.Close()
 		return err
 	}

@@ -84,6 +84,11 @@ func serve(args []string) error {
 		return nil
 	})
 
+	cons, err := newConsumer(set, ks, dir, logger)
+	if err != nil {
+		return err
+	}
+
 	var once sync.Once
 	stop := make(chan bool, 1) // value: SHUTDOWN asked to save
 	requestStop := func(save bool) {
@@ -97,21 +102,23 @@ func serve(args []string) error {
 		Persistence: persist,
 		Shutdown:    requestStop,
 		Version:     version,
+		Sections:    []server.InfoSection{consumerSection(cons)},
 	})
 
 	lns, err := listen(set)
 	if err != nil {
 		return err
 	}
+	appendonly := set.Bool("appendonly")
+	// Clients may connect while the AOF loads; they get -LOADING, as from
+	// Redis. Set it before the first accept, so no write slips in.
+	srv.SetLoading(appendonly)
 	serveErr := make(chan error, len(lns))
 	for _, ln := range lns {
 		logger.Info("accepting connections", "addr", ln.Addr().String())
 		go func() { serveErr <- srv.Serve(ln) }()
 	}
-	if set.Bool("appendonly") {
-		// Clients may connect while the AOF loads; they get -LOADING, as
-		// from Redis.
-		srv.SetLoading(true)
+	if appendonly {
 		if err := persist.open(srv.Replay()); err != nil {
 			shutdownNow(srv)
 			return fmt.Errorf("loading the append only file: %w", err)
@@ -123,6 +130,7 @@ func serve(args []string) error {
 
 	expiryDone := make(chan struct{})
 	go activeExpiry(ks, srv.Done(), expiryDone)
+	cons.Start()
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
@@ -154,6 +162,14 @@ func serve(args []string) error {
 		logger.Warn("clients did not finish in time", "err", err)
 	}
 	<-expiryDone
+	// Clients are gone; now the consumer: it stops claiming, lets batches
+	// being written commit, and abandons them at the deadline (their batch
+	// keys are settled at the next start). Then the AOF may close.
+	cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer ccancel()
+	if err := cons.Stop(cctx); err != nil {
+		logger.Warn("consumer abandoned in-flight batches; they are settled at the next start", "err", err)
+	}
 	// The log goes last: everything acknowledged is in it, flushed and
 	// synced.
 	if err := persist.close(); err != nil {

@@ -2,19 +2,14 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -23,136 +18,39 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// These tests run the real binary as a subprocess (built once per test
-// into its temp dir) and stop it with signals, the way an operator or a
-// process supervisor does.
+// These tests run the real binary as a subprocess (e2e_test.go builds it
+// once) and stop it with signals, the way an operator or a process
+// supervisor does.
 
-// buildMulletForShutdown builds cmd/mullet into dir.
-func buildMulletForShutdown(t *testing.T, dir string) string {
+// startForShutdown runs mullet with the AOF on, data in dir, and no
+// consumer (the queues stay as the clients left them).
+func startForShutdown(t *testing.T, dir string) *proc {
 	t.Helper()
-	bin := filepath.Join(dir, "mullet")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return startMullet(t, 0, "--dir", dir, "--appendonly", "yes", "--consumer-enabled", "no")
 }
 
-// mulletProc is a running mullet serve.
-type mulletProc struct {
-	cmd  *exec.Cmd
-	addr string
-	out  *syncBuffer
-	done chan struct{} // closed when the process has exited
-	err  error         // Wait's result, valid after done
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// startMullet runs bin serve on a free loopback port with data in dir and
-// waits until it answers PING.
-func startMullet(t *testing.T, bin, dir string, args ...string) *mulletProc {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	argv := append([]string{"serve", "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
-		"--appendonly", "yes", "--consumer-enabled", "no"}, args...)
-	p := &mulletProc{cmd: exec.Command(bin, argv...), addr: fmt.Sprintf("127.0.0.1:%d", port),
-		out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("mullet output:\n%s", p.out.String())
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.Dial("tcp", p.addr)
-		if err == nil {
-			c.SetDeadline(time.Now().Add(time.Second))
-			c.Write([]byte("PING\r\n"))
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if line == "+PONG\r\n" {
-				return p
-			}
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("mullet exited: %v\n%s", p.err, p.out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mullet did not start:\n%s", p.out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// stop sends sig and returns the exit code, failing if the process takes
-// longer than limit.
-func (p *mulletProc) stop(t *testing.T, sig os.Signal, limit time.Duration) int {
+// signalAndWait sends sig and returns the exit code, failing if the
+// process takes longer than limit.
+func signalAndWait(t *testing.T, p *proc, sig os.Signal, limit time.Duration) int {
 	t.Helper()
 	if err := p.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	return p.wait(t, limit)
-}
-
-func (p *mulletProc) wait(t *testing.T, limit time.Duration) int {
-	t.Helper()
 	select {
 	case <-p.done:
 	case <-time.After(limit):
-		t.Fatalf("mullet still running %v after the signal:\n%s", limit, p.out.String())
+		t.Fatalf("mullet still running %v after %v:\n%s", limit, sig, p.logText())
 	}
-	var ee *exec.ExitError
-	if errors.As(p.err, &ee) {
-		return ee.ExitCode()
-	}
-	if p.err != nil {
-		t.Fatal(p.err)
-	}
-	return 0
+	return p.cmd.ProcessState.ExitCode()
 }
 
 func TestGracefulShutdown(t *testing.T) {
-	tmp := t.TempDir()
-	bin := buildMulletForShutdown(t, tmp)
 	ctx := context.Background()
 
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			p := startMullet(t, bin, dir)
+			p := startForShutdown(t, dir)
 			rc := redis.NewClient(&redis.Options{Addr: p.addr, MaxRetries: -1})
 			defer rc.Close()
 
@@ -225,8 +123,8 @@ func TestGracefulShutdown(t *testing.T) {
 			}
 
 			start := time.Now()
-			if code := p.stop(t, sig, 15*time.Second); code != 0 {
-				t.Fatalf("exit code %d after %v:\n%s", code, sig, p.out.String())
+			if code := signalAndWait(t, p, sig, 15*time.Second); code != 0 {
+				t.Fatalf("exit code %d after %v:\n%s", code, sig, p.logText())
 			}
 			t.Logf("%v: exited in %v; pipeline acked %d of %d sent", sig, time.Since(start), acked.Load(), sent.Load())
 			<-readerDone
@@ -242,7 +140,7 @@ func TestGracefulShutdown(t *testing.T) {
 
 			// The AOF has everything acknowledged, and the pipeline's
 			// items in order.
-			p2 := startMullet(t, bin, dir)
+			p2 := startForShutdown(t, dir)
 			rc2 := redis.NewClient(&redis.Options{Addr: p2.addr, MaxRetries: -1})
 			defer rc2.Close()
 			if got := rc2.LRange(ctx, "snap", 0, -1).Val(); !slices.Equal(got, snap) {
@@ -260,7 +158,7 @@ func TestGracefulShutdown(t *testing.T) {
 			if n := rc2.Exists(ctx, "waiting").Val(); n != 0 {
 				t.Errorf("the blocked clients left a key behind")
 			}
-			if code := p2.stop(t, syscall.SIGTERM, 15*time.Second); code != 0 {
+			if code := signalAndWait(t, p2, syscall.SIGTERM, 15*time.Second); code != 0 {
 				t.Errorf("second instance: exit code %d", code)
 			}
 		})
@@ -268,7 +166,7 @@ func TestGracefulShutdown(t *testing.T) {
 
 	t.Run("second signal forces the exit", func(t *testing.T) {
 		dir := t.TempDir()
-		p := startMullet(t, bin, dir)
+		p := startForShutdown(t, dir)
 		rc := redis.NewClient(&redis.Options{Addr: p.addr, MaxRetries: -1})
 		defer rc.Close()
 		big := strings.Repeat("x", 1000)
@@ -293,14 +191,14 @@ func TestGracefulShutdown(t *testing.T) {
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		waitForOutput(t, p, "received signal, shutting down")
 		start := time.Now()
-		if code := p.stop(t, syscall.SIGTERM, 5*time.Second); code != 1 {
+		if code := signalAndWait(t, p, syscall.SIGTERM, 5*time.Second); code != 1 {
 			t.Fatalf("exit code %d after a second signal, want 1", code)
 		}
 		if d := time.Since(start); d > time.Second {
 			t.Errorf("second signal took %v to end the process", d)
 		}
 		// What was acknowledged is still loadable.
-		p2 := startMullet(t, bin, dir)
+		p2 := startForShutdown(t, dir)
 		rc2 := redis.NewClient(&redis.Options{Addr: p2.addr, MaxRetries: -1})
 		defer rc2.Close()
 		if n := rc2.LLen(ctx, "big").Val(); n != 50000 {
@@ -309,12 +207,12 @@ func TestGracefulShutdown(t *testing.T) {
 	})
 }
 
-func waitForOutput(t *testing.T, p *mulletProc, s string) {
+func waitForOutput(t *testing.T, p *proc, s string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(p.out.String(), s) {
+	for !strings.Contains(p.logText(), s) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no %q in the output:\n%s", s, p.out.String())
+			t.Fatalf("no %q in the output:\n%s", s, p.logText())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

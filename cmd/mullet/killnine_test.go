@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"mullet/internal/testutil"
+)
+
+// TestKillNine drains into MariaDB while producers push and the server is
+// killed with SIGKILL at random moments, then restarted on the same dir.
+// Every acknowledged LPUSH must end up as exactly one row; an LPUSH cut
+// off by the kill (no reply) may be there once or not at all; nothing is
+// ever written twice.
+func TestKillNine(t *testing.T) {
+	for _, fsync := range []string{"always", "everysec"} {
+		t.Run("appendfsync="+fsync, func(t *testing.T) { killNine(t, fsync) })
+	}
+}
+
+func killNine(t *testing.T, fsync string) {
+	m := testutil.StartMariaDB(t)
+	if err := m.Exec(`CREATE TABLE orders (
+		id BIGINT AUTO_INCREMENT PRIMARY KEY,
+		order_id VARCHAR(32) NOT NULL,
+		total DECIMAL(10,2) NOT NULL
+	) ENGINE=InnoDB`); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	port := freePort(t)
+	args := []string{"--dir", dir, "--appendonly", "yes", "--appendfsync", fsync,
+		"--consumer-route", "order_queue", "orders",
+		"--consumer-mysql-dsn", m.DSN(testutil.MariaDBDatabase),
+		"--consumer-batch-size", "50", "--consumer-pool-size", "4"}
+	p := startMullet(t, port, args...)
+
+	// Producers: each pushes its own orders one LPUSH at a time and keeps
+	// what was acknowledged and what was cut off.
+	const producers, perProducer = 4, 3000
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	uncertain := map[string]bool{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	for w := range producers {
+		wg.Go(func() {
+			var r *resp
+			for i := 0; i < perProducer; {
+				if ctx.Err() != nil {
+					return
+				}
+				if r == nil {
+					var err error
+					if r, err = dialResp(p.addrOf(port)); err != nil {
+						time.Sleep(5 * time.Millisecond) // the server is restarting
+						continue
+					}
+				}
+				id := fmt.Sprintf("w%d-%05d", w, i)
+				_, err := r.do("LPUSH", "order_queue", fmt.Sprintf(`{"order_id":%q,"total":%d.5}`, id, i))
+				mu.Lock()
+				if err != nil {
+					uncertain[id] = true
+				} else {
+					acked[id] = true
+				}
+				mu.Unlock()
+				if err != nil {
+					r.close()
+					r = nil
+				}
+				i++ // a cut-off item is not retried: it may already be queued
+			}
+			if r != nil {
+				r.close()
+			}
+		})
+	}
+
+	// Kill at random moments while producing and consuming.
+	for round := range 6 {
+		time.Sleep(time.Duration(100+rand.IntN(400)) * time.Millisecond)
+		p.kill9()
+		t.Logf("round %d: killed", round)
+		p = restart(t, port, args)
+	}
+	wg.Wait()
+	drain(t, p)
+	p.stop()
+	// One more start settles anything the last stop abandoned.
+	p = startMullet(t, port, args...)
+	drain(t, p)
+	p.stop()
+
+	db, err := sql.Open("mysql", m.DSN(testutil.MariaDBDatabase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT order_id, COUNT(*) FROM orders GROUP BY order_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	seen := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			t.Fatal(err)
+		}
+		seen[id] = n
+	}
+	var dup, lost, stray []string
+	for id, n := range seen {
+		if n > 1 {
+			dup = append(dup, id)
+		}
+		if !acked[id] && !uncertain[id] {
+			stray = append(stray, id)
+		}
+	}
+	for id := range acked {
+		if seen[id] == 0 {
+			lost = append(lost, id)
+		}
+	}
+	t.Logf("%d acknowledged, %d cut off, %d rows", len(acked), len(uncertain), len(seen))
+	if len(dup) > 0 || len(lost) > 0 || len(stray) > 0 {
+		t.Fatalf("%d duplicated (%.5q), %d acknowledged but lost (%.5q), %d never pushed (%.5q)",
+			len(dup), dup, len(lost), lost, len(stray), stray)
+	}
+}
+
+func (p *proc) addrOf(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
+
+// restart starts the server again on the same port, retrying while the
+// killed process's port lingers.
+func restart(t *testing.T, port int, args []string) *proc {
+	t.Helper()
+	return startMullet(t, port, args...)
+}
+
+// drain waits until the queue is empty and no batch is in flight.
+func drain(t *testing.T, p *proc) {
+	t.Helper()
+	r, err := dialResp(p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.close()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		n, err := r.do("LLEN", "order_queue")
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := r.do("INFO", "consumer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == "0" && strings.Contains(info, "inflight_batches=0,") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not drained after 60s: LLEN %s\n%s", n, info)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

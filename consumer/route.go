@@ -1,0 +1,233 @@
+package consumer
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The states of a route, as INFO consumer shows them.
+type routeState int32
+
+const (
+	stateRunning routeState = iota // claiming and writing
+	stateBackoff                   // the sink failed; retrying, claiming nothing new
+	stateStopped                   // paused (consumer-enabled no) or shut down
+)
+
+func (s routeState) String() string {
+	switch s {
+	case stateRunning:
+		return "running"
+	case stateBackoff:
+		return "backoff"
+	}
+	return "stopped"
+}
+
+// A route drains one queue into one table.
+type route struct {
+	c      *Consumer
+	idx    int
+	queue  string
+	table  string
+	qkey   []byte
+	prefix string        // QUEUE:inflight:
+	dead   []byte        // QUEUE:dead
+	why    []byte        // QUEUE:dead:reasons
+	notify chan struct{} // the keyspace signals pushes to the queue here
+
+	// Counters for INFO.
+	rows, batches, retries, deadLetters atomic.Int64
+	settledDropped, settledRetried      atomic.Int64
+	inflightBatches, inflightItems      atomic.Int64
+	writers, peakWriters                atomic.Int64 // batches being written now, and the most at once
+	backlogSeen                         atomic.Int64 // queue length at the last look, for INFO
+
+	mu      sync.Mutex
+	state   routeState    // guarded by mu
+	lastErr string        // guarded by mu
+	healthy chan struct{} // closed unless state is backoff; guarded by mu
+	lat     latencies     // guarded by mu
+}
+
+func newRoute(c *Consumer, idx int, r Route) *route {
+	h := make(chan struct{})
+	close(h)
+	return &route{
+		c:       c,
+		idx:     idx,
+		queue:   r.Queue,
+		table:   r.Table,
+		qkey:    []byte(r.Queue),
+		prefix:  r.Queue + ":inflight:",
+		dead:    []byte(r.Queue + ":dead"),
+		why:     []byte(r.Queue + ":dead:reasons"),
+		notify:  make(chan struct{}, 1),
+		healthy: h,
+	}
+}
+
+// setState records the route's state and, for backoff, why.
+func (r *route) setState(s routeState, why string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s == stateBackoff {
+		r.lastErr = why
+		if r.state != stateBackoff {
+			r.healthy = make(chan struct{})
+		}
+	} else if r.state == stateBackoff {
+		close(r.healthy)
+	}
+	r.state = s
+}
+
+// waitHealthy blocks while the route is in backoff: a batch is retrying,
+// and claiming more would only pile up batches the sink can't take.
+func (r *route) waitHealthy(ctx context.Context) bool {
+	r.mu.Lock()
+	h := r.healthy
+	r.mu.Unlock()
+	select {
+	case <-h:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// run settles what a previous run left in flight, then claims and writes
+// batches until ctx ends.
+func (r *route) run(ctx, wctx context.Context, sink Sink) {
+	c := r.c
+	c.ks.Subscribe(c.db, r.qkey, r.notify)
+	defer c.ks.Unsubscribe(c.db, r.qkey, r.notify)
+	defer r.setState(stateStopped, "")
+
+	recovered, ok := r.settle(ctx, sink)
+	if !ok {
+		return
+	}
+	r.setState(stateRunning, "")
+	for _, b := range recovered {
+		if !r.dispatch(ctx, wctx, sink, b) {
+			return
+		}
+	}
+	for {
+		if !c.waitEnabled(ctx) || !r.waitHealthy(ctx) {
+			return
+		}
+		want := c.batchSize.Load()
+		n := r.backlog()
+		if n == 0 {
+			select {
+			case <-r.notify:
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		if d := time.Duration(c.linger.Load()); n < want && d > 0 {
+			r.linger(ctx, want, d)
+		}
+		if !c.acquire(ctx) {
+			return
+		}
+		b, err := r.claim(int(want))
+		if err != nil || b == nil {
+			c.release()
+			if err != nil {
+				// The queue key holds a string, say: nothing to do but
+				// wait for someone to fix it.
+				r.setState(stateBackoff, err.Error())
+				c.log.Error("cannot claim from queue", "queue", r.queue, "err", err)
+				if !sleepCtx(ctx, c.retryMaxDur()) {
+					return
+				}
+				r.setState(stateRunning, "")
+			}
+			continue
+		}
+		r.start(ctx, wctx, sink, b)
+	}
+}
+
+// dispatch takes a writer slot and starts writing b.
+func (r *route) dispatch(ctx, wctx context.Context, sink Sink, b *batch) bool {
+	if !r.c.acquire(ctx) {
+		return false
+	}
+	r.start(ctx, wctx, sink, b)
+	return true
+}
+
+// start writes b, which holds a slot: inline with StrictOrder (the next
+// claim waits for it), otherwise in its own goroutine.
+func (r *route) start(ctx, wctx context.Context, sink Sink, b *batch) {
+	if r.c.strict {
+		r.process(ctx, wctx, sink, b)
+		r.c.release()
+		return
+	}
+	r.c.wg.Go(func() {
+		defer r.c.release()
+		r.process(ctx, wctx, sink, b)
+	})
+}
+
+// linger waits up to d for the queue to hold want items.
+func (r *route) linger(ctx context.Context, want int64, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for r.backlog() < want {
+		select {
+		case <-r.notify:
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// backlog returns the queue's length.
+func (r *route) backlog() int64 {
+	tx := r.c.ks.Begin()
+	n, _ := tx.Len(r.c.db, r.qkey)
+	tx.End()
+	r.backlogSeen.Store(n)
+	return n
+}
+
+// backoff returns the delay before retry number attempt (1-based):
+// RetryMin doubling up to RetryMax, with "equal jitter" (half fixed, half
+// random) so that writers failing together do not retry together.
+func (c *Consumer) backoff(attempt int) time.Duration {
+	lo, hi := c.retryMin.Load(), c.retryMax.Load()
+	d := hi
+	if attempt < 40 && lo<<(attempt-1) < hi && lo<<(attempt-1) > 0 {
+		d = lo << (attempt - 1)
+	}
+	return time.Duration(d/2 + rand.Int64N(d/2+1))
+}
+
+func (c *Consumer) retryMaxDur() time.Duration { return time.Duration(c.retryMax.Load()) }
+
+// latencies keeps the most recent batch latencies for the percentiles.
+type latencies struct {
+	ring [1024]time.Duration
+	n    int // samples recorded, may exceed len(ring)
+}
+
+func (l *latencies) add(d time.Duration) {
+	l.ring[l.n%len(l.ring)] = d
+	l.n++
+}
+
+func (l *latencies) samples() []time.Duration {
+	return append([]time.Duration(nil), l.ring[:min(l.n, len(l.ring))]...)
+}

@@ -1,0 +1,169 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"mullet/config"
+	"mullet/queue"
+)
+
+// serverOpts are what the admin tests vary beyond directives: a config
+// file, a log (to have appendonly on), and the wiring cmd does.
+type serverOpts struct {
+	file       string // config file Load reads, if any
+	directives [][]string
+	log        queue.Log
+	configure  func(*Config)
+}
+
+// startServerWith is startServer with serverOpts.
+func startServerWith(t testing.TB, o serverOpts) *testServer {
+	t.Helper()
+	set := config.New()
+	if err := set.Load(o.file, append([][]string{{"appendonly", "no"}}, o.directives...)); err != nil {
+		t.Fatal(err)
+	}
+	ks := queue.New(queue.Config{Databases: int(set.Int("databases")), MaxMemory: set.Size("maxmemory"), Log: o.log})
+	cfg := Config{Keyspace: ks, Settings: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test"}
+	if o.configure != nil {
+		o.configure(&cfg)
+	}
+	s := New(cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return &testServer{addr: ln.Addr().String(), s: s, ks: ks, set: set}
+}
+
+// pollUntil polls cond until it holds or 5 s pass: for state another
+// goroutine changes (a client becoming blocked), never to let time pass.
+func pollUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// infoValue returns a field of an INFO reply, or "" if absent.
+func infoValue(info, name string) string {
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// syncLog is a queue.Log whose fsyncs the test controls: Append hands out
+// tickets, Wait returns at once (as under appendfsync no), and Sync
+// returns once Fsync has covered the ticket.
+type syncLog struct {
+	mu     sync.Mutex
+	last   uint64
+	synced uint64
+	err    error
+	wake   chan struct{} // closed and replaced on every Fsync
+}
+
+func newSyncLog() *syncLog { return &syncLog{wake: make(chan struct{})} }
+
+func (l *syncLog) Append(db int, argv [][]byte) uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.last++
+	return l.last
+}
+
+func (l *syncLog) Wait(ticket uint64) error { return nil }
+
+func (l *syncLog) Err() error { return nil }
+
+func (l *syncLog) Sync(ctx context.Context, ticket uint64) error {
+	for {
+		l.mu.Lock()
+		synced, err, wake := l.synced, l.err, l.wake
+		l.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		if ticket <= synced {
+			return nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Fsync marks everything appended so far as on disk (or, with err, the
+// fsync as failed for good).
+func (l *syncLog) Fsync(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		l.err = err
+	} else {
+		l.synced = l.last
+	}
+	close(l.wake)
+	l.wake = make(chan struct{})
+}
+
+var _ queue.Log = (*syncLog)(nil)
+
+// fakePersistence is the Persistence cmd wires for the AOF: Rewrite
+// answers err and counts calls; Info adds fixed fields.
+type fakePersistence struct {
+	mu       sync.Mutex
+	rewrites int
+	err      error
+}
+
+func (p *fakePersistence) Rewrite() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rewrites++
+	return p.err
+}
+
+// calls returns how many rewrites were asked for.
+func (p *fakePersistence) calls() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rewrites
+}
+
+// fail sets the error the next rewrites answer.
+func (p *fakePersistence) fail(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.err = err
+}
+
+func (p *fakePersistence) Info(add func(name, value string)) {
+	add("aof_enabled", "1")
+	add("aof_rewrite_in_progress", "0")
+	add("aof_current_size", "42")
+}

@@ -1,0 +1,224 @@
+package server
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Differential tests: the same commands sent to mullet and to a live
+// redis-server 7.0 must get the same reply bytes.
+
+// w splits a command line on spaces; use a literal []string for arguments
+// with spaces or empty ones.
+func w(s string) []string { return strings.Fields(s) }
+
+// diffCommands runs cmds in order on one connection to each server and
+// requires byte-identical replies. Two exceptions: HELLO's reply holds the
+// connection id, and CONFIG GET's pairs come in Redis's hash order, which
+// is random per process, so they are compared as sets.
+func diffCommands(t *testing.T, ts *testServer, ref string, cmds [][]string) {
+	t.Helper()
+	ours, theirs := ts.raw(t), dialRaw(t, ref)
+	for _, c := range cmds {
+		t.Logf("%q", c)
+		want, got := theirs.do(c...), ours.do(c...)
+		switch {
+		case strings.EqualFold(c[0], "hello"):
+			continue
+		case len(c) > 2 && strings.EqualFold(c[0], "config") && strings.EqualFold(c[1], "get"):
+			want, got = sortedPairs(want), sortedPairs(got)
+		}
+		if got != want {
+			t.Errorf("%q:\n mullet       %q\n redis-server %q", c, got, want)
+		}
+	}
+}
+
+// sortedPairs rewrites a map reply (RESP3, or a flat RESP2 array) with its
+// pairs sorted, for comparing maps whose order does not matter.
+func sortedPairs(reply string) string {
+	v, _, err := parseRV([]byte(reply))
+	if err != nil || len(v.elems)%2 != 0 {
+		return reply
+	}
+	var pairs []string
+	for i := 0; i < len(v.elems); i += 2 {
+		pairs = append(pairs, v.elems[i].str+"="+v.elems[i+1].str)
+	}
+	slices.Sort(pairs)
+	return string(v.kind) + strings.Join(pairs, ",")
+}
+
+func TestAdminRepliesMatchRedis(t *testing.T) {
+	ts := startServer(t)
+	ref := startRefRedis(t)
+	resp2 := [][]string{
+		// CLIENT
+		w("CLIENT GETNAME"), w("CLIENT SETNAME foo"), w("CLIENT GETNAME"),
+		{"CLIENT", "SETNAME", "a b"}, {"CLIENT", "SETNAME", ""}, w("CLIENT GETNAME"),
+		w("CLIENT NO-EVICT on"), w("CLIENT NO-EVICT off"), w("CLIENT NO-EVICT maybe"), w("CLIENT NO-EVICT"),
+		w("CLIENT KILL 1.2.3.4:5"), w("CLIENT KILL ADDR"), w("CLIENT KILL ID x"), w("CLIENT KILL ID 0"),
+		w("CLIENT KILL ID 99999"), w("CLIENT KILL TYPE bogus"), w("CLIENT KILL TYPE master"),
+		w("CLIENT KILL SKIPME maybe"), w("CLIENT KILL foo bar"), w("CLIENT KILL USER nosuchuser"),
+		w("CLIENT KILL MAXAGE 10"), w("CLIENT KILL ID"), w("CLIENT KILL"),
+		w("CLIENT LIST TYPE bogus"), w("CLIENT LIST ID x"), w("CLIENT LIST ID"), w("CLIENT LIST foo"),
+		w("CLIENT LIST TYPE master"), w("CLIENT LIST TYPE replica"), w("CLIENT LIST TYPE pubsub"),
+		w("CLIENT LIST TYPE normal x"), w("CLIENT LIST ID 99999"),
+		w("CLIENT PAUSE x"), w("CLIENT PAUSE 10 bogus"), w("CLIENT PAUSE x bogus"), w("CLIENT PAUSE -1"),
+		w("CLIENT PAUSE 1 2 3"), w("CLIENT UNPAUSE"), w("CLIENT UNPAUSE x"),
+		w("CLIENT UNBLOCK 1 timeout x"), w("CLIENT UNBLOCK x"), w("CLIENT UNBLOCK 99999"),
+		w("CLIENT UNBLOCK 99999 bogus"), w("CLIENT REPLY bogus"), w("CLIENT REPLY on x"),
+		w("CLIENT nosuch"), w("CLIENT"), w("CLIENT ID x"), w("CLIENT INFO x"), w("CLIENT GETNAME x"),
+		w("client Unpause"),
+		// CONFIG
+		w("CONFIG GET maxmemory"), w("CONFIG GET maxmemory timeout maxclients"), w("CONFIG GET max*clients"),
+		w("CONFIG GET nosuch"), w("CONFIG GET"), w("CONFIG SET"), w("CONFIG SET maxmemory"),
+		w("CONFIG SET maxmemory 10mb port"), w("CONFIG SET nosuch 1"), w("CONFIG SET maxmemory 10mb timeout x"),
+		w("CONFIG SET maxmemory 10mb timeout 5"), w("CONFIG GET maxmemory timeout"),
+		w("CONFIG SET maxmemory 0 timeout 0"), w("CONFIG SET daemonize yes"),
+		w("CONFIG REWRITE"), w("CONFIG REWRITE x"), w("CONFIG RESETSTAT"), w("CONFIG RESETSTAT x"),
+		w("CONFIG nosuch"), w("CONFIG"), w("CONFIG HELP"),
+		// COMMAND
+		w("COMMAND COUNT x"), w("COMMAND LIST bogus"), w("COMMAND LIST FILTERBY x"),
+		w("COMMAND LIST FILTERBY module x"), w("COMMAND LIST FILTERBY pattern x"),
+		w("COMMAND INFO nosuch"), w("COMMAND INFO lpush blpop nosuch brpop"), w("COMMAND INFO LPUSH"),
+		w("COMMAND INFO client|list config|get"),
+		w("COMMAND DOCS nosuch"), w("COMMAND DOCS lpush"), w("COMMAND DOCS rpoplpush blmpop client|kill"),
+		w("COMMAND GETKEYS"), w("COMMAND GETKEYS ping"), w("COMMAND GETKEYS ping x"), w("COMMAND GETKEYS get"),
+		w("COMMAND GETKEYS get a b"), w("COMMAND GETKEYS get a"), w("COMMAND GETKEYS nosuch a"),
+		w("COMMAND GETKEYS client list"), w("COMMAND GETKEYS client nosuch"),
+		w("COMMAND GETKEYS lmpop 0 a left"), w("COMMAND GETKEYS lmpop 2 a b left"),
+		w("COMMAND GETKEYS lmpop 3 a b left"), w("COMMAND GETKEYS lmpop 9 a b left"),
+		w("COMMAND GETKEYS blmpop 0 2 a b right count 3"), w("COMMAND GETKEYS blpop a b 0"),
+		w("COMMAND GETKEYS memory usage k"), w("COMMAND GETKEYS del a b c"),
+		w("COMMAND GETKEYSANDFLAGS lmove a b left left"), w("COMMAND GETKEYSANDFLAGS lpush a b"),
+		w("COMMAND GETKEYSANDFLAGS rpoplpush a b"), w("COMMAND HELP"), w("COMMAND nosuch"),
+		// server
+		w("ROLE"), w("ROLE x"), w("READONLY"), w("READWRITE"), w("TIME x"), w("LASTSAVE x"),
+		w("DEBUG"), w("DEBUG sleep 0"), w("DEBUG nosuch"),
+		w("SHUTDOWN ABORT"), w("SHUTDOWN bogus"), w("SHUTDOWN NOSAVE SAVE"), w("SHUTDOWN ABORT NOW"),
+		w("BGREWRITEAOF x"), w("BGSAVE x"), w("BGSAVE SCHEDULE x"), w("SAVE x"),
+		w("FUNCTION FLUSH"), w("FUNCTION FLUSH ASYNC"), w("FUNCTION FLUSH sync"), w("FUNCTION FLUSH bogus"),
+		w("FUNCTION FLUSH a b"), w("FUNCTION"), w("SCRIPT FLUSH"), w("SCRIPT FLUSH SYNC"),
+		w("SCRIPT FLUSH x"), w("SCRIPT FLUSH a b"),
+		w("MEMORY USAGE nosuch"), w("MEMORY USAGE"), w("MEMORY STATS x"), w("RPUSH k a"),
+		w("MEMORY USAGE k bogus"), w("MEMORY USAGE k SAMPLES"), w("MEMORY USAGE k SAMPLES x"),
+		w("MEMORY USAGE k SAMPLES -1"), w("MEMORY USAGE nosuch SAMPLES 0"), w("DEL k"),
+		w("MEMORY DOCTOR"), w("MEMORY HELP"), w("MEMORY PURGE"), w("MEMORY nosuch"),
+		w("LATENCY LATEST"), w("LATENCY HISTORY command"), w("LATENCY RESET"), w("LATENCY RESET a b"),
+		w("LATENCY DOCTOR"), w("LATENCY GRAPH command"), w("LATENCY HELP"), w("LATENCY HISTOGRAM nosuch"),
+		w("INFO bogus"), w("INFO keyspace"), w("INFO bogus keyspace"), w("INFO cluster"), w("INFO modules"),
+		// Inside MULTI: refused before queueing, spoiling the transaction.
+		w("MULTI"), w("SHUTDOWN"), w("SAVE"), w("DEBUG sleep 0"), w("CLIENT GETNAME"), w("EXEC"),
+		w("MULTI"), w("CLIENT GETNAME"), w("CONFIG GET maxmemory"), w("COMMAND INFO ping"), w("EXEC"),
+	}
+	resp3 := append([][]string{w("HELLO 3")}, [][]string{
+		w("CLIENT GETNAME"), w("CONFIG GET maxmemory"), w("CONFIG GET maxmemory timeout"), w("CONFIG GET nosuch"),
+		w("COMMAND INFO nosuch"), w("COMMAND DOCS nosuch"), w("COMMAND INFO lpush blpop"),
+		w("COMMAND INFO config|set"), w("COMMAND DOCS lpush config|get"),
+		w("COMMAND GETKEYSANDFLAGS lmove a b left left"), w("MEMORY USAGE nosuch"),
+		w("LATENCY DOCTOR"), w("MEMORY DOCTOR"), w("INFO bogus"), w("INFO keyspace"), w("ROLE"),
+	}...)
+	for _, cmds := range [][][]string{resp2, resp3} {
+		diffCommands(t, ts, ref, cmds)
+	}
+}
+
+// TestCommandTableMatchesRedis checks COMMAND as a whole against Redis:
+// every command and subcommand mullet lists is one Redis 7.0 has (or one
+// of the 7.2 additions mullet implements), COUNT agrees with the table,
+// and each INFO entry is Redis's for the same command, but for the
+// subcommands, which are mullet's own.
+func TestCommandTableMatchesRedis(t *testing.T) {
+	ts := startServer(t)
+	ours, theirs := ts.raw(t), dialRaw(t, startRefRedis(t))
+	newer := []string{"waitaof", "client|setinfo", "client|no-touch"} // Redis 7.2
+
+	list := func(r *raw) []string {
+		v, _, err := parseRV([]byte(r.do("COMMAND", "LIST")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range v.elems {
+			names = append(names, e.str)
+		}
+		return names
+	}
+	redisNames := list(theirs)
+	ourNames := list(ours)
+	top := 0
+	for _, n := range ourNames {
+		if !strings.Contains(n, "|") {
+			top++
+		}
+		if !slices.Contains(redisNames, n) && !slices.Contains(newer, n) {
+			t.Errorf("COMMAND LIST has %q, which redis-server 7.0 does not", n)
+		}
+	}
+	if got := ours.do("COMMAND", "COUNT"); got != ":"+strconv.Itoa(top)+"\r\n" || top != len(commands) {
+		t.Errorf("COMMAND COUNT = %q; COMMAND LIST has %d commands, the table %d", got, top, len(commands))
+	}
+	all, _, _ := parseRV([]byte(ours.do("COMMAND")))
+	if len(all.elems) != top {
+		t.Errorf("COMMAND has %d entries, COUNT says %d", len(all.elems), top)
+	}
+	var redisCount int64
+	if v, _, _ := parseRV([]byte(theirs.do("COMMAND", "COUNT"))); v.num > 0 {
+		redisCount = v.num
+	}
+	if int64(top) > redisCount {
+		t.Errorf("mullet has %d commands, more than redis-server's %d", top, redisCount)
+	}
+
+	// Each entry is Redis's, field by field, except the subcommand list.
+	for _, e := range all.elems {
+		name := e.elems[0].str
+		if slices.Contains(newer, name) {
+			continue
+		}
+		r, _, _ := parseRV([]byte(theirs.do("COMMAND", "INFO", name)))
+		want := r.elems[0]
+		if !slices.EqualFunc(e.elems[:9], want.elems[:9], rvEqual) {
+			t.Errorf("COMMAND INFO %s differs from redis-server's", name)
+		}
+		for _, sub := range e.elems[9].elems {
+			if slices.Contains(newer, sub.elems[0].str) {
+				continue
+			}
+			i := slices.IndexFunc(want.elems[9].elems, func(x rv) bool { return x.elems[0].str == sub.elems[0].str })
+			if i < 0 || !rvEqual(sub, want.elems[9].elems[i]) {
+				t.Errorf("COMMAND INFO entry of %s differs from redis-server's", sub.elems[0].str)
+			}
+		}
+	}
+}
+
+func rvEqual(a, b rv) bool {
+	return a.kind == b.kind && a.str == b.str && a.num == b.num && slices.EqualFunc(a.elems, b.elems, rvEqual)
+}
+
+// TestClientListMatchesRedis compares a fresh connection's CLIENT LIST
+// and CLIENT INFO lines: the same fields in the same order (mullet adds
+// Redis 7.2's lib-name and lib-ver at the end), and the same values for
+// everything but ids, addresses and buffer sizes.
+func TestClientListMatchesRedis(t *testing.T) {
+	ts := startServer(t)
+	ours, theirs := ts.raw(t), dialRaw(t, startRefRedis(t))
+	same := []string{"name", "age", "idle", "flags", "db", "sub", "psub", "ssub", "multi", "qbuf", "argv-mem",
+		"multi-mem", "obl", "oll", "omem", "events", "cmd", "user", "redir", "resp"}
+	for _, args := range [][]string{{"CLIENT", "LIST"}, {"CLIENT", "INFO"}, {"CLIENT", "LIST", "TYPE", "normal"}} {
+		ourNames, ourVals := parseClientLine(t, clientLines(t, ours.do(args...))[0])
+		redisNames, redisVals := parseClientLine(t, clientLines(t, theirs.do(args...))[0])
+		if want := append(redisNames, "lib-name", "lib-ver"); !slices.Equal(ourNames, want) {
+			t.Errorf("%v fields:\n mullet       %v\n redis-server %v", args, ourNames, want)
+		}
+		for _, f := range same {
+			if ourVals[f] != redisVals[f] {
+				t.Errorf("%v %s: mullet %q, redis-server %q", args, f, ourVals[f], redisVals[f])
+			}
+		}
+	}
+}

@@ -1,0 +1,123 @@
+package server
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestCommandDocsCoversTheTable(t *testing.T) {
+	ts := startServer(t)
+	r := ts.raw(t)
+	for _, proto := range []string{"2", "3"} {
+		r.do("HELLO", proto)
+		docs, rest, err := parseRV([]byte(r.do("COMMAND", "DOCS")))
+		if err != nil || len(rest) != 0 {
+			t.Fatalf("COMMAND DOCS in RESP%s does not parse: %v", proto, err)
+		}
+		if want := byte('*'); proto == "3" {
+			want = '%'
+			if docs.kind != want {
+				t.Errorf("COMMAND DOCS in RESP3 is a %q", docs.kind)
+			}
+		}
+		if len(docs.elems) != 2*len(commands) {
+			t.Errorf("COMMAND DOCS has %d entries, the table %d", len(docs.elems)/2, len(commands))
+		}
+		for i := 0; i+1 < len(docs.elems); i += 2 {
+			name, d := docs.elems[i].str, docs.elems[i+1]
+			cmd := commands[name]
+			if cmd == nil {
+				t.Errorf("COMMAND DOCS has %q, not a command", name)
+				continue
+			}
+			for _, key := range []string{"summary", "since", "group"} { // MONITOR has no complexity
+				if v, ok := d.field(key); !ok || v.str == "" {
+					t.Errorf("%s: no %s", name, key)
+				}
+			}
+			subs, ok := d.field("subcommands")
+			if ok != (len(cmd.sub) > 0) || len(subs.elems) != 2*len(cmd.sub) {
+				t.Errorf("%s: %d subcommands documented, %d registered", name, len(subs.elems)/2, len(cmd.sub))
+			}
+		}
+	}
+}
+
+// Commands Redis 7.0 does not have are described from their
+// registration.
+func TestCommandInfoDerived(t *testing.T) {
+	ts := startServer(t)
+	runSteps(t, ts, []step{
+		{"COMMAND INFO waitaof", "*1\r\n*10\r\n$7\r\nwaitaof\r\n:4\r\n*2\r\n+noscript\r\n+blocking\r\n:0\r\n:0\r\n:0\r\n*3\r\n+@keyspace\r\n+@slow\r\n+@blocking\r\n*0\r\n*0\r\n*0\r\n"},
+		{"COMMAND DOCS client|setinfo", "*2\r\n$14\r\nclient|setinfo\r\n*8\r\n$7\r\nsummary\r\n$38\r\nSet client or connection specific info\r\n$5\r\nsince\r\n$5\r\n7.2.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"},
+		{"COMMAND GETKEYS waitaof 0 0 0", "-ERR The command has no key arguments\r\n"},
+		{"COMMAND GETKEYS client setinfo lib-name x", "-ERR The command has no key arguments\r\n"},
+		{"COMMAND LIST FILTERBY pattern client|s*", "*3\r\n$14\r\nclient|setinfo\r\n$14\r\nclient|setname\r\n"[:0] + "*2\r\n$14\r\nclient|setinfo\r\n$14\r\nclient|setname\r\n"},
+	})
+}
+
+func TestCommandKeySpecs(t *testing.T) {
+	meta := derivedMeta(&command{name: "x", arity: -2, firstKey: 1, lastKey: -1, step: 2})
+	args := func(s string) [][]byte {
+		var out [][]byte
+		for _, f := range strings.Fields(s) {
+			out = append(out, []byte(f))
+		}
+		return out
+	}
+	pos, _, ok := meta.keyPositions(args("x k1 v1 k2 v2"))
+	if !ok || !slices.Equal(pos, []int{1, 3}) {
+		t.Errorf("derived spec: %v %v", pos, ok)
+	}
+	m, err := redisCommandMeta()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cmd, line string
+		want      []int
+		ok        bool
+	}{
+		{"blmpop", "blmpop 0 2 a b left", []int{3, 4}, true},
+		{"blmpop", "blmpop 0 x a b left", nil, false},
+		{"lmpop", "lmpop 1 a left", []int{2}, true},
+		{"rpoplpush", "rpoplpush a b", []int{1, 2}, true},
+		{"del", "del a b c", []int{1, 2, 3}, true},
+		{"mset", "mset a 1 b 2", []int{1, 3}, true},
+		{"set", "set k v", []int{1}, true},
+	} {
+		meta := m[tc.cmd]
+		if meta == nil {
+			t.Fatalf("no metadata for %s", tc.cmd)
+		}
+		pos, _, ok := meta.keyPositions(args(tc.line))
+		if ok != tc.ok || !slices.Equal(pos, tc.want) {
+			t.Errorf("%s: keys at %v (%v), want %v (%v)", tc.line, pos, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// FuzzCommandGetKeys: any command line given to GETKEYS and
+// GETKEYSANDFLAGS gets a well-formed reply and never a panic.
+func FuzzCommandGetKeys(f *testing.F) {
+	for _, s := range []string{"lmpop 2 a b left", "blmpop 0 9 a", "lmove a b left left", "sort k by x store d",
+		"client list", "memory usage k", "set k v get", "migrate h p k 0 1 keys a b", "eval s 2 a b", "del"} {
+		f.Add(s)
+	}
+	ts := startServer(f)
+	conn := ts.raw(f)
+	f.Fuzz(func(t *testing.T, line string) {
+		r := &raw{t: t, c: conn.c, br: conn.br}
+		args := strings.Fields(line)
+		if len(args) == 0 || len(args) > 64 {
+			return
+		}
+		for _, sub := range []string{"GETKEYS", "GETKEYSANDFLAGS"} {
+			reply := r.do(append([]string{"COMMAND", sub}, args...)...)
+			if _, rest, err := parseRV([]byte(reply)); reply[0] != '-' && (err != nil || len(rest) != 0) {
+				t.Fatalf("COMMAND %s %q = %q", sub, line, reply)
+			}
+		}
+	})
+}

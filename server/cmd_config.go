@@ -1,0 +1,108 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+
+	"mullet/config"
+)
+
+// CONFIG GET, SET, RESETSTAT, REWRITE and HELP. The directives, their
+// formats and CONFIG SET's checks and error texts live in package config;
+// these handlers only move arguments and replies.
+
+func init() {
+	const std = flagNoTx | flagAdmin | flagNoScript | flagLoading | flagStale
+	register(&command{name: "config", arity: -2, flags: flagNoTx | flagLoading | flagStale,
+		group: "server", since: "2.0.0", summary: "A container for server configuration commands", complexity: "Depends on subcommand."})
+	subcommands("config",
+		&command{name: "get", fn: cmdConfigGet, arity: -3, flags: std,
+			since: "2.0.0", summary: "Get the values of configuration parameters", complexity: "O(N) when N is the number of configuration parameters provided"},
+		&command{name: "set", fn: cmdConfigSet, arity: -4, flags: std,
+			since: "2.0.0", summary: "Set configuration parameters to the given values", complexity: "O(N) when N is the number of configuration parameters provided"},
+		&command{name: "resetstat", fn: cmdConfigResetStat, arity: 2, flags: std,
+			since: "2.0.0", summary: "Reset the stats returned by INFO", complexity: "O(1)"},
+		&command{name: "rewrite", fn: cmdConfigRewrite, arity: 2, flags: std,
+			since: "2.8.0", summary: "Rewrite the configuration file with the in memory configuration", complexity: "O(1)"},
+		&command{name: "help", fn: cmdConfigHelp, arity: 2, flags: flagNoTx | flagLoading | flagStale,
+			since: "5.0.0", summary: "Show helpful text about the different subcommands", complexity: "O(1)"},
+	)
+}
+
+// cmdConfigGet answers a map of every directive matching any pattern, each
+// once, in first-match order, as Redis 7 does.
+func cmdConfigGet(c *client, args [][]byte) {
+	patterns := make([]string, len(args)-2)
+	for i, a := range args[2:] {
+		patterns[i] = string(a)
+	}
+	pairs := c.s.set.MatchAll(patterns...)
+	c.mapLen(len(pairs))
+	for _, kv := range pairs {
+		c.bulkString(kv[0])
+		c.bulkString(kv[1])
+	}
+}
+
+// cmdConfigSet applies the pairs atomically. A client on the loopback
+// interface (or a Unix socket) may also change protected directives when
+// enable-protected-configs is local, as in Redis.
+func cmdConfigSet(c *client, args [][]byte) {
+	pairs := make([]string, len(args)-2)
+	for i, a := range args[2:] {
+		pairs[i] = string(a)
+	}
+	var err error
+	if c.isLocal() {
+		err = c.s.set.SetLocal(pairs...)
+	} else {
+		err = c.s.set.Set(pairs...)
+	}
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.ok()
+}
+
+// isLocal reports whether the client connected over loopback or a Unix
+// socket: Redis's islocalClient.
+func (c *client) isLocal() bool {
+	switch a := c.conn.RemoteAddr().(type) {
+	case *net.TCPAddr:
+		return a.IP.IsLoopback()
+	case *net.UnixAddr:
+		return true
+	}
+	return false
+}
+
+func cmdConfigResetStat(c *client, args [][]byte) {
+	c.s.resetStats()
+	c.ok()
+}
+
+func cmdConfigRewrite(c *client, args [][]byte) {
+	if err := c.s.set.Rewrite(""); err != nil {
+		if !errors.Is(err, config.ErrNoConfigFile) {
+			err = fmt.Errorf("%w: %w", errRewriteConfig, err)
+		}
+		c.replyErr(err)
+		return
+	}
+	c.ok()
+}
+
+func cmdConfigHelp(c *client, args [][]byte) {
+	c.help("CONFIG", []string{
+		"GET <pattern>",
+		"    Return parameters matching the glob-like <pattern> and their values.",
+		"SET <directive> <value>",
+		"    Set the configuration <directive> to <value>.",
+		"RESETSTAT",
+		"    Reset statistics reported by the INFO command.",
+		"REWRITE",
+		"    Rewrite the configuration file.",
+	})
+}

@@ -1,0 +1,679 @@
+//go:build linux
+
+package server
+
+import (
+	"errors"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A loop serves plain-TCP clients the way Redis's event loop does, instead
+// of one goroutine per connection: it waits for readiness on many sockets
+// at once (epoll), reads each ready socket once, runs the commands, then,
+// once per round, waits for the log to hold every write of the round and
+// writes every reply. Per request that is one read and one write system
+// call and no goroutine switch; a goroutine per connection pays a third
+// read that finds nothing (EAGAIN) before it parks, two switches, and a
+// scheduler wake-up. Measured on 2 cores with 50 clients at pipeline 1,
+// that was ~6 µs of CPU per LPUSH against redis-server's ~4.5.
+//
+// The loop never blocks the process: its epoll descriptor is itself
+// watched by Go's netpoller, so between rounds the loop's goroutine parks
+// like any other and the threads stay free for the AOF writer and the
+// consumer.
+//
+// Every field is owned by the loop's goroutine except those under mu,
+// through which other goroutines post messages: a blocked client was
+// served or timed out, a client is killed, a MONITOR line, shutdown.
+type loop struct {
+	s       *Server
+	ep      int      // epoll descriptor
+	epf     *os.File // ep, registered with Go's netpoller
+	efd     int      // eventfd that wakes the loop for posted messages
+	clients map[int]*client
+	events  []unix.EpollEvent
+	pending []*client // clients with replies to write this round
+	again   []*client // clients with unprocessed input left in their buffer
+	done    chan struct{}
+
+	mu     sync.Mutex // guards inbox, stop
+	inbox  []loopMsg
+	posted bool // an eventfd write is outstanding
+	stop   bool
+}
+
+type msgKind uint8
+
+const (
+	msgAdd     msgKind = iota // a new client
+	msgWake                   // a blocked client's wait ended (served, unblocked)
+	msgTimeout                // a blocked client's timeout fired
+	msgKill                   // CLIENT KILL
+	msgMonitor                // a line for a MONITOR client
+	msgCron                   // once a second: idle timeouts
+	msgStop                   // shutdown
+	msgResume                 // a suspended handler's wait is over
+)
+
+type loopMsg struct {
+	kind msgKind
+	c    *client
+	gen  uint64 // the block a timeout or resume belongs to
+	line []byte
+	fn   func() // msgResume: what the handler does next
+}
+
+// eventLoops reports whether plain-TCP clients are served by event loops.
+// MULLET_EVENTLOOP=0 turns them off (one goroutine per connection, as TLS
+// clients always are).
+var eventLoops = os.Getenv("MULLET_EVENTLOOP") != "0"
+
+// takeOver prepares a new plain-TCP client for an event loop, starting the
+// loops on first use (one per thread running Go code): the loop gets its
+// own descriptor for the socket. It reports false when the client must be
+// served by its own goroutine instead. It runs before the client is
+// registered, so nothing else sees it half set up; start hands it over.
+func (s *Server) takeOver(c *client) bool {
+	tc, ok := c.conn.(*net.TCPConn)
+	if !eventLoops || !ok {
+		return false
+	}
+	s.loopsOnce.Do(func() {
+		for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+			l, err := newLoop(s)
+			if err != nil {
+				s.log.Error("no event loop; serving clients with goroutines", "err", err)
+				break
+			}
+			s.loops = append(s.loops, l)
+			go l.run()
+		}
+	})
+	if len(s.loops) == 0 {
+		return false
+	}
+	fd, err := dupSocket(tc)
+	if err != nil {
+		s.log.Error("event loop cannot take a socket; serving it with a goroutine", "err", err)
+		return false
+	}
+	l := s.loops[s.nextLoop.Add(1)%uint64(len(s.loops))]
+	c.lp, c.fd = l, fd
+	c.waiter.Notify = func() { l.post(loopMsg{kind: msgWake, c: c}) }
+	return true
+}
+
+// start gives a client prepared by takeOver to its loop.
+func (c *client) start() { c.lp.post(loopMsg{kind: msgAdd, c: c}) }
+
+// stopLoops closes every loop's clients and stops the loops.
+func (s *Server) stopLoops() {
+	for _, l := range s.loops {
+		l.shutdown()
+	}
+}
+
+func newLoop(s *Server) (*loop, error) {
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(ep)
+		return nil, err
+	}
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, efd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(efd)}); err != nil {
+		unix.Close(ep)
+		unix.Close(efd)
+		return nil, err
+	}
+	if err := unix.SetNonblock(ep, true); err != nil {
+		unix.Close(ep)
+		unix.Close(efd)
+		return nil, err
+	}
+	l := &loop{
+		s:       s,
+		ep:      ep,
+		epf:     os.NewFile(uintptr(ep), "epoll"),
+		efd:     efd,
+		clients: make(map[int]*client),
+		events:  make([]unix.EpollEvent, 256),
+		done:    make(chan struct{}),
+	}
+	return l, nil
+}
+
+// post hands a message to the loop from any goroutine. It may be called
+// with the keyspace lock held (a waiter's notify), so it only takes the
+// inbox lock and writes the eventfd when the loop is not already due to
+// look.
+func (l *loop) post(m loopMsg) {
+	l.mu.Lock()
+	l.inbox = append(l.inbox, m)
+	wake := !l.posted
+	l.posted = true
+	l.mu.Unlock()
+	if wake {
+		var one = [8]byte{1}
+		unix.Write(l.efd, one[:])
+	}
+}
+
+// run is the loop's goroutine.
+func (l *loop) run() {
+	defer close(l.done)
+	defer unix.Close(l.efd)
+	defer l.epf.Close()
+	rc, err := l.epf.SyscallConn()
+	if err != nil {
+		l.s.log.Error("event loop cannot watch its epoll descriptor", "err", err)
+		return
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	go func() {
+		for {
+			select {
+			case <-tick.C:
+				l.post(loopMsg{kind: msgCron})
+			case <-l.done:
+				return
+			}
+		}
+	}()
+	for {
+		var n int
+		err := rc.Read(func(uintptr) bool {
+			n, err = unix.EpollWait(l.ep, l.events, 0)
+			return n > 0 || (err != nil && err != unix.EINTR)
+		})
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			l.s.log.Error("event loop failed", "err", err)
+			l.closeAll()
+			return
+		}
+		for i := 0; i < n; i++ {
+			ev := l.events[i]
+			fd := int(ev.Fd)
+			if fd == l.efd {
+				var b [8]byte
+				unix.Read(l.efd, b[:])
+				continue
+			}
+			c := l.clients[fd]
+			if c == nil {
+				continue
+			}
+			if ev.Events&unix.EPOLLOUT != 0 {
+				l.guard(c, func() { l.writeMore(c) })
+			}
+			if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR|unix.EPOLLRDHUP) != 0 && l.clients[fd] == c {
+				l.guard(c, func() { l.readable(c) })
+			}
+		}
+		if l.drainInbox() {
+			l.closeAll()
+			return
+		}
+		l.endRound()
+	}
+}
+
+// drainInbox handles posted messages; it reports whether to stop.
+func (l *loop) drainInbox() bool {
+	l.mu.Lock()
+	msgs := l.inbox
+	l.inbox = nil
+	l.posted = false
+	stop := l.stop
+	l.mu.Unlock()
+	for _, m := range msgs {
+		c := m.c
+		switch m.kind {
+		case msgAdd:
+			if err := unix.EpollCtl(l.ep, unix.EPOLL_CTL_ADD, c.fd,
+				&unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(c.fd)}); err != nil {
+				l.s.log.Error("event loop cannot watch a client", "client", c.id, "err", err)
+				unix.Close(c.fd)
+				c.cleanup()
+				continue
+			}
+			l.clients[c.fd] = c
+		case msgWake:
+			if l.clients[c.fd] == c && c.waiting {
+				l.guard(c, func() { l.unblocked(c, false) })
+			}
+		case msgTimeout:
+			if l.clients[c.fd] == c && c.waiting && c.blockGen == m.gen {
+				l.guard(c, func() { l.unblocked(c, true) })
+			}
+		case msgKill:
+			if l.clients[c.fd] == c {
+				l.close(c)
+			}
+		case msgMonitor:
+			if l.clients[c.fd] == c {
+				c.out = append(c.out, m.line...)
+				l.schedule(c)
+			}
+		case msgResume:
+			if l.clients[c.fd] == c && c.waiting && c.blockGen == m.gen {
+				l.guard(c, func() { l.resume(c, m.fn) })
+			}
+		case msgCron:
+			l.cron()
+		}
+	}
+	return stop
+}
+
+// readable reads what one socket has (one read, as Redis does per event)
+// and runs the complete commands.
+func (l *loop) readable(c *client) {
+	buf, err := c.rd.room()
+	if err != nil {
+		l.s.log.Warn("closing client that reached max query buffer length", "client", c.id, "addr", c.addr,
+			"qbuf", c.rd.pending())
+		l.close(c)
+		return
+	}
+	n, err := unix.Read(c.fd, buf)
+	if n > 0 {
+		c.rd.w += n
+		c.s.stats.netIn.Add(int64(n))
+	}
+	if n == 0 || (err != nil && err != unix.EAGAIN && err != unix.EINTR) {
+		l.close(c)
+		return
+	}
+	if n < 0 {
+		return
+	}
+	l.process(c)
+}
+
+// process runs the complete commands in c's buffer, stopping when one
+// blocks or the client must close.
+func (l *loop) process(c *client) {
+	if c.waiting || c.flags.Load()&cfMonitor != 0 || c.closeAfterReply {
+		return
+	}
+	if len(c.wpend) > 0 {
+		// Replies the socket has not taken yet: run no more of this
+		// client's commands until it reads them (writeMore resumes it),
+		// as a connection goroutine blocked in Write does. A client that
+		// pipelines and never reads then holds one batch of replies, not
+		// an output-buffer limit's worth. A reply already built (a wait
+		// that ended) still goes out.
+		l.schedule(c)
+		return
+	}
+	c.rd.maxBulk = c.s.settings.maxBulk.Load()
+	c.rd.maxQuery = c.s.settings.maxQuery.Load()
+	c.outHard = c.s.hardOutputLimit()
+	for {
+		args, err := c.rd.next()
+		if err != nil {
+			var pe *protoError
+			if errors.As(err, &pe) {
+				c.s.log.Info("protocol error from client", "client", c.id, "addr", c.addr, "err", pe.msg)
+				c.errorReply("ERR " + pe.Error())
+			}
+			c.closeAfterReply = true
+			break
+		}
+		if args == nil {
+			c.qbuf.Store(int64(c.rd.pending()))
+			break
+		}
+		if c.replyMode == replySkipNext {
+			c.replyMode = replySkip
+		}
+		mark, flushes := len(c.out), c.flushes
+		c.dispatch(args)
+		if c.outLimited {
+			c.closeOverLimit("hard", c.outPeak)
+			l.close(c)
+			return
+		}
+		if c.block.active {
+			l.block(c)
+			break
+		}
+		if c.waiting {
+			break // suspended (WAITAOF, CLIENT PAUSE): resumes on msgResume
+		}
+		if c.replyMode != replyOn {
+			c.discardReply(mark, flushes)
+		}
+		if c.closeAfterReply || c.flags.Load()&cfMonitor != 0 {
+			break
+		}
+		if len(c.out) >= flushAt {
+			// Write what we have this round and come back for the rest:
+			// a long pipeline does not hold all its replies in memory.
+			l.again = append(l.again, c)
+			break
+		}
+	}
+	l.schedule(c)
+}
+
+// schedule queues c's replies for the end of the round.
+func (l *loop) schedule(c *client) {
+	if !c.scheduled && (len(c.out) > 0 || c.closeAfterReply) {
+		c.scheduled = true
+		l.pending = append(l.pending, c)
+	}
+}
+
+// endRound makes the round's writes durable as the fsync policy promises,
+// with one wait for the whole round (group commit, as Redis writes its AOF
+// buffer once before replying to everyone), then writes every reply.
+func (l *loop) endRound() {
+	for len(l.pending) > 0 {
+		var t uint64
+		for _, c := range l.pending {
+			t = max(t, c.ticket)
+		}
+		var werr error
+		if t != 0 {
+			werr = l.s.ks.Wait(t)
+		}
+		pending := l.pending
+		l.pending = nil
+		for _, c := range pending {
+			c.scheduled = false
+			if l.clients[c.fd] != c {
+				continue
+			}
+			if werr != nil && c.ticket != 0 {
+				// Nothing that failed is acknowledged.
+				c.s.log.Error("closing client: its writes could not be logged", "client", c.id, "err", werr)
+				c.out = c.out[:0]
+				l.close(c)
+				continue
+			}
+			if c.ticket != 0 {
+				c.lastTicket = c.ticket // for WAITAOF
+			}
+			c.ticket = 0
+			l.writeOut(c)
+		}
+		again := l.again
+		l.again = nil
+		for _, c := range again {
+			if l.clients[c.fd] == c {
+				l.guard(c, func() { l.process(c) })
+			}
+		}
+	}
+}
+
+// writeOut writes c's replies without blocking; what the socket does not
+// take waits for EPOLLOUT.
+func (l *loop) writeOut(c *client) {
+	c.flushes++ // replies marked before this are gone (CLIENT REPLY)
+	if len(c.wpend) > 0 {
+		c.wpend = append(c.wpend, c.out...)
+		c.out = c.out[:0]
+		l.checkOutputLimit(c)
+		return
+	}
+	b := c.out
+	for len(b) > 0 {
+		n, err := unix.Write(c.fd, b)
+		if n > 0 {
+			c.s.stats.netOut.Add(int64(n))
+			b = b[n:]
+			continue
+		}
+		if err == unix.EAGAIN {
+			c.wpend = append(c.wpend[:0], b...)
+			unix.EpollCtl(l.ep, unix.EPOLL_CTL_MOD, c.fd,
+				&unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLOUT, Fd: int32(c.fd)})
+			break
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		l.close(c)
+		return
+	}
+	if cap(c.out) > 4*flushAt {
+		c.out = make([]byte, 0, readChunk)
+	} else {
+		c.out = c.out[:0]
+	}
+	if len(c.wpend) == 0 && (c.closeAfterReply || c.killed.Load()) {
+		l.close(c)
+		return
+	}
+	l.checkOutputLimit(c)
+}
+
+// writeMore continues a write the socket could not take at once.
+func (l *loop) writeMore(c *client) {
+	for len(c.wpend) > 0 {
+		n, err := unix.Write(c.fd, c.wpend)
+		if n > 0 {
+			c.s.stats.netOut.Add(int64(n))
+			c.wpend = c.wpend[n:]
+			continue
+		}
+		if err == unix.EAGAIN {
+			return
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		l.close(c)
+		return
+	}
+	c.wpend = nil
+	unix.EpollCtl(l.ep, unix.EPOLL_CTL_MOD, c.fd,
+		&unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(c.fd)})
+	if c.closeAfterReply {
+		l.close(c)
+		return
+	}
+	l.process(c)
+}
+
+// checkOutputLimit closes a client whose unwritten replies grew past the
+// output buffer limit (limits.go): a client that never reads cannot grow
+// the server.
+func (l *loop) checkOutputLimit(c *client) {
+	if len(c.wpend) == 0 && c.softSince.IsZero() {
+		return
+	}
+	if kind := c.overOutputLimit(len(c.wpend), time.Now()); kind != "" {
+		c.closeOverLimit(kind, len(c.wpend))
+		l.close(c)
+	}
+}
+
+// block arms the wait the handler registered: the keyspace's notify posts
+// msgWake when it ends, a timer posts msgTimeout.
+func (l *loop) block(c *client) {
+	req := c.block
+	c.block = blockReq{}
+	c.waiting = true
+	c.blockKind = req.kind
+	c.blockGen++
+	c.flags.Or(cfBlocked)
+	if req.timeout > 0 {
+		gen := c.blockGen
+		c.blockTimer = time.AfterFunc(req.timeout, func() {
+			l.post(loopMsg{kind: msgTimeout, c: c, gen: gen})
+		})
+	}
+	// The waiter may have been served between the handler's Tx and now;
+	// its notify posted msgWake, which the inbox delivers this round.
+}
+
+// unblocked ends a client's wait: served or unblocked (timeout false), or
+// its timer fired. It writes the reply and goes on with buffered input.
+func (l *loop) unblocked(c *client, timeout bool) {
+	if c.blockTimer != nil {
+		c.blockTimer.Stop()
+		c.blockTimer = nil
+	}
+	served := true
+	if timeout {
+		served = c.cancelBlock()
+	}
+	c.waiting = false
+	c.flags.And(^cfBlocked)
+	mark, flushes := len(c.out), c.flushes
+	if served {
+		c.replyServed(c.blockKind)
+	} else {
+		c.timeoutReply(c.blockKind)
+	}
+	if c.replyMode != replyOn {
+		c.discardReply(mark, flushes)
+	}
+	l.process(c)
+}
+
+// suspend parks c, whose handler must wait for something other than a
+// key (WAITAOF's fsync, CLIENT PAUSE), without stopping the loop: wait runs
+// in a goroutine of its own and must return soon after stop is closed
+// (the client left, the server stops); then finish runs on the loop, with
+// the client as the handler left it, and c's input resumes. finish is not
+// called if the client is gone.
+func (l *loop) suspend(c *client, wait func(stop <-chan struct{}), finish func()) {
+	c.waiting = true
+	c.blockGen++
+	gen := c.blockGen
+	stop := make(chan struct{})
+	c.suspendStop = stop
+	c.flags.Or(cfBlocked)
+	c.s.admin.waiting.Add(1) // counted in blocked_clients, as in Redis
+	go func() {
+		wait(stop)
+		l.post(loopMsg{kind: msgResume, c: c, gen: gen, fn: finish})
+	}()
+}
+
+// resume ends a suspension.
+func (l *loop) resume(c *client, finish func()) {
+	c.waiting = false
+	c.suspendStop = nil
+	c.s.admin.waiting.Add(-1)
+	c.flags.And(^cfBlocked)
+	mark, flushes := len(c.out), c.flushes
+	finish()
+	if c.replyMode != replyOn {
+		c.discardReply(mark, flushes)
+	}
+	if c.block.active {
+		l.block(c)
+	}
+	l.schedule(c)
+	if !c.waiting {
+		l.process(c)
+	}
+}
+
+// close ends a client: it leaves the epoll set, its socket is closed, and
+// it leaves no trace in the keyspace (a served wait's items go back).
+func (l *loop) close(c *client) {
+	if l.clients[c.fd] != c {
+		return
+	}
+	delete(l.clients, c.fd)
+	unix.EpollCtl(l.ep, unix.EPOLL_CTL_DEL, c.fd, nil)
+	if c.blockTimer != nil {
+		c.blockTimer.Stop()
+		c.blockTimer = nil
+	}
+	if c.waiting {
+		if c.suspendStop != nil {
+			close(c.suspendStop) // the waiting goroutine returns; its resume is dropped
+			c.suspendStop = nil
+			c.s.admin.waiting.Add(-1)
+		} else if c.cancelBlock() {
+			c.returnItems(c.waiter)
+		}
+		c.waiting = false
+		c.flags.And(^cfBlocked)
+	}
+	unix.Close(c.fd)
+	c.cleanup()
+}
+
+// closeAll closes every client (shutdown).
+func (l *loop) closeAll() {
+	l.endRound() // replies already built go out first
+	for _, c := range l.clients {
+		l.close(c)
+	}
+}
+
+// cron closes clients idle past the timeout directive (not blocked ones,
+// nor monitors), and clients whose replies have waited above the soft
+// output limit too long, once a second.
+func (l *loop) cron() {
+	for _, c := range l.clients {
+		l.checkOutputLimit(c)
+	}
+	t := l.s.settings.timeout.Load()
+	if t <= 0 {
+		return
+	}
+	limit := time.Now().UnixMilli() - t*1000
+	for _, c := range l.clients {
+		if c.waiting || c.flags.Load()&cfMonitor != 0 {
+			continue
+		}
+		if c.lastActive.Load() < limit {
+			l.close(c)
+		}
+	}
+}
+
+// shutdown asks the loop to close its clients and stop, and waits.
+func (l *loop) shutdown() {
+	l.mu.Lock()
+	l.stop = true
+	l.mu.Unlock()
+	l.post(loopMsg{kind: msgCron})
+	<-l.done
+}
+
+// dupSocket gives the loop its own descriptor for a TCP connection's
+// socket, non-blocking, and closes the net.Conn.
+func dupSocket(conn *net.TCPConn) (int, error) {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	var derr error
+	if err := rc.Control(func(s uintptr) { fd, derr = unix.Dup(int(s)) }); err != nil {
+		return -1, err
+	}
+	if derr != nil {
+		return -1, derr
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	conn.Close()
+	return fd, nil
+}
+
+func closeFD(fd int) { unix.Close(fd) }
+
+func writeFD(fd int, s string) { unix.Write(fd, []byte(s)) }
