@@ -662,3 +662,29 @@ func TestAnnouncedBulkTrickle(t *testing.T) {
 		t.Errorf("31 reads of a 512 MB bulk grew the heap by %d MB", grown>>20)
 	}
 }
+
+// A MONITOR client that stops reading is disconnected once it falls
+// behind, on an event loop as on a goroutine of its own.
+func TestStalledMonitor(t *testing.T) {
+	ts := startTLSServer(t, "no")
+	for _, mon := range []*raw{ts.raw(t), ts.rawTLS(t)} {
+		if got := mon.do("MONITOR"); got != "+OK\r\n" {
+			t.Fatal(got)
+		}
+		// and never reads again
+	}
+	w := ts.raw(t)
+	big := strings.Repeat("m", 256<<10)
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.Count(ts.logs.String(), "disconnecting MONITOR client that fell behind") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("stalled monitors still connected:\n%s", ts.logs.String())
+		}
+		for i := 0; i < 8; i++ {
+			w.do("SET", "k", big) // a 256 KiB monitor line each
+		}
+		for i := 0; i < 200; i++ {
+			w.do("PING") // many short lines for the goroutine monitor's backlog
+		}
+	}
+}

@@ -261,6 +261,12 @@ func (l *loop) drainInbox() bool {
 			}
 		case msgMonitor:
 			if l.clients[c.fd] == c {
+				if len(c.wpend) > monitorMaxPending {
+					// The loop's form of monitorBacklog (monitor.go).
+					l.s.log.Warn("disconnecting MONITOR client that fell behind", "client", c.id, "addr", c.addr)
+					l.close(c)
+					continue
+				}
 				c.out = append(c.out, m.line...)
 				l.schedule(c)
 			}
@@ -282,6 +288,7 @@ func (l *loop) readable(c *client) {
 	if err != nil {
 		l.s.log.Warn("closing client that reached max query buffer length", "client", c.id, "addr", c.addr,
 			"qbuf", c.rd.pending())
+		c.s.stats.queryLimited.Add(1)
 		l.close(c)
 		return
 	}

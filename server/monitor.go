@@ -15,6 +15,10 @@ func init() {
 // reads cannot grow the server's memory.
 const monitorBacklog = 4096
 
+// monitorMaxPending is the same limit for a MONITOR client served by an
+// event loop, in bytes of lines its socket has not taken.
+const monitorMaxPending = 4 << 20
+
 func cmdMonitor(c *client, args [][]byte) {
 	if c.multi {
 		c.errorReply("ERR MONITOR isn't allowed inside a transaction")
