@@ -269,7 +269,9 @@ func (tx *Tx) Rem(dbi int, key []byte, count int64, item []byte) (int64, error) 
 	before := v.memSize()
 	limit, fromTail := count, false
 	if count < 0 {
-		limit, fromTail = -count, true
+		// -MinInt64 overflows; Redis's negation does too and then never
+		// reaches its limit, removing every match.
+		limit, fromTail = max(-count, 0), true
 	}
 	n := v.list.removeWhere(item, limit, fromTail)
 	tx.account(v, before)

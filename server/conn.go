@@ -115,6 +115,7 @@ func (c *client) serve() {
 		if r := recover(); r != nil {
 			c.s.log.Error("panic serving client", "client", c.id, "addr", c.addr, "panic", r, "stack", string(debug.Stack()))
 			c.s.stats.unexpectedErr.Add(1)
+			c.abandonTx()
 		}
 	}()
 	for {
@@ -245,6 +246,23 @@ func (c *client) cleanup() {
 	}
 	c.conn.Close()
 	c.s.removeClient(c)
+}
+
+// abandonTx releases the keyspace lock held by a handler that panicked,
+// so one bad command costs its client the connection, not every client the
+// server. The Tx's half-done effects stay: they are already in the log.
+func (c *client) abandonTx() {
+	if c.tx == nil {
+		return
+	}
+	tx := c.tx
+	c.tx, c.inExec = nil, false
+	defer func() {
+		if r := recover(); r != nil {
+			c.s.log.Error("panic ending the transaction of a panicked handler", "client", c.id, "panic", r)
+		}
+	}()
+	tx.End()
 }
 
 // truncate is C's "%.128s".
