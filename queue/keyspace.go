@@ -377,12 +377,21 @@ func (tx *Tx) deleteKey(dbi int, key string, v *value) {
 	tx.touch(dbi, key)
 }
 
-// touch marks watchers of key dirty (Redis's signalModifiedKey).
+// touch marks watchers of key dirty (Redis's signalModifiedKey), except
+// those that watched it already expired and now see it deleted: that is
+// no logical change (Redis 7's touchWatchedKey).
 func (tx *Tx) touch(dbi int, key string) {
 	if tx.ks.watching == 0 {
 		return
 	}
-	for _, w := range tx.ks.db[dbi].watched[key] {
+	d := tx.ks.db[dbi]
+	for _, w := range d.watched[key] {
+		if wk := w.find(dbi, key); wk != nil && wk.expired {
+			if _, exists := d.keys[key]; !exists {
+				wk.expired = false
+				continue
+			}
+		}
 		w.dirty = true
 	}
 }

@@ -287,13 +287,16 @@ func (c *client) dispatch(args [][]byte) {
 		cmd = sub
 	}
 	if cmd == nil {
+		// Redis: for each arg while len(args) < 128: "'%.*s' " with
+		// 128-len(args) as the precision.
 		var sb strings.Builder
 		for _, a := range args[1:] {
-			if sb.Len() >= 128 {
+			n := sb.Len()
+			if n >= 128 {
 				break
 			}
 			sb.WriteByte('\'')
-			sb.WriteString(truncate(a, 128-sb.Len()))
+			sb.WriteString(truncate(a, 128-n))
 			sb.WriteString("' ")
 		}
 		c.reject(nil, "ERR unknown command '"+truncate(args[0], 128)+"', with args beginning with: "+sb.String())
@@ -308,7 +311,10 @@ func (c *client) dispatch(args [][]byte) {
 		return
 	}
 	queueing := c.multi && cmd.flags&flagNoMulti == 0
-	if cmd.flags&flagDenyOOM != 0 || (queueing && c.s.ks.MaxMemory() > 0) || (cmd.name == "exec" && c.multiOOM) {
+	// Inside MULTI, Redis refuses past maxmemory everything but EXEC,
+	// DISCARD, QUIT and RESET, since queueing takes memory too.
+	multiOOM := c.multi && cmd.name != "exec" && cmd.name != "discard" && cmd.name != "quit" && cmd.name != "reset"
+	if cmd.flags&flagDenyOOM != 0 || (multiOOM && c.s.ks.MaxMemory() > 0) || (cmd.name == "exec" && c.multiOOM) {
 		if c.s.ks.OverLimit() {
 			c.reject(cmd, msgOOM)
 			return
@@ -338,6 +344,14 @@ func (c *client) reject(cmd *command, msg string) {
 		cmd.stats.rejected.Add(1)
 	}
 	c.s.stats.errorReplies.Add(1)
+	if cmd != nil && cmd.fn != nil && cmd.name == "exec" {
+		// Redis's execCommandAbort: a refused EXEC discards the
+		// transaction (and the watched keys), in MULTI or not, and says
+		// why without the ERR code of the refusal.
+		c.endMulti()
+		c.errorReply("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+		return
+	}
 	c.errorReply(msg)
 	if c.multi {
 		c.multiDirty = true

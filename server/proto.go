@@ -93,6 +93,11 @@ func (rr *reqReader) next() ([][]byte, error) {
 func (rr *reqReader) inline() ([][]byte, error) {
 	b := rr.buf[rr.r:rr.w]
 	nl := bytes.IndexByte(b, '\n')
+	if nl >= 0 && bytes.IndexByte(b[:nl], 0) >= 0 {
+		// Redis finds the newline with strchr, which stops at a NUL: a
+		// line with a NUL byte never completes.
+		nl = -1
+	}
 	if nl < 0 {
 		if len(b) > inlineMax {
 			return nil, errTooBigInline
@@ -280,8 +285,12 @@ func (rr *reqReader) multibulk() ([][]byte, error) {
 				}
 				return nil, nil
 			}
-			if hdr[0] != '$' {
-				return nil, &protoError{"expected '$', got '" + string(hdr[0]) + "'"}
+			if len(hdr) == 0 || hdr[0] != '$' {
+				got := byte('\r') // an empty header: Redis reports the '\r'
+				if len(hdr) > 0 {
+					got = hdr[0]
+				}
+				return nil, &protoError{"expected '$', got '" + string(got) + "'"}
 			}
 			n, ok := parseLL(hdr[1:])
 			if !ok || n < 0 || n > rr.maxBulk {
