@@ -91,6 +91,9 @@ func (tx *Tx) popN(dbi int, key []byte, v *value, front bool, count int64, out [
 	if n > l.n {
 		n = l.n
 	}
+	if n == 0 {
+		return out // COUNT 0 changes nothing: no log record, no watcher dirtied
+	}
 	before := v.memSize()
 	for i := int64(0); i < n; i++ {
 		if front {
