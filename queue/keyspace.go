@@ -72,6 +72,10 @@ type Keyspace struct {
 	watching  int               // watched keys, to skip touch when zero
 	snapshots int               // live snapshots
 	notify    map[dbKey][]chan struct{}
+	// spare is the last list emptied by pops, kept with its ring (and its
+	// key's string) for the next new list: a queue drained to empty and
+	// refilled, which is what queues do all day, then allocates nothing.
+	spare *value
 
 	used      atomic.Int64 // bytes accounted for keys and values
 	maxmemory atomic.Int64
@@ -105,7 +109,8 @@ type value struct {
 	kind   Kind
 	list   *list
 	str    []byte
-	expire int64 // unix milliseconds; 0: no TTL
+	expire int64  // unix milliseconds; 0: no TTL
+	name   string // the key, as stored in the map (set for lists; may be stale after RENAME)
 }
 
 // keyOverhead estimates what a key costs besides its value: the map entry,
@@ -375,6 +380,9 @@ func (tx *Tx) deleteKey(dbi int, key string, v *value) {
 	}
 	tx.ks.used.Add(-(v.memSize() + keyOverhead(key)))
 	tx.touch(dbi, key)
+	if v.kind == KindList && v.list.n == 0 {
+		tx.ks.spare = v // emptied, not dropped whole: nothing else refers to it
+	}
 }
 
 // touch marks watchers of key dirty (Redis's signalModifiedKey), except
@@ -396,10 +404,24 @@ func (tx *Tx) touch(dbi int, key string) {
 	}
 }
 
-// newList creates an empty list under key.
+// newList creates an empty list under key, reusing the spare one if any.
 func (tx *Tx) newList(dbi int, key []byte) *value {
-	v := &value{kind: KindList, list: &list{ep: &tx.ks.ep}}
-	k := string(key)
+	var v *value
+	var k string
+	if sp := tx.ks.spare; sp != nil {
+		tx.ks.spare = nil
+		if sp.name == string(key) {
+			k = sp.name // the same queue again: even the key string is reused
+		}
+		*sp = value{kind: KindList, list: sp.list}
+		v = sp
+	} else {
+		v = &value{kind: KindList, list: &list{ep: &tx.ks.ep}}
+	}
+	if k == "" {
+		k = string(key)
+	}
+	v.name = k
 	tx.ks.db[dbi].keys[k] = v
 	tx.ks.used.Add(v.memSize() + keyOverhead(k))
 	return v

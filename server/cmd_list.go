@@ -424,6 +424,8 @@ func (c *client) bpop(args [][]byte, front bool) {
 			c.array(2)
 			c.bulk(k)
 			c.bulk(items[0])
+			clear(items)
+			c.argvScratch = items[:0] // keep the grown scratch: no allocation next time
 			return
 		}
 	}

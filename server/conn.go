@@ -43,6 +43,8 @@ type client struct {
 	multiDirty bool
 	multiOOM   bool // a queued command may add data
 	queued     []queuedCmd
+	queuedBuf  []byte   // arena for the queued commands' argument bytes
+	queuedArgs [][]byte // arena for their argument slices
 	inExec     bool
 	watch      queue.Watch
 
@@ -397,19 +399,16 @@ func (c *client) account(cmd *command, args [][]byte, start time.Time) {
 }
 
 // queue stores a command for EXEC, copying its arguments out of the read
-// buffer.
+// buffer into the client's arenas, which the next transaction reuses (a
+// grown arena leaves earlier arguments in the old array, still valid).
 func (c *client) queue(cmd *command, args [][]byte) {
-	size := 0
+	start := len(c.queuedArgs)
 	for _, a := range args {
-		size += len(a)
+		c.queuedBuf = append(c.queuedBuf, a...)
+		n := len(c.queuedBuf)
+		c.queuedArgs = append(c.queuedArgs, c.queuedBuf[n-len(a):n:n])
 	}
-	buf := make([]byte, 0, size)
-	cp := make([][]byte, len(args))
-	for i, a := range args {
-		buf = append(buf, a...)
-		cp[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
-	}
-	c.queued = append(c.queued, queuedCmd{cmd, cp})
+	c.queued = append(c.queued, queuedCmd{cmd, c.queuedArgs[start:len(c.queuedArgs):len(c.queuedArgs)]})
 	if cmd.flags&flagDenyOOM != 0 {
 		c.multiOOM = true
 	}
