@@ -131,3 +131,54 @@ func TestWatchFlushOfExpiredKey(t *testing.T) {
 		t.Fatal("flushing an already-expired watched key is no change")
 	}
 }
+
+// TestWatchSwapDBStaleKeys follows Redis 7's multi.tcl: SWAPDB does not
+// dirty a watch on a stale (expired) key that goes away or is replaced by
+// another stale key, nor a watch on a missing key replaced by a stale one;
+// it does dirty one on a live key replaced by nothing.
+func TestWatchSwapDBStaleKeys(t *testing.T) {
+	cases := []struct {
+		name      string
+		db0, db1  string // "", "live", "stale"
+		wantDirty bool
+		existsAt0 bool // after the swap, whether x exists (logically) in db 0
+	}{
+		{"stale replaced by nothing", "stale", "", false, false},
+		{"nothing replaced by stale", "", "stale", false, false},
+		{"stale replaced by stale", "stale", "stale", false, false},
+		{"stale replaced by live", "stale", "live", true, true},
+		{"live replaced by nothing", "live", "", true, false},
+		{"nothing replaced by live", "", "live", true, true},
+		{"nothing replaced by nothing", "", "", false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.UnixMilli(1_000_000)
+			ks := New(Config{Now: func() time.Time { return now }})
+			x := b("x")
+			tx := ks.Begin()
+			for dbi, state := range []string{tc.db0, tc.db1} {
+				if state == "" {
+					continue
+				}
+				tx.Push(dbi, x, bs("v"), false, false)
+				if state == "stale" {
+					tx.Expire(dbi, x, now.UnixMilli()+1, ExpireAlways)
+				}
+			}
+			tx.End()
+			now = now.Add(time.Second)
+			tx = ks.Begin()
+			defer tx.End()
+			var w Watch
+			tx.Watch(&w, 0, x)
+			tx.SwapDB(0, 1)
+			if got := tx.Dirty(&w); got != tc.wantDirty {
+				t.Fatalf("dirty %v, want %v", got, tc.wantDirty)
+			}
+			if got := tx.Exists(0, bs("x")) == 1; got != tc.existsAt0 {
+				t.Fatalf("x exists in db 0: %v", got)
+			}
+		})
+	}
+}

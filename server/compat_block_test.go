@@ -1,6 +1,9 @@
 package server
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // Blocking commands against redis-server: immediate and blocked paths,
 // timeouts, fairness, chains, and what happens to a waiter when its key
@@ -147,6 +150,98 @@ func TestCompatBlockingRESP3(t *testing.T) {
 			"@1 >BLMPOP 0 1 q LEFT COUNT 3", "!wait 1", "RPUSH q a b", "@1 <",
 			"@1 >BLMOVE q d LEFT LEFT 0", "!wait 1", "RPUSH q a b", "@1 <",
 			"MULTI", "BLPOP nosuch 0", "BLMOVE nosuch d LEFT LEFT 0", "EXEC",
+		}},
+	})
+}
+
+func TestCompatClientUnblock(t *testing.T) {
+	var scripts []compatScript
+	for _, resp3 := range []bool{false, true} {
+		for _, cmd := range []string{"BLPOP q 0", "BRPOP q 5", "BLMOVE q d LEFT RIGHT 0", "BRPOPLPUSH q d 0", "BLMPOP 0 2 q r LEFT COUNT 2"} {
+			scripts = append(scripts, compatScript{name: fmt.Sprintf("unblock resp3=%v %s", resp3, cmd), resp3: resp3, steps: []string{
+				"@1 !id", "@1 >" + cmd, "!wait 1", "!unblock 1", "@1 <", "!unblock 1",
+				"@1 >" + cmd, "!wait 1", "!unblock 1 ERROR", "@1 <",
+				"@1 >" + cmd, "!wait 1", "!unblock 1 TIMEOUT", "@1 <", "!unblock 1 FOO", "!unblock 999999",
+				"RPUSH q after", "LLEN q", "EXISTS d",
+			}})
+		}
+	}
+	diffScripts(t, scripts)
+}
+
+func TestCompatHello(t *testing.T) {
+	diffScripts(t, []compatScript{{name: "hello", steps: []string{
+		"#HELLO", "#HELLO 3", "LPOP nosuch", "#HELLO 2", "LPOP nosuch", "#HELLO 3 SETNAME myname", "#HELLO 2 AUTH default x",
+		"#HELLO 3 AUTH", "HELLO 3 AUTH default", "#hello 3 setname a setname b",
+	}}})
+}
+
+func TestCompatBlockedKeyExpires(t *testing.T) {
+	diffScripts(t, []compatScript{{name: "expires-while-blocked", steps: []string{
+		"RPUSH other x", "@1 >BLPOP q 0", "!wait 1", "RPUSH q a", "@1 <", "@1 >BLPOP q 0", "!wait 1",
+		"RPUSH tmp x", "!expire tmp 20", "!sleep 60ms", "EXISTS tmp", "RPUSH q b", "@1 <",
+	}}})
+}
+
+// Scenarios of Redis's own tests/unit/type/list.tcl, run against both.
+func TestCompatListTclScenarios(t *testing.T) {
+	diffScripts(t, []compatScript{
+		{name: "unblock fairness while pipelining", steps: []string{
+			"@1 >BLPOP mylist 0", "!wait 1", `@2 !raw "LPUSH mylist 1\r\nBLPOP mylist 0\r\n"`, "@1 <", "@2 <", "!wait 1",
+			"LPUSH mylist 2", "!wait 0", "@2 <",
+		}},
+		{name: "unblock fairness during nested unblock", steps: []string{
+			"@1 >BRPOPLPUSH l1 l3 0", "!wait 1", "@2 >BLPOP l2 0", "!wait 2", "@3 >BLMPOP 0 2 l2 l3 LEFT COUNT 1", "!wait 3",
+			"MULTI", "LPUSH l1 1", "LPUSH l2 2", "EXEC", "!wait 0", "@1 <", "@2 <", "@3 <",
+		}},
+		{name: "two pipelined BLPOPs", steps: []string{
+			`@1 !raw "*3\r\n$5\r\nBLPOP\r\n$6\r\nnolist\r\n$1\r\n0\r\n*3\r\n$5\r\nBLPOP\r\n$6\r\nnolist\r\n$1\r\n0\r\n"`,
+			"!wait 1", "RPUSH nolist a", "@1 <", "!wait 1", "RPUSH nolist a", "@1 <",
+		}},
+		{name: "push from BRPOPLPUSH affects WATCH", steps: []string{
+			"SET somekey somevalue", "@1 >BRPOPLPUSH srclist dstlist 0", "!wait 1", "@2 WATCH dstlist", "@2 MULTI",
+			"@2 GET somekey", "LPUSH srclist element", "@1 <", "@2 EXEC",
+		}},
+		{name: "BRPOPLPUSH does not affect WATCH while still blocked", steps: []string{
+			"SET somekey somevalue", "@1 >BRPOPLPUSH srclist dstlist 0", "!wait 1", "@2 WATCH dstlist", "@2 MULTI",
+			"@2 GET somekey", "@2 EXEC",
+		}},
+		{name: "BRPOPLPUSH wrong destination keeps order", steps: []string{
+			"SET target nolist", "@1 >BRPOPLPUSH blist target 0", "!wait 1", "RPUSH blist a b c", "@1 <", "LRANGE blist 0 -1",
+			"DEL blist", "SET target1 nolist", "@1 >BRPOPLPUSH blist target1 0", "!wait 1", "@2 >BRPOPLPUSH blist target2 0", "!wait 2",
+			"LPUSH blist foo", "@1 <", "@2 <", "LRANGE target2 0 -1",
+		}},
+		{name: "lmpop illegal arguments", steps: []string{
+			"LMPOP", "LMPOP 1", "LMPOP 1 mylist", "LMPOP 0 mylist LEFT", "LMPOP a mylist LEFT", "LMPOP -1 mylist RIGHT",
+			"LMPOP 1 mylist bad_where", "LMPOP 1 mylist LEFT bar_arg", "LMPOP 1 mylist RIGHT LEFT", "LMPOP 1 mylist COUNT",
+			"LMPOP 1 mylist LEFT COUNT 1 COUNT 2", "LMPOP 2 mylist mylist2 bad_arg", "LMPOP 1 mylist LEFT COUNT 0",
+			"LMPOP 1 mylist RIGHT COUNT a", "LMPOP 1 mylist LEFT COUNT -1", "LMPOP 2 mylist mylist2 RIGHT",
+			"BLMPOP", "BLMPOP 0", "BLMPOP 0 1", "BLMPOP 0 1 mylist", "BLMPOP 0 0 mylist LEFT", "BLMPOP 0 1 mylist bad_where",
+			"BLMPOP -1 1 mylist LEFT", "BLMPOP a 1 mylist LEFT", "BLMPOP 0 1 mylist LEFT COUNT 0",
+		}},
+		{name: "multi exec isolated from blpop", steps: []string{
+			"@1 >BLPOP blist 0", "!wait 1", "MULTI", "LPUSH blist a", "LPUSH blist b", "LPUSH blist c", "EXEC", "@1 <",
+		}},
+	})
+}
+
+func TestCompatWatchStale(t *testing.T) {
+	diffScripts(t, []compatScript{
+		{name: "stale watched then recreated", steps: []string{
+			"RPUSH x a", "!expire x 10", "!sleep 40ms", "WATCH x", "@1 RPUSH x b", "MULTI", "PING", "EXEC",
+		}},
+		{name: "stale watched untouched", steps: []string{
+			"RPUSH x a", "!expire x 10", "!sleep 40ms", "WATCH x", "MULTI", "PING", "EXEC",
+		}},
+		{name: "stale watched deleted", steps: []string{
+			"RPUSH x a", "!expire x 10", "!sleep 40ms", "WATCH x", "@1 DEL x", "MULTI", "PING", "EXEC",
+		}},
+		{name: "stale watched by two, deleted then recreated", steps: []string{
+			"RPUSH x a", "!expire x 10", "!sleep 40ms", "WATCH x", "@1 WATCH x", "@2 LLEN x", "@2 RPUSH x new",
+			"MULTI", "PING", "EXEC", "@1 MULTI", "@1 PING", "@1 EXEC",
+		}},
+		{name: "live watched expires", steps: []string{
+			"RPUSH x a", "!expire x 30", "WATCH x", "!sleep 60ms", "MULTI", "PING", "EXEC",
 		}},
 	})
 }

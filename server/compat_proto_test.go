@@ -167,3 +167,21 @@ func TestCompatRESP3(t *testing.T) {
 		}},
 	})
 }
+
+// Redis's protocol.tcl "Protocol desync regression test": garbage after a
+// NUL byte must end in a protocol error, not a buffer growing forever.
+func TestCompatProtocolDesync(t *testing.T) {
+	var scripts []compatScript
+	for _, seq := range []string{"\x00", "*\x00", "$\x00", "*1\r\n$\x00", "*\x001\r\n$4\r\nPING\r\n"} {
+		payload := seq + strings.Repeat("payload", 10000)
+		scripts = append(scripts, compatScript{name: fmt.Sprintf("desync %q", seq), steps: []string{rawStep(0, []byte(payload)), "!closed"}})
+	}
+	scripts = append(scripts, compatScript{name: "nul in count line", steps: []string{rawStep(0, []byte("*\x001\r\n$4\r\nPING\r\n")), "!closed"}},
+		compatScript{name: "nul in bulk header", steps: []string{rawStep(0, []byte("*1\r\n$\x004\r\nPING\r\n")), "!closed"}},
+		compatScript{name: "nul in bulk data", steps: []string{rawStep(0, []byte("*2\r\n$4\r\nECHO\r\n$3\r\na\x00b\r\n")), "<", "PING"}},
+		compatScript{name: "protocol.tcl set quotes", steps: []string{rawStep(0, []byte("set \"\"\"test-key\"\"\" test-value\r\nping\r\n")), "!closed"}},
+		compatScript{name: "protocol.tcl payload header", steps: []string{rawStep(0, []byte("*3\r\n$3\r\nSET\r\n$1\r\nx\r\nfooz\r\n")), "!closed"}},
+		compatScript{name: "protocol.tcl ping arity", steps: []string{"PING x y z"}},
+	)
+	diffScripts(t, scripts)
+}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +33,9 @@ import (
 //	@1 >BLPOP q 0             send without reading (a blocked client)
 //	@1 <                      read one pending reply and compare; "<3": three
 //	@1 ?CLIENT ID             send and read, but don't compare (ids, versions)
+//	#HELLO 3                  compare with every integer reply masked
+//	@1 !id                    remember connection 1's CLIENT ID
+//	!unblock 1 ERROR          CLIENT UNBLOCK <id of 1> ERROR on connection 0
 //	!wait 2                   wait until 2 clients are blocked on each server
 //	@1 !raw "*1\r\n$4\r\nPING\r\n"   send bytes as they are (one write)
 //	@1 !bytewise LPUSH q a    send the RESP request one byte per write
@@ -411,10 +415,11 @@ func (p *pair) runScript(t *testing.T, tg *target, sc compatScript) []observatio
 	}
 	var obs []observation
 	see := func(i int, s string) { obs = append(obs, observation{i, s}) }
+	ids := map[int]string{}
 	for i, s := range sc.steps {
 		conn, mode, rest := parseStep(s)
 		switch mode {
-		case '=', '?', '>':
+		case '=', '?', '>', '#':
 			args, ok := splitArgs([]byte(rest), nil)
 			if !ok || len(args) == 0 {
 				t.Fatalf("%s: step %d: bad command %q", sc.name, i, clip(s, 100))
@@ -424,6 +429,8 @@ func (p *pair) runScript(t *testing.T, tg *target, sc compatScript) []observatio
 			switch mode {
 			case '=':
 				see(i, c.read())
+			case '#':
+				see(i, intRE.ReplaceAllString(c.read(), ":N\r\n"))
 			case '?':
 				c.read()
 			}
@@ -481,6 +488,20 @@ func (p *pair) runScript(t *testing.T, tg *target, sc compatScript) []observatio
 				tg.expire(key, n)
 			case "flushall":
 				tg.flush()
+			case "id":
+				c := get(conn)
+				c.write(encodeCmd([]string{"CLIENT", "ID"}))
+				ids[conn] = strings.TrimSuffix(strings.TrimPrefix(c.read(), ":"), "\r\n")
+			case "unblock":
+				n, why, _ := strings.Cut(arg, " ")
+				who, _ := strconv.Atoi(n)
+				args := []string{"CLIENT", "UNBLOCK", ids[who]}
+				if why != "" {
+					args = append(args, why)
+				}
+				c := get(conn)
+				c.write(encodeCmd(args))
+				see(i, c.read())
 			default:
 				t.Fatalf("%s: step %d: unknown directive %q", sc.name, i, verb)
 			}
@@ -498,7 +519,7 @@ func parseStep(s string) (conn int, mode byte, rest string) {
 		s = strings.TrimLeft(r, " ")
 	}
 	mode = '='
-	if s != "" && strings.IndexByte("<>?!", s[0]) >= 0 {
+	if s != "" && strings.IndexByte("<>?!#", s[0]) >= 0 {
 		mode, s = s[0], s[1:]
 	}
 	return conn, mode, s // not trimmed: !rawbytes payloads end in CRLF
@@ -511,6 +532,9 @@ func encodeArgs(args [][]byte) []byte {
 	}
 	return b
 }
+
+// intRE matches a RESP integer reply, for steps that mask them.
+var intRE = regexp.MustCompile(`(?m)^:-?\d+\r\n`)
 
 // rawStep is a step that sends payload as is on connection conn.
 func rawStep(conn int, payload []byte) string {

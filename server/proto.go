@@ -245,6 +245,11 @@ func (rr *reqReader) line(i int) (hdr []byte, next int, ok bool) {
 	if cr < 0 || cr+1 >= len(b) {
 		return nil, 0, false
 	}
+	if bytes.IndexByte(b[:cr], 0) >= 0 {
+		// Redis finds the '\r' with strchr, which stops at a NUL: the
+		// header never completes (until it is too big).
+		return nil, 0, false
+	}
 	return b[:cr], i + cr + 2, true
 }
 
