@@ -373,3 +373,37 @@ func TestWaiterItemsAreCopies(t *testing.T) {
 		t.Fatalf("waiter items changed: %q %q", w.Key, w.Items)
 	}
 }
+
+func TestRenameIntoPlaceServes(t *testing.T) {
+	ks := New(Config{})
+	w := NewWaiter()
+	block(ks, w, 0, BlockOp{Front: true}, "q")
+	push(t, ks, 0, "tmp", false, "moved")
+	tx := ks.Begin()
+	if _, err := tx.Rename(0, b("tmp"), b("q"), false); err != nil {
+		t.Fatal(err)
+	}
+	tx.End()
+	if got := served(t, w); got != "q:moved" {
+		t.Fatal(got)
+	}
+}
+
+func TestSwapDBExpiredKeyDoesNotServe(t *testing.T) {
+	now := time.UnixMilli(1_000_000)
+	ks := New(Config{Now: func() time.Time { return now }})
+	w := NewWaiter()
+	block(ks, w, 0, BlockOp{Front: true}, "k")
+	tx := ks.Begin()
+	tx.Push(1, b("k"), bs("stale"), false, false)
+	tx.Expire(1, b("k"), now.UnixMilli()+10, ExpireAlways)
+	tx.End()
+	now = now.Add(time.Second)
+	tx = ks.Begin()
+	tx.SwapDB(0, 1)
+	tx.End()
+	notServed(t, w)
+	if ks.Blocked() != 1 {
+		t.Fatalf("blocked %d", ks.Blocked())
+	}
+}

@@ -21,9 +21,18 @@ func TestCompatBlockingTimeouts(t *testing.T) {
 		"\"1\\x00garbage\"", "\"\\x00\"", "0X10", "0x1.8p1", "0x", "-0x10", "1e5000", "-1e5000", "1e-5000", "0e5000",
 		"0.5e-3", "nan(123)", "-nan", "1.7976931348623157e308", "1e4000",
 	} {
+		// Long enough for a tiny timeout to fire, short against the
+		// long ones; 0.05 gets more room so a slow machine cannot serve
+		// it on one server and time it out on the other. (Connection 0
+		// opens after the sleep: Redis checks timeouts between event
+		// loop iterations, and the accept makes one.)
+		pause := "!sleep 30ms"
+		if tm == "0.05" {
+			pause = "!sleep 250ms"
+		}
 		scripts = append(scripts, compatScript{name: "timeout " + tm, steps: []string{
 			"@1 >BLPOP nosuch " + tm,
-			"!sleep 30ms",
+			pause,
 			"RPUSH nosuch served",
 			"@1 <",
 		}})
@@ -241,7 +250,7 @@ func TestCompatWatchStale(t *testing.T) {
 			"MULTI", "PING", "EXEC", "@1 MULTI", "@1 PING", "@1 EXEC",
 		}},
 		{name: "live watched expires", steps: []string{
-			"RPUSH x a", "!expire x 30", "WATCH x", "!sleep 60ms", "MULTI", "PING", "EXEC",
+			"RPUSH x a", "!expire x 300", "WATCH x", "!sleep 400ms", "MULTI", "PING", "EXEC",
 		}},
 	})
 }

@@ -58,7 +58,7 @@ func TestCompatMulti(t *testing.T) {
 			"@2 >BLPOP k 0", "!wait 1", "WATCH k", "@1 RPUSH k a", "@2 <", "EXISTS k", "MULTI", "PING", "EXEC",
 		}},
 		{name: "watch-expired", steps: []string{
-			"RPUSH k a", "!expire k 50", "WATCH k", "!sleep 120ms", "MULTI", "PING", "EXEC",
+			"RPUSH k a", "!expire k 300", "WATCH k", "!sleep 400ms", "MULTI", "PING", "EXEC",
 			"RPUSH k2 a", "!expire k2 10", "!sleep 50ms", "WATCH k2", "MULTI", "PING", "EXEC",
 			"RPUSH k3 a", "!expire k3 10", "!sleep 50ms", "WATCH k3", "EXISTS k3", "MULTI", "PING", "EXEC",
 			"RPUSH k4 a", "!expire k4 5000", "WATCH k4", "MULTI", "PING", "EXEC",
