@@ -371,7 +371,8 @@ func (tx *Tx) expireKey(dbi int, key string, v *value) {
 	tx.logv(dbi)
 }
 
-// deleteKey removes key without logging.
+// deleteKey removes key without logging. v must not be used afterwards:
+// a list emptied by pops becomes the keyspace's spare for the next list.
 func (tx *Tx) deleteKey(dbi int, key string, v *value) {
 	d := tx.ks.db[dbi]
 	delete(d.keys, key)

@@ -44,6 +44,7 @@ import (
 //	!sleep 50ms               let time pass (only for timeouts under test)
 //	!expire k 100             give k a TTL in ms (PEXPIRE; mullet: directly)
 //	!flushall                 empty every database
+//	!maxmemory 1              set maxmemory (reset to 0 when the script ends)
 //
 // Command arguments are split the way redis-cli and inline commands split
 // them (splitArgs): "double quotes" take \n \r \t \xHH escapes, so binary
@@ -73,6 +74,7 @@ type target struct {
 	blocked func() int                 // clients blocked on keys
 	expire  func(key string, ms int64) // set a TTL, for !expire
 	flush   func()                     // FLUSHALL, for a clean start
+	maxmem  func(n int64)              // CONFIG SET maxmemory
 	logs    *lockedBuffer              // mullet's error log
 }
 
@@ -123,6 +125,7 @@ func newPair(t testing.TB, directives ...[]string) *pair {
 		ctl(t, redis, "PEXPIRE", key, strconv.FormatInt(ms, 10))
 	}
 	redis.flush = func() { ctl(t, redis, "FLUSHALL") }
+	redis.maxmem = func(n int64) { ctl(t, redis, "CONFIG", "SET", "maxmemory", strconv.FormatInt(n, 10)) }
 	// Errors mullet logs (a handler panic above all) fail the test.
 	logs := &lockedBuffer{}
 	ts.s.log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))
@@ -132,6 +135,7 @@ func newPair(t testing.TB, directives ...[]string) *pair {
 		tx.Expire(0, []byte(key), tx.NowMs()+ms, 0)
 		tx.End()
 	}
+	mullet.maxmem = ts.ks.SetMaxMemory // what CONFIG SET maxmemory's hook does
 	mullet.flush = func() {
 		tx := ts.ks.Begin()
 		tx.FlushAll()
@@ -488,6 +492,10 @@ func (p *pair) runScript(t *testing.T, tg *target, sc compatScript) []observatio
 				tg.expire(key, n)
 			case "flushall":
 				tg.flush()
+			case "maxmemory":
+				n, _ := strconv.ParseInt(arg, 10, 64)
+				tg.maxmem(n)
+				defer tg.maxmem(0)
 			case "id":
 				c := get(conn)
 				c.write(encodeCmd([]string{"CLIENT", "ID"}))

@@ -315,8 +315,8 @@ func (c *client) dispatch(args [][]byte) {
 	queueing := c.multi && cmd.flags&flagNoMulti == 0
 	// Inside MULTI, Redis refuses past maxmemory everything but EXEC,
 	// DISCARD, QUIT and RESET, since queueing takes memory too.
-	multiOOM := c.multi && cmd.name != "exec" && cmd.name != "discard" && cmd.name != "quit" && cmd.name != "reset"
-	if cmd.flags&flagDenyOOM != 0 || (multiOOM && c.s.ks.MaxMemory() > 0) || (cmd.name == "exec" && c.multiOOM) {
+	growsQueue := c.multi && cmd.name != "exec" && cmd.name != "discard" && cmd.name != "quit" && cmd.name != "reset"
+	if cmd.flags&flagDenyOOM != 0 || (growsQueue && c.s.ks.MaxMemory() > 0) || (cmd.name == "exec" && c.multiOOM) {
 		if c.s.ks.OverLimit() {
 			c.reject(cmd, msgOOM)
 			return
