@@ -74,6 +74,10 @@ type Keyspace struct {
 	lastTicket uint64            // ticket of the last record appended
 	replaying  bool              // loading the log: no expiry by the clock
 	notify     map[dbKey][]chan struct{}
+	// spare is the last list emptied by pops, kept with its ring (and its
+	// key's string) for the next new list: a queue drained to empty and
+	// refilled, which is what queues do all day, then allocates nothing.
+	spare *value
 
 	used      atomic.Int64 // bytes accounted for keys and values
 	maxmemory atomic.Int64
@@ -107,7 +111,8 @@ type value struct {
 	kind   Kind
 	list   *list
 	str    []byte
-	expire int64 // unix milliseconds; 0: no TTL
+	expire int64  // unix milliseconds; 0: no TTL
+	name   string // the key, as stored in the map (set for lists; may be stale after RENAME)
 }
 
 // keyOverhead estimates what a key costs besides its value: the map entry,
@@ -385,7 +390,8 @@ func (tx *Tx) expireKey(dbi int, key string, v *value) {
 	tx.logv(dbi)
 }
 
-// deleteKey removes key without logging.
+// deleteKey removes key without logging. v must not be used afterwards:
+// a list emptied by pops becomes the keyspace's spare for the next list.
 func (tx *Tx) deleteKey(dbi int, key string, v *value) {
 	d := tx.ks.db[dbi]
 	delete(d.keys, key)
@@ -394,22 +400,48 @@ func (tx *Tx) deleteKey(dbi int, key string, v *value) {
 	}
 	tx.ks.used.Add(-(v.memSize() + keyOverhead(key)))
 	tx.touch(dbi, key)
+	if v.kind == KindList && v.list.n == 0 {
+		tx.ks.spare = v // emptied, not dropped whole: nothing else refers to it
+	}
 }
 
-// touch marks watchers of key dirty (Redis's signalModifiedKey).
+// touch marks watchers of key dirty (Redis's signalModifiedKey), except
+// those that watched it already expired and now see it deleted: that is
+// no logical change (Redis 7's touchWatchedKey).
 func (tx *Tx) touch(dbi int, key string) {
 	if tx.ks.watching == 0 {
 		return
 	}
-	for _, w := range tx.ks.db[dbi].watched[key] {
+	d := tx.ks.db[dbi]
+	for _, w := range d.watched[key] {
+		if wk := w.find(dbi, key); wk != nil && wk.expired {
+			if _, exists := d.keys[key]; !exists {
+				wk.expired = false
+				continue
+			}
+		}
 		w.dirty = true
 	}
 }
 
-// newList creates an empty list under key.
+// newList creates an empty list under key, reusing the spare one if any.
 func (tx *Tx) newList(dbi int, key []byte) *value {
-	v := &value{kind: KindList, list: &list{ep: &tx.ks.ep}}
-	k := string(key)
+	var v *value
+	var k string
+	if sp := tx.ks.spare; sp != nil {
+		tx.ks.spare = nil
+		if sp.name == string(key) {
+			k = sp.name // the same queue again: even the key string is reused
+		}
+		*sp = value{kind: KindList, list: sp.list}
+		v = sp
+	} else {
+		v = &value{kind: KindList, list: &list{ep: &tx.ks.ep}}
+	}
+	if k == "" {
+		k = string(key)
+	}
+	v.name = k
 	tx.ks.db[dbi].keys[k] = v
 	tx.ks.used.Add(v.memSize() + keyOverhead(k))
 	return v

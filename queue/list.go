@@ -28,6 +28,10 @@ type list struct {
 	n     int64 // items
 	bytes int64 // accounted memory, see memSize
 	ep    *epochs
+	// spareBuf is the buffer of the last chunk removed, if small and not
+	// visible to a snapshot, for the next newChunk: a list that keeps
+	// going from empty to one chunk and back allocates nothing.
+	spareBuf []byte
 }
 
 // A chunk holds entries in b[lo:hi]. b is never resliced: cap(b) == len(b).
@@ -222,8 +226,16 @@ func (l *list) shrinkRing() {
 	l.ring, l.head = ring, 0
 }
 
+// spareMax is the largest chunk buffer a list keeps for reuse.
+const spareMax = 1024
+
 func (l *list) newChunk(size int, atHead bool) chunk {
-	b := allocBuf(size)
+	var b []byte
+	if sb := l.spareBuf; len(sb) >= size && len(sb) <= 4*size {
+		b, l.spareBuf = sb, nil
+	} else {
+		b = allocBuf(size)
+	}
 	l.bytes += int64(len(b))
 	c := chunk{b: b, epoch: l.ep.cur}
 	if atHead {
@@ -253,7 +265,13 @@ func (l *list) insertChunk(pos int, c chunk) {
 }
 
 func (l *list) removeChunk(pos int) {
-	l.bytes -= int64(len(l.at(pos).b))
+	c := l.at(pos)
+	l.bytes -= int64(len(c.b))
+	if len(c.b) <= spareMax && (l.ep.frozen == 0 || c.epoch > l.ep.frozen) {
+		// Not shared with a snapshot: it may be written again. A buffer
+		// taken later by a snapshot is in a chunk, never here.
+		l.spareBuf = c.b
+	}
 	switch {
 	case pos == 0:
 		*l.at(0) = chunk{}
