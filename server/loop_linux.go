@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -249,11 +250,11 @@ func (l *loop) drainInbox() bool {
 			l.clients[c.fd] = c
 		case msgWake:
 			if l.clients[c.fd] == c && c.waiting {
-				l.unblocked(c, false)
+				l.guard(c, func() { l.unblocked(c, false) })
 			}
 		case msgTimeout:
 			if l.clients[c.fd] == c && c.waiting && c.blockGen == m.gen {
-				l.unblocked(c, true)
+				l.guard(c, func() { l.unblocked(c, true) })
 			}
 		case msgKill:
 			if l.clients[c.fd] == c {
@@ -266,13 +267,27 @@ func (l *loop) drainInbox() bool {
 			}
 		case msgResume:
 			if l.clients[c.fd] == c && c.waiting && c.blockGen == m.gen {
-				l.resume(c, m.fn)
+				l.guard(c, func() { l.resume(c, m.fn) })
 			}
 		case msgCron:
 			l.cron()
 		}
 	}
 	return stop
+}
+
+// guard runs fn, which may run a handler, closing c if it panics.
+func (l *loop) guard(c *client, fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.s.log.Error("panic serving client", "client", c.id, "addr", c.addr, "panic", r, "stack", string(debug.Stack()))
+			c.s.stats.unexpectedErr.Add(1)
+			c.abandonTx()
+			c.out = c.out[:0]
+			l.close(c)
+		}
+	}()
+	fn()
 }
 
 // readable reads what one socket has (one read, as Redis does per event)
@@ -301,8 +316,24 @@ func (l *loop) readable(c *client) {
 }
 
 // process runs the complete commands in c's buffer, stopping when one
-// blocks or the client must close.
+// blocks or the client must close. A handler that panics costs its client
+// the connection, logged with its stack; the loop and its other clients
+// carry on, as with a goroutine per connection (net/http's rule).
 func (l *loop) process(c *client) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.s.log.Error("panic serving client", "client", c.id, "addr", c.addr, "panic", r, "stack", string(debug.Stack()))
+			c.s.stats.unexpectedErr.Add(1)
+			c.abandonTx()
+			c.out = c.out[:0]
+			c.closeAfterReply = true
+			l.close(c)
+		}
+	}()
+	l.processCommands(c)
+}
+
+func (l *loop) processCommands(c *client) {
 	if c.waiting || c.flags.Load()&cfMonitor != 0 || c.closeAfterReply {
 		return
 	}
