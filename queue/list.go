@@ -57,11 +57,6 @@ const (
 	// chunkMin is the first allocation for a new list's chunk; it doubles
 	// up to a full chunk so short lists stay small.
 	chunkMin = 64
-	// chunkOverhead is what a chunk costs besides its buffer: its slot in
-	// the ring.
-	chunkOverhead = 40
-	// listOverhead is the list header and its key's map entry, estimated.
-	listOverhead = 96
 )
 
 // Item lengths are encoded in 1, 2 or 5 bytes, chosen so the queue's
@@ -189,8 +184,9 @@ func fullSize(sz int) int {
 
 func (l *list) len() int64 { return l.n }
 
-// memSize is the memory the list accounts for.
-func (l *list) memSize() int64 { return l.bytes + listOverhead }
+// memSize is the memory the list takes: its header, its ring and its
+// chunk buffers.
+func (l *list) memSize() int64 { return l.bytes + listHeader }
 
 func (l *list) at(i int) *chunk { return &l.ring[(l.head+i)%len(l.ring)] }
 
@@ -204,7 +200,7 @@ func (l *list) growRing() {
 	for i := 0; i < l.nc; i++ {
 		ring[i] = old[(l.head+i)%len(old)]
 	}
-	l.bytes += int64(n-len(old)) * chunkOverhead
+	l.bytes += ringBytes(n) - ringBytes(len(old))
 	l.ring, l.head = ring, 0
 }
 
@@ -218,7 +214,7 @@ func (l *list) shrinkRing() {
 	for i := 0; i < l.nc; i++ {
 		ring[i] = l.ring[(l.head+i)%len(l.ring)]
 	}
-	l.bytes -= int64(len(l.ring)-n) * chunkOverhead
+	l.bytes -= ringBytes(len(l.ring)) - ringBytes(n)
 	l.ring, l.head = ring, 0
 }
 
