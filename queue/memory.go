@@ -83,7 +83,7 @@ var (
 	// A swiss-table group is 8 control bytes and 8 slots; a slot is the
 	// key and the element laid out as a struct (a zero-size element still
 	// pads the slot).
-	keysGroup    = 8 + 8*int(unsafe.Sizeof(struct {
+	keysGroup = 8 + 8*int(unsafe.Sizeof(struct {
 		k string
 		v *value
 	}{}))
