@@ -302,6 +302,7 @@ func (tx *Tx) End() uint64 {
 	if len(ks.ready) > 0 {
 		ks.serveReady(tx)
 	}
+	ks.ep.spare.settle()
 	t := tx.ticket
 	ks.mu.Unlock()
 	return t

@@ -42,9 +42,13 @@ type chunk struct {
 // going. Chunks whose epoch is <= frozen were visible to a live snapshot; a
 // writer that wants to modify such a buffer in place copies it first. Pops
 // only move lo and hi, which the snapshot copied, so they need no copy.
+//
+// Every list of a keyspace points to the same epochs, which is therefore
+// also where the keyspace keeps its spare chunk buffers (see spares).
 type epochs struct {
 	cur    uint32 // epoch stamped on new buffers
 	frozen uint32 // buffers with epoch <= frozen are shared; 0: none
+	spare  spares
 }
 
 const (
@@ -219,7 +223,7 @@ func (l *list) shrinkRing() {
 }
 
 func (l *list) newChunk(size int, atHead bool) chunk {
-	b := allocBuf(size)
+	b := l.ep.spare.alloc(size)
 	l.bytes += int64(len(b))
 	c := chunk{b: b, epoch: l.ep.cur}
 	if atHead {
@@ -250,6 +254,7 @@ func (l *list) insertChunk(pos int, c chunk) {
 
 func (l *list) removeChunk(pos int) {
 	l.bytes -= int64(len(l.at(pos).b))
+	l.ep.release(l.at(pos))
 	switch {
 	case pos == 0:
 		*l.at(0) = chunk{}
@@ -284,7 +289,7 @@ func (l *list) own(c *chunk) {
 // front) or to the start.
 func (l *list) resize(c *chunk, need, full int, atHead bool) {
 	size := min(max(len(c.b)*2, need), full)
-	nb := allocBuf(size)
+	nb := l.ep.spare.alloc(size)
 	used := int(c.hi - c.lo)
 	var lo int
 	if atHead {
@@ -292,6 +297,7 @@ func (l *list) resize(c *chunk, need, full int, atHead bool) {
 	}
 	copy(nb[lo:], c.b[c.lo:c.hi])
 	l.bytes += int64(len(nb) - len(c.b))
+	l.ep.release(c)
 	c.b, c.lo, c.hi, c.epoch = nb, int32(lo), int32(lo+used), l.ep.cur
 }
 
@@ -541,6 +547,7 @@ func (l *list) rebuild(ci int, items [][]byte) {
 // re-inserts right away).
 func (l *list) removeChunkKeepRing(pos int) {
 	l.bytes -= int64(len(l.at(pos).b))
+	l.ep.release(l.at(pos))
 	for i := pos; i < l.nc-1; i++ {
 		*l.at(i) = *l.at(i + 1)
 	}

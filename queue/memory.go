@@ -250,3 +250,72 @@ func (ks *Keyspace) flushed(d *db) {
 	d.keysMem, d.expiresMem = mapModel{}, mapModel{}
 	ks.addUsed(-freed)
 }
+
+// spares are chunk buffers of the full sizes (chunkSizes) that emptied,
+// kept for the next chunk a push opens. A queue at its cap pops and pushes
+// all the time; without reuse every chunk popped is garbage, and the heap
+// grows by what the consumers drain until the collector runs, so that the
+// process's footprint depends on the GC's pace rather than on maxmemory.
+// With reuse, steady churn allocates nothing. At most spareMax bytes are
+// kept; they are not in UsedMemory (a pop must bring used memory down, so
+// writes resume), and are part of the fixed overhead the runtime's memory
+// limit leaves room for (cmd/mullet applyMemoryLimit).
+//
+// A buffer is reused only after the Tx that freed it ends: items a pop
+// returned alias the buffer and stay valid until then. A buffer a live
+// Snapshot may read (see epochs) is never reused.
+type spares struct {
+	free    [len(chunkSizes)][][]byte
+	pending [][]byte // freed during the current Tx
+	bytes   int      // in free and pending
+}
+
+const spareMax = 4 << 20
+
+// sizeIndex returns the index of n in chunkSizes, or -1.
+func sizeIndex(n int) int {
+	for i, c := range chunkSizes {
+		if c == n {
+			return i
+		}
+		if c > n {
+			break
+		}
+	}
+	return -1
+}
+
+// alloc returns a buffer of size bytes rounded up as allocBuf does, a
+// spare one if there is one.
+func (s *spares) alloc(size int) []byte {
+	if i := sizeIndex(size); i >= 0 {
+		if f := s.free[i]; len(f) > 0 {
+			b := f[len(f)-1]
+			f[len(f)-1] = nil
+			s.free[i] = f[:len(f)-1]
+			s.bytes -= len(b)
+			return b
+		}
+	}
+	return allocBuf(size)
+}
+
+// release offers c's buffer for reuse, unless a snapshot may read it.
+func (e *epochs) release(c *chunk) {
+	s := &e.spare
+	if e.frozen != 0 && c.epoch <= e.frozen || s.bytes+len(c.b) > spareMax || sizeIndex(len(c.b)) < 0 {
+		return
+	}
+	s.pending = append(s.pending, c.b)
+	s.bytes += len(c.b)
+}
+
+// settle makes the buffers freed during the Tx available; Tx.End calls it.
+func (s *spares) settle() {
+	for i, b := range s.pending {
+		k := sizeIndex(len(b))
+		s.free[k] = append(s.free[k], b)
+		s.pending[i] = nil
+	}
+	s.pending = s.pending[:0]
+}

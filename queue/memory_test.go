@@ -378,7 +378,8 @@ func TestMemoryMatchesRuntime(t *testing.T) {
 			tc.fill(tx)
 			tx.End()
 			h1 := heapObjects()
-			used, real := ks.UsedMemory(), h1-h0
+			// Spare chunk buffers are overhead, bounded, and not data.
+			used, real := ks.UsedMemory(), h1-h0-int64(ks.ep.spare.bytes)
 			ratio := float64(used) / float64(real)
 			t.Logf("accounted %d, runtime %d: %.3f", used, real, ratio)
 			if ratio < 0.9 || ratio > 1.1 {
@@ -386,5 +387,109 @@ func TestMemoryMatchesRuntime(t *testing.T) {
 			}
 			runtime.KeepAlive(ks)
 		})
+	}
+}
+
+// bufIDs returns the addresses of the chunk buffers of the list at key.
+func bufIDs(ks *Keyspace, key string) map[*byte]bool {
+	ids := map[*byte]bool{}
+	l := ks.db[0].keys[key].list
+	for i := 0; i < l.nc; i++ {
+		ids[&l.at(i).b[0]] = true
+	}
+	return ids
+}
+
+func TestSpareChunks(t *testing.T) {
+	ks := New(Config{})
+	items := make([][]byte, 400)
+	for i := range items {
+		items[i] = bytes.Repeat([]byte{byte('a' + i%26)}, 200)
+	}
+	tx := ks.Begin()
+	tx.Push(0, []byte("q"), items, false, false)
+	tx.Push(0, []byte("q"), items, false, false)
+	tx.End()
+	old := bufIDs(ks, "q")
+
+	// Emptied chunks are not reused inside the Tx that emptied them: what
+	// the pop returned must stay valid until End.
+	tx = ks.Begin()
+	popped, _ := tx.Pop(0, []byte("q"), true, 800, nil)
+	tx.Push(0, []byte("q2"), items, false, false)
+	tx.Push(0, []byte("q2"), items, false, false)
+	for id := range bufIDs(ks, "q2") {
+		if old[id] {
+			t.Fatal("a chunk emptied by a pop was reused in the same Tx")
+		}
+	}
+	for i, p := range popped {
+		if !bytes.Equal(p, items[i%len(items)]) {
+			t.Fatalf("popped item %d changed before End", i)
+		}
+	}
+	tx.End()
+	if ks.ep.spare.bytes == 0 {
+		t.Fatal("no spare buffers after popping whole chunks")
+	}
+	tx = ks.Begin()
+	tx.Push(0, []byte("q3"), items, false, false)
+	tx.Push(0, []byte("q3"), items, false, false)
+	tx.End()
+	reused := 0
+	for id := range bufIDs(ks, "q3") {
+		if old[id] {
+			reused++
+		}
+	}
+	if reused == 0 {
+		t.Fatal("the next Tx allocated new chunks while spares were kept")
+	}
+
+	// Buffers a snapshot reads are never reused.
+	snap := ks.Snapshot(nil)
+	before := ks.ep.spare.bytes
+	tx = ks.Begin()
+	tx.Pop(0, []byte("q3"), true, 800, nil)
+	tx.End()
+	if ks.ep.spare.bytes != before {
+		t.Fatal("chunks a snapshot reads were kept for reuse")
+	}
+	var n int
+	snap.Each(func(db int, argv [][]byte) error {
+		if string(argv[1]) == "q3" {
+			for _, it := range argv[2:] {
+				if !bytes.Equal(it, items[n%len(items)]) {
+					t.Fatalf("snapshot item %d changed", n)
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	snap.Release()
+	if n != 800 {
+		t.Fatalf("snapshot holds %d items of q3, want 800", n)
+	}
+
+	// Steady churn at a queue allocates nothing once spares exist.
+	batch := items[:80] // one 16 KiB chunk's worth
+	key := []byte("churn")
+	tx = ks.Begin()
+	tx.Push(0, key, batch, false, false)
+	tx.End()
+	allocs := testing.AllocsPerRun(100, func() {
+		tx := ks.Begin()
+		tx.Push(0, key, batch, false, false)
+		tx.End()
+		tx = ks.Begin()
+		tx.Pop(0, key, true, 80, popped[:0])
+		tx.End()
+	})
+	if allocs > 1 {
+		t.Errorf("push/pop churn allocates %.1f objects per round", allocs)
+	}
+	if ks.ep.spare.bytes > spareMax {
+		t.Errorf("spares hold %d bytes, more than %d", ks.ep.spare.bytes, spareMax)
 	}
 }
