@@ -475,4 +475,3 @@ func TestFloodToTheCap(t *testing.T) {
 		t.Errorf("had to pop %d items to get below the cap", popped)
 	}
 }
-
