@@ -43,8 +43,13 @@ func main() {
 	floodCap := flag.String("floodcap", "256mb", "flood: maxmemory")
 	floodFor := flag.Duration("floodfor", 10*time.Second, "flood: time to keep flooding past the cap")
 	gcItems := flag.Int("gcitems", 10_000_000, "gc: items queued")
-	gcFor := flag.Duration("gcfor", 20*time.Second, "gc: load duration")
+	gcFor := flag.Duration("gcfor", 30*time.Second, "gc: load duration")
+	loadAddr := flag.String("loadgen", "", "internal: run the gc figure's load against this address")
 	flag.Parse()
+	if *loadAddr != "" {
+		must(loadgen(*loadAddr, *gcFor))
+		return
+	}
 
 	work, err := os.MkdirTemp("", "mullet-bench-memory-")
 	if err != nil {
