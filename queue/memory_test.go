@@ -344,7 +344,11 @@ func TestMemoryMatchesRuntime(t *testing.T) {
 	cases = append(cases,
 		build{"keys/1M strings of 10B", func(tx *Tx) {
 			v := []byte("0123456789")
-			for i := range 1_000_000 {
+			n := 1_000_000
+			if testing.Short() {
+				n = 200_000
+			}
+			for i := range n {
 				tx.Set(0, []byte("key:"+strconv.Itoa(i)), v, SetOptions{})
 			}
 		}},

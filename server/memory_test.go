@@ -475,3 +475,29 @@ func TestFloodToTheCap(t *testing.T) {
 		t.Errorf("had to pop %d items to get below the cap", popped)
 	}
 }
+
+// TestRejectedExecAborts: an EXEC refused before it runs, for any reason,
+// discards the transaction and says why, as Redis's rejectCommand does.
+func TestRejectedExecAborts(t *testing.T) {
+	script := []step{
+		{"EXEC", "-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n"},
+		{"AUTH pw", "+OK\r\n"},
+		{"EXEC", "-ERR EXEC without MULTI\r\n"},
+	}
+	for _, srv := range []struct {
+		name string
+		addr func(t *testing.T) string
+	}{
+		{"redis-server", func(t *testing.T) string { return startRedisRef(t, "--requirepass", "pw") }},
+		{"mullet", func(t *testing.T) string { return startServer(t, []string{"requirepass", "pw"}).addr }},
+	} {
+		t.Run(srv.name, func(t *testing.T) {
+			r := dialRaw(t, srv.addr(t))
+			for i, s := range script {
+				if got := r.do(strings.Fields(s.cmd)...); got != s.want {
+					t.Fatalf("step %d %q: got %q, want %q", i, s.cmd, got, s.want)
+				}
+			}
+		})
+	}
+}

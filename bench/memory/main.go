@@ -11,8 +11,10 @@
 //     equals LLEN);
 //   - gc: GC stop-the-world pauses (runtime/metrics
 //     /sched/pauses/total/gc:seconds) of an in-process mullet holding 10M
-//     small items under a push/pop load over TCP, with the soft memory
-//     limit tight so the collector runs often.
+//     small items under a push/pop load over TCP from a child process, with
+//     the soft memory limit 32 MiB above the data so the collector runs
+//     often. Pauses include time the OS did not run the process's threads:
+//     on a loaded machine, read them with the load average printed beside.
 //
 // Usage: go run ./bench/memory [-mullet bin] [-redis redis-server] [-only rss,fit,flood,gc]
 // Without -mullet it builds ./cmd/mullet. It prints a table; the bench
