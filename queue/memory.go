@@ -256,7 +256,7 @@ func (ks *Keyspace) flushed(d *db) {
 // all the time; without reuse every chunk popped is garbage, and the heap
 // grows by what the consumers drain until the collector runs, so that the
 // process's footprint depends on the GC's pace rather than on maxmemory.
-// With reuse, steady churn allocates nothing. At most spareMax bytes are
+// With reuse, steady churn allocates nothing. At most spareChunkMax bytes are
 // kept; they are not in UsedMemory (a pop must bring used memory down, so
 // writes resume), and are part of the fixed overhead the runtime's memory
 // limit leaves room for (cmd/mullet applyMemoryLimit).
@@ -270,7 +270,7 @@ type spares struct {
 	bytes   int      // in free and pending
 }
 
-const spareMax = 4 << 20
+const spareChunkMax = 4 << 20
 
 // sizeIndex returns the index of n in chunkSizes, or -1.
 func sizeIndex(n int) int {
@@ -303,7 +303,7 @@ func (s *spares) alloc(size int) []byte {
 // release offers c's buffer for reuse, unless a snapshot may read it.
 func (e *epochs) release(c *chunk) {
 	s := &e.spare
-	if e.frozen != 0 && c.epoch <= e.frozen || s.bytes+len(c.b) > spareMax || sizeIndex(len(c.b)) < 0 {
+	if e.frozen != 0 && c.epoch <= e.frozen || s.bytes+len(c.b) > spareChunkMax || sizeIndex(len(c.b)) < 0 {
 		return
 	}
 	s.pending = append(s.pending, c.b)

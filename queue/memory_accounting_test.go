@@ -493,7 +493,7 @@ func TestSpareChunks(t *testing.T) {
 	if allocs > 1 {
 		t.Errorf("push/pop churn allocates %.1f objects per round", allocs)
 	}
-	if ks.ep.spare.bytes > spareMax {
-		t.Errorf("spares hold %d bytes, more than %d", ks.ep.spare.bytes, spareMax)
+	if ks.ep.spare.bytes > spareChunkMax {
+		t.Errorf("spares hold %d bytes, more than %d", ks.ep.spare.bytes, spareChunkMax)
 	}
 }
