@@ -21,7 +21,7 @@ func (tx *Tx) listFor(dbi int, key []byte) (*value, error) {
 // account adds the change in v's size since before to used memory.
 func (tx *Tx) account(v *value, before int64) {
 	if d := v.memSize() - before; d != 0 {
-		tx.ks.used.Add(d)
+		tx.ks.addUsed(d)
 	}
 }
 

@@ -378,14 +378,9 @@ func (c *client) dispatch(args [][]byte) {
 		return
 	}
 	queueing := c.multi && cmd.flags&flagNoMulti == 0
-	// Inside MULTI, Redis refuses past maxmemory everything but EXEC,
-	// DISCARD, QUIT and RESET, since queueing takes memory too.
-	growsQueue := c.multi && cmd.name != "exec" && cmd.name != "discard" && cmd.name != "quit" && cmd.name != "reset"
-	if cmd.flags&flagDenyOOM != 0 || (growsQueue && c.s.ks.MaxMemory() > 0) || (cmd.name == "exec" && c.multiOOM) {
-		if c.s.ks.OverLimit() {
-			c.reject(cmd, msgOOM)
-			return
-		}
+	if c.s.ks.MaxMemory() > 0 && c.deniedOnOOM(cmd) && c.s.ks.OverLimit() {
+		c.reject(cmd, msgOOM)
+		return
 	}
 	if cmd.flags&flagDenyOOM != 0 || (cmd.name == "exec" && c.multiOOM) {
 		if err := c.s.ks.LogErr(); err != nil {
@@ -419,8 +414,29 @@ func (c *client) dispatch(args [][]byte) {
 	c.call(cmd, args)
 }
 
+// deniedOnOOM reports whether cmd is refused while used memory is past
+// maxmemory. As in Redis 7.0's processCommand: commands that may add data
+// (denyoom); EXEC of a transaction that queued one; and inside MULTI every
+// command but EXEC, DISCARD, QUIT and RESET, pops included, because
+// queueing takes memory without bound (and MULTI or WATCH there get -OOM
+// rather than their own errors). Outside MULTI, pops, deletes and moves
+// keep working, so consumers can drain a full server.
+func (c *client) deniedOnOOM(cmd *command) bool {
+	switch {
+	case cmd.flags&flagDenyOOM != 0:
+		return true
+	case cmd.name == "exec":
+		return c.multiOOM
+	case c.multi:
+		return cmd.name != "discard" && cmd.name != "quit" && cmd.name != "reset"
+	}
+	return false
+}
+
 // reject refuses a command before it runs, counting it as Redis does, and
-// spoils an open MULTI.
+// spoils an open MULTI. A refused EXEC discards the transaction and says
+// why, as Redis's rejectCommand does (execCommandAbort): "EXECABORT
+// Transaction discarded because of: OOM command not allowed ...".
 func (c *client) reject(cmd *command, msg string) {
 	if cmd != nil {
 		cmd.stats.rejected.Add(1)
