@@ -46,6 +46,8 @@ type AOF struct {
 
 	wake chan struct{} // buffered 1: "there is work", as raft's asyncNotifyCh
 
+	rwDoneGen atomic.Uint64 // writer gen of the incr file of the last rewrite that completed
+
 	written atomic.Uint64 // last ticket handed to the kernel
 	synced  atomic.Uint64 // last ticket covered by an fdatasync
 

@@ -199,6 +199,13 @@ func (a *AOF) doRewrite(src Source) error {
 	a.manMu.Lock()
 	a.man = m
 	a.manMu.Unlock()
+	// The files before sw are history now: an fdatasync failure in them
+	// is repaired (see AOF.repair).
+	a.rwDoneGen.Store(sw.gen)
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
 	a.stats.baseSize.Store(size)
 	a.stats.incrOthers.Store(0)
 	a.stats.rwBaseSize.Store(size + a.stats.curOff.Load())
