@@ -124,13 +124,13 @@ func (s *syncBuffer) String() string {
 
 // Start runs "mullet serve" on dir with the given directives (as
 // --name value pairs) on a free port, and waits until it answers PING
-// (LOADING included: see WaitReady to wait for the data). The server is
+// with +PONG, its data loaded (Spawn and WaitUp see -LOADING). The server is
 // killed at cleanup if still running; its output is logged if the test
 // failed.
 func Start(t testing.TB, dir string, directives ...string) *Server {
 	t.Helper()
 	s := Spawn(t, dir, directives...)
-	if err := s.WaitUp(30 * time.Second); err != nil {
+	if err := s.WaitReady(60 * time.Second); err != nil {
 		t.Fatalf("mullet did not start: %v\n%s", err, s.Output())
 	}
 	return s
