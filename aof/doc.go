@@ -89,6 +89,14 @@
 //   - While the log is failed, appended records stay in memory until a
 //     write succeeds: the keyspace must refuse data-adding commands then
 //     (Err), or memory grows with the backlog.
+//   - A full disk is met early: 1 MiB (spaceReserve) stays preallocated
+//     beyond the data, and once it cannot be kept Err reports ENOSPC
+//     (-MISCONF ... No space left on device for commands that add data)
+//     while pops and deletes go on being written into the reserve and
+//     acknowledged. Only when the reserve is used up, or on a filesystem
+//     without fallocate, do writes fail; a pop whose record cannot be
+//     written is then not acknowledged (the client is disconnected) and
+//     its item is gone from memory, as an RPOP whose reply is lost.
 //   - Under FsyncAlways the owner spins (runtime.Gosched) for at most a
 //     quarter of the last fdatasync's duration, capped at 100µs, while it
 //     gathers the next batch; timers are too coarse for that.

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"os"
 	"runtime"
+	"syscall"
 	"time"
 )
 
@@ -22,6 +24,11 @@ const (
 	// preallocChunk is how far ahead of the write offset disk blocks are
 	// reserved (fallocate KEEP_SIZE), so appends rarely allocate extents.
 	preallocChunk = 16 << 20
+	// spaceReserve is the disk space kept reserved beyond the data for
+	// records that free space (pops, deletes): about 30,000 RPOPs. See
+	// preallocate.
+	spaceReserve  = 1 << 20
+	lowSpaceRetry = 100 * time.Millisecond
 	// freeBufLimit: larger batch buffers are dropped, not reused, so one
 	// burst does not pin memory (Redis reuses aof_buf under 4000 bytes).
 	freeBufLimit = 4 << 20
@@ -64,7 +71,10 @@ type writer struct {
 	gen       uint64 // incremented at every file switch
 	off       int64  // size of f
 	allocEnd  int64  // blocks reserved up to here
+	allocStep int64  // how far ahead to reserve; halves on ENOSPC down to spaceReserve
 	noAlloc   bool   // the filesystem cannot preallocate
+	lowSpace  error  // not even spaceReserve could be reserved (see preallocate)
+	lowRetry  time.Time
 	syncedOff int64  // f is durable up to here
 	crc       uint32 // CRC of f's bytes since its last annotation: nonzero only for a resumed file
 
@@ -127,6 +137,8 @@ func (a *AOF) run() {
 		w := &a.w
 		if w.writeErr != nil || w.syncErr != nil {
 			at = w.retryAt
+		} else if w.lowSpace != nil {
+			at = w.lowRetry
 		} else if !w.postponed.IsZero() {
 			at = w.postponed.Add(postponeLimit)
 		}
@@ -149,6 +161,9 @@ func (a *AOF) step(now time.Time) {
 	}
 	if w.needRepair {
 		a.repair()
+	}
+	if w.lowSpace != nil && !now.Before(w.lowRetry) {
+		a.preallocate(w.off+int64(len(w.out)), now)
 	}
 	for {
 		if len(w.out) > 0 {
@@ -242,20 +257,12 @@ func (w *writer) recycle(b []byte) {
 // keeps the bytes for a retry.
 func (a *AOF) writeOut(now time.Time) bool {
 	w := &a.w
-	if !w.noAlloc && w.off+int64(len(w.out)) > w.allocEnd {
-		end := w.off + int64(len(w.out)) + preallocChunk
-		if err := w.f.Allocate(w.off, end-w.off); err == nil {
-			w.allocEnd = end
-		} else {
-			// A hint only: ENOSPC here shows up again on write, and a
-			// filesystem without fallocate simply does without.
-			w.noAlloc = true
-			a.log.Debug("aof: preallocation disabled", "file", w.path, "err", err)
-		}
+	if need := w.off + int64(len(w.out)); !w.noAlloc && w.lowSpace == nil && need+spaceReserve > w.allocEnd {
+		a.preallocate(need, now)
 	}
 	n, err := w.f.Write(w.out)
 	if err == nil && n < len(w.out) {
-		err = io.ErrShortWrite
+		err = &os.PathError{Op: "write", Path: w.path, Err: io.ErrShortWrite}
 	}
 	if n > 0 && err != nil {
 		if terr := w.f.Truncate(w.off); terr == nil {
@@ -274,7 +281,7 @@ func (a *AOF) writeOut(now time.Time) bool {
 		if w.writeErr == nil {
 			a.log.Error("aof: error writing to the AOF file", "file", w.path, "err", err)
 		}
-		w.writeErr = fmt.Errorf("%w: write %s: %w", ErrFailed, w.path, err)
+		w.writeErr = fmt.Errorf("%w: %w", ErrFailed, err) // err names the op and file
 		a.failed(now)
 		return false
 	}
@@ -285,11 +292,82 @@ func (a *AOF) writeOut(now time.Time) bool {
 	if w.writeErr != nil {
 		w.writeErr = nil
 		a.log.Warn("aof: AOF write error looks solved, writes are accepted again", "file", w.path)
+		if w.lowSpace != nil {
+			a.preallocate(w.off, now) // so Err clears with the write error if there is room
+		}
 		a.recovered()
 	}
 	a.written.Store(w.writtenSeq)
 	a.notify(&a.wWaiters, w.writtenSeq)
 	return true
+}
+
+// preallocate reserves disk blocks up to need plus a step ahead
+// (fallocate KEEP_SIZE: the file size, which Redis reads, stays true).
+//
+// It is also how a full disk is met before it breaks anything. The space
+// reserved beyond what is written is kept at spaceReserve at least; when
+// even that cannot be had, the log reports ENOSPC through Err (the
+// keyspace refuses commands that add data: -MISCONF) but goes on writing
+// into the reserve, so pops, deletes and the writes already accepted are
+// still logged and acknowledged. beanstalkd does the same with
+// walresvput: "walwrite should never fail because of a full disk". Only
+// once the reserve is used up does a write itself fail. The owner retries
+// the allocation every lowSpaceRetry until space is back.
+func (a *AOF) preallocate(need int64, now time.Time) {
+	w := &a.w
+	if w.allocStep == 0 {
+		w.allocStep = preallocChunk
+	}
+	var err error
+	for {
+		end := need + w.allocStep
+		if err = w.f.Allocate(w.off, end-w.off); err == nil {
+			w.allocEnd = max(w.allocEnd, end)
+			if w.lowSpace != nil {
+				w.lowSpace = nil
+				a.log.Warn("aof: there is disk space again; writes are accepted", "file", w.path)
+				a.publish()
+			}
+			return
+		}
+		if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) {
+			// A filesystem without fallocate does without; the disk then
+			// fails on write instead, pops included.
+			w.noAlloc = true
+			a.log.Debug("aof: preallocation disabled", "file", w.path, "err", err)
+			return
+		}
+		if w.allocStep <= spaceReserve {
+			break
+		}
+		w.allocStep = max(w.allocStep/2, spaceReserve)
+	}
+	if w.lowSpace == nil {
+		a.log.Error("aof: not enough disk space to keep the AOF's reserve; refusing writes that add data",
+			"file", w.path, "reserve_bytes", spaceReserve, "err", err)
+	}
+	w.lowSpace = fmt.Errorf("%w: %w", ErrFailed, err)
+	w.lowRetry = now.Add(lowSpaceRetry)
+	a.publish()
+}
+
+// publish makes Err report the writer's current error: a failed write or
+// fdatasync, else a lack of space, else none.
+func (a *AOF) publish() {
+	w := &a.w
+	err := w.writeErr
+	if err == nil {
+		err = w.syncErr
+	}
+	if err == nil {
+		err = w.lowSpace
+	}
+	if err == nil {
+		a.errv.Store(nil)
+	} else {
+		a.errv.Store(&err)
+	}
 }
 
 // maybeSync hands an fdatasync to syncLoop when the policy, a Sync call or
@@ -385,7 +463,7 @@ func (a *AOF) syncFailed(err error, now time.Time) {
 	if w.syncErr == nil {
 		a.log.Error("aof: error syncing the AOF file", "file", w.path, "err", err)
 	}
-	w.syncErr = fmt.Errorf("%w: fdatasync %s: %w", ErrFailed, w.path, err)
+	w.syncErr = fmt.Errorf("%w: %w", ErrFailed, err) // err names the op and file
 	if a.opts.Source != nil {
 		if !w.needRepair {
 			a.log.Warn("aof: the AOF will be rewritten from memory before writes are accepted again")
@@ -451,6 +529,7 @@ func (a *AOF) switchFile(now time.Time) bool {
 	w.f, w.path = sw.f, sw.path
 	w.gen++
 	w.off, w.allocEnd, w.syncedOff, w.crc, w.noAlloc = 0, 0, 0, 0, false
+	w.allocStep = preallocChunk
 	a.stats.curOff.Store(0)
 	w.nextSw = nil
 	sw.gen = w.gen
@@ -493,7 +572,7 @@ func (a *AOF) recovered() {
 		return
 	}
 	w.backoff = 0
-	a.errv.Store(nil)
+	a.publish()
 	a.wmu.Lock()
 	a.failErr = nil
 	a.wmu.Unlock()

@@ -23,6 +23,7 @@ type faults struct {
 	shortN    int    // ...after writing this many bytes for real
 	syncErr   error
 	truncErr  error
+	allocErr  error
 	syncBlock chan struct{} // Sync waits for it when set
 
 	writes, syncs, truncates atomic.Int64
@@ -79,6 +80,16 @@ func (ff *faultFile) Sync() error {
 		return &os.PathError{Op: "fdatasync", Path: ff.name, Err: err}
 	}
 	return ff.File.Sync()
+}
+
+func (ff *faultFile) Allocate(off, n int64) error {
+	ff.f.mu.Lock()
+	err := ff.f.allocErr
+	ff.f.mu.Unlock()
+	if err != nil && ff.active() {
+		return &os.PathError{Op: "fallocate", Path: ff.name, Err: err}
+	}
+	return ff.File.Allocate(off, n)
 }
 
 func (ff *faultFile) Truncate(size int64) error {
@@ -168,6 +179,34 @@ func TestDiskFull(t *testing.T) {
 				equalStrings(t, "replay", got, []string{"SELECT 0", "LPUSH q a", "LPUSH q b", "LPUSH q c", "LPUSH q d"})
 			})
 		}
+	}
+}
+
+// TestLowSpaceReserve: when not even the reserve can be preallocated, Err
+// reports ENOSPC (the keyspace refuses data-adding commands) while records
+// are still written and acknowledged; Err clears by itself once the
+// allocation succeeds again.
+func TestLowSpaceReserve(t *testing.T) {
+	opts, fs := faultOptions(t, FsyncAlways)
+	a, _ := mustOpen(t, opts)
+	appendWait(t, a, 0, "LPUSH", "q", "a") // reserves preallocChunk ahead
+	fs.set(func(f *faults) { f.allocErr = syscall.ENOSPC })
+	// Use up the preallocated chunk, so the next write needs more.
+	big := strings.Repeat("x", 1<<20)
+	for range preallocChunk/(1<<20) - 1 {
+		appendWait(t, a, 0, "SET", "big", big)
+	}
+	if !errors.Is(a.Err(), syscall.ENOSPC) || !errors.Is(a.Err(), ErrFailed) {
+		t.Fatalf("Err = %v, want ErrFailed wrapping ENOSPC", a.Err())
+	}
+	appendWait(t, a, 0, "RPOP", "q") // still written and acknowledged
+	fs.set(func(f *faults) { f.allocErr = nil })
+	deadline := time.Now().Add(5 * time.Second)
+	for a.Err() != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("Err = %v 5s after space came back", a.Err())
+		}
+		time.Sleep(10 * time.Millisecond) // the owner retries every lowSpaceRetry
 	}
 }
 
