@@ -120,6 +120,13 @@ func (a *AOF) run() {
 	for {
 		select {
 		case <-a.wake:
+			// Let the connection goroutines that are already runnable
+			// append their records first, so one write(2) carries them
+			// all, as Redis writes once per event-loop iteration
+			// (beforeSleep). Without this the owner wrote almost once per
+			// command at 50 clients, pipeline 1 (0.95 write(2) per LPUSH
+			// against Redis's 0.17), for ~20% more CPU per command.
+			runtime.Gosched()
 		case res := <-a.syncDone:
 			a.syncFinished(res)
 		case now := <-ticker.C:
@@ -203,6 +210,7 @@ func (a *AOF) step(now time.Time) {
 func (a *AOF) take() {
 	w := &a.w
 	a.mu.Lock()
+	a.signalled = false
 	if len(a.buf) == 0 && a.sw == nil {
 		a.mu.Unlock()
 		return
