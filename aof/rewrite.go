@@ -17,7 +17,7 @@ type Source interface {
 	// Snapshot calls cut while no write can be applied (the log switches to
 	// a new incr file there) and returns the dataset as it was at that
 	// instant. cut only touches memory; its duration is the rewrite's
-	// pause, reported by Info as aof_last_rewrite_pause_usec.
+	// pause, reported by LastRewritePause.
 	Snapshot(cut func()) Dataset
 }
 
