@@ -145,7 +145,7 @@ func Spawn(t testing.TB, dir string, directives ...string) *Server {
 	return spawn(t, Binary(t), dir, port, args...)
 }
 
-// StartRedis runs redis-server on dir on a free port with --save ” and
+// StartRedis runs redis-server on dir on a free port with saving off (--save "") and
 // the given extra arguments, and waits until it answers PING. The test
 // fails (never skips) if redis-server is missing.
 func StartRedis(t testing.TB, dir string, extra ...string) *Server {
