@@ -341,6 +341,38 @@ func TestGroupCommit(t *testing.T) {
 	}
 }
 
+// TestSyncGroupCommit: under everysec, concurrent Sync calls (WAITAOF,
+// the consumer) share fdatasyncs, and each returns only once an
+// fdatasync covers its ticket.
+func TestSyncGroupCommit(t *testing.T) {
+	opts, fs := faultOptions(t, FsyncEverySec)
+	a, _ := mustOpen(t, opts)
+	const goroutines, each = 50, 20
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range goroutines {
+		wg.Go(func() {
+			for range each {
+				mu.Lock()
+				tk := a.Append(0, args("LPUSH", "q", "x"))
+				mu.Unlock()
+				if err := a.Sync(bg, tk); err != nil {
+					t.Error(err)
+				}
+				if a.synced.Load() < tk {
+					t.Errorf("Sync(%d) returned with synced = %d", tk, a.synced.Load())
+				}
+			}
+		})
+	}
+	wg.Wait()
+	syncs := fs.syncs.Load()
+	t.Logf("%d Syncs, %d fdatasyncs", goroutines*each, syncs)
+	if syncs > goroutines*each/2 {
+		t.Fatalf("%d fdatasyncs for %d Syncs: not shared", syncs, goroutines*each)
+	}
+}
+
 // TestEverysecPostpone: while a background fdatasync hangs, writes wait,
 // and after two seconds they go ahead anyway (aof_delayed_fsync).
 func TestEverysecPostpone(t *testing.T) {
