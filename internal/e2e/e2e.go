@@ -145,10 +145,20 @@ func Spawn(t testing.TB, dir string, directives ...string) *Server {
 	return spawn(t, Binary(t), dir, port, args...)
 }
 
-// StartRedis runs redis-server on dir on a free port with saving off (--save "") and
-// the given extra arguments, and waits until it answers PING. The test
-// fails (never skips) if redis-server is missing.
+// StartRedis runs redis-server on dir on a free port with saving off
+// (--save "") and the given extra arguments, and waits until it has loaded
+// its data. The test fails (never skips) if redis-server is missing.
 func StartRedis(t testing.TB, dir string, extra ...string) *Server {
+	t.Helper()
+	s := SpawnRedis(t, dir, extra...)
+	if err := s.WaitReady(60 * time.Second); err != nil {
+		t.Fatalf("redis-server did not start: %v\n%s", err, s.Output())
+	}
+	return s
+}
+
+// SpawnRedis starts redis-server like StartRedis but does not wait for it.
+func SpawnRedis(t testing.TB, dir string, extra ...string) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -157,11 +167,7 @@ func StartRedis(t testing.TB, dir string, extra ...string) *Server {
 	port := FreePort(t)
 	args := append([]string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--dir", dir,
 		"--save", "", "--daemonize", "no", "--logfile", ""}, extra...)
-	s := spawn(t, bin, dir, port, args...)
-	if err := s.WaitUp(30 * time.Second); err != nil {
-		t.Fatalf("redis-server did not start: %v\n%s", err, s.Output())
-	}
-	return s
+	return spawn(t, bin, dir, port, args...)
 }
 
 func spawn(t testing.TB, bin, dir string, port int, args ...string) *Server {
