@@ -449,7 +449,12 @@ func (a *AOF) markSynced(off int64, seq uint64) {
 // runtime.Gosched loop, bounded by gatherMax.
 func (a *AOF) gather() {
 	w := &a.w
-	for a.appended.Load() < w.gatherTarget && time.Now().Before(w.gatherUntil) {
+	// The clock is read every 8 yields only: time.Now costs ~190 ns on
+	// some VMs, more than a Gosched.
+	for i := 0; a.appended.Load() < w.gatherTarget; i++ {
+		if i%8 == 0 && !time.Now().Before(w.gatherUntil) {
+			break
+		}
 		runtime.Gosched()
 	}
 	w.gatherTarget = 0
