@@ -234,9 +234,10 @@ func crash(t *testing.T, policy string, rounds int, maxLoad time.Duration) {
 	for r := range rounds {
 		stop := make(chan struct{})
 		kill := time.Duration(rng.Int64N(int64(maxLoad-maxLoad/5))) + maxLoad/5
+		victim := s // s is replaced below while the timer may still run
 		timer := time.AfterFunc(kill, func() {
 			close(stop)
-			s.signal(9)
+			victim.signal(9)
 		})
 		rl := runLoad(t, s, r, stop)
 		<-s.Exited()
