@@ -43,6 +43,14 @@
 //     SetRewriteMinSize: CONFIG SET.
 //   - Check(dir, opts, fix, out): redis-check-aof [--fix].
 //
+// When woken, the owner yields once before taking the buffer, so the
+// connection goroutines already runnable append first and one write(2)
+// carries all of them, as Redis writes once per event-loop iteration; and
+// only the first Append after a take wakes it. At 50 clients, pipeline 1,
+// that is 0.15 write(2) per command, as Redis, instead of 0.95.
+// docs/durability-figures.md has the measured figures against
+// redis-server (ops/s per policy and pipeline, load time, RSS).
+//
 // Rewrite (BGREWRITEAOF, or automatic per auto-aof-rewrite-percentage and
 // auto-aof-rewrite-min-size when Options.Source is set) needs no fork: the
 // keyspace's Source.Snapshot calls cut under its lock, the log switches to
