@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -129,5 +130,41 @@ func TestStartRefusesMidFileCorruption(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("start-up error does not say %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestAofCheckFix: the repair the refusal names works. `mullet aof check`
+// reports the damage and exits 1; with --fix it cuts the last incr file
+// at the damaged span, after which the server starts with every command
+// before it.
+func TestAofCheckFix(t *testing.T) {
+	dir, items := fillAndStop(t, 50)
+	path := filepath.Join(dir, "appendonlydir", incrFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(data, []byte("item-025"))
+	data[at+5] ^= 0x01
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check := func(args ...string) (string, error) {
+		out, err := exec.Command(Binary(t), append([]string{"aof", "check"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	out, err := check(dir)
+	if err == nil || !strings.Contains(out, incrFile) {
+		t.Fatalf("mullet aof check on a damaged directory: %v\n%s", err, out)
+	}
+	if out, err := check("--fix", dir); err != nil {
+		t.Fatalf("mullet aof check --fix: %v\n%s", err, out)
+	}
+	if out, err := check(dir); err != nil {
+		t.Fatalf("mullet aof check after --fix: %v\n%s", err, out)
+	}
+	s := Start(t, dir, "--appendonly", "yes")
+	if got, want := lrange(t, s, "q"), items[:25]; !slices.Equal(got, want) {
+		t.Fatalf("after --fix: %q, want the 25 items before the damage", got)
 	}
 }
