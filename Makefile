@@ -32,5 +32,12 @@ test: vet
 test-short: vet
 	$(GO) test -short ./...
 
+# make bench: mullet and redis-server 7.0 side by side on this machine, with
+# identical settings, interleaved rounds (~9 minutes). Writes
+# bench/results/latest.md and latest.svg. BENCH_QUICK=1 make bench is a
+# one-round smoke run with tiny sizes.
+bench: build
+	$(GO) run ./bench/sidebyside -mullet $(BIN)
+
 clean:
 	rm -rf bin
