@@ -102,6 +102,12 @@ func serve(args []string) error {
 		logger.Info("accepting connections", "addr", ln.Addr().String())
 		go func() { serveErr <- srv.Serve(ln) }()
 	}
+	stopMetrics, err := startMetrics(set, lns, logger)
+	if err != nil {
+		srv.Shutdown(context.Background())
+		return err
+	}
+	defer stopMetrics()
 	logger.Info("mullet ready", "version", version, "pid", os.Getpid(), "dir", dir)
 
 	expiryDone := make(chan struct{})
