@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -46,18 +46,33 @@ func brpopLatency(addr string, cfg brpopConfig) (latencies, error) {
 	results := make(chan sample, 1024)
 	var wg sync.WaitGroup
 	errc := make(chan error, cfg.Consumers+1)
+	// On an early return, closing the connections ends the consumers'
+	// BRPOPs and quit their sends: no goroutine outlives the call.
+	quit := make(chan struct{})
+	var conns []*conn
+	defer func() {
+		close(quit)
+		for _, c := range conns {
+			c.Close()
+		}
+		wg.Wait()
+	}()
 	for i := 0; i < cfg.Consumers; i++ {
 		c, err := dial(addr)
 		if err != nil {
 			return latencies{}, err
 		}
+		conns = append(conns, c)
 		q := queues[i%len(queues)]
 		wg.Go(func() {
-			defer c.Close()
 			for {
 				v, err := c.Do("BRPOP", q, "0")
 				if err != nil {
-					errc <- fmt.Errorf("BRPOP: %w", err)
+					select {
+					case <-quit: // closed by us
+					default:
+						errc <- fmt.Errorf("BRPOP: %w", err)
+					}
 					return
 				}
 				arr, ok := v.([]any)
@@ -71,12 +86,17 @@ func brpopLatency(addr string, cfg brpopConfig) (latencies, error) {
 					return
 				}
 				warm := item[0] == 'w'
-				stamp, err := strconv.ParseInt(item[1:bytes.IndexByte([]byte(item), ':')], 10, 64)
+				colon := strings.IndexByte(item, ':')
+				stamp, err := strconv.ParseInt(item[1:max(colon, 1)], 10, 64)
 				if err != nil {
-					errc <- fmt.Errorf("bad item %q", item)
+					errc <- fmt.Errorf("bad item %.40q", item)
 					return
 				}
-				results <- sample{t - stamp, warm}
+				select {
+				case results <- sample{t - stamp, warm}:
+				case <-quit:
+					return
+				}
 			}
 		})
 	}
@@ -158,7 +178,6 @@ func brpopLatency(addr string, cfg brpopConfig) (latencies, error) {
 			return latencies{}, err
 		}
 	}
-	wg.Wait()
 	select {
 	case err := <-errc:
 		return latencies{}, err

@@ -105,20 +105,23 @@ func e2eRefWorker(redis *flavour, refworker, workDir string, db *mariadb, loops 
 	}
 	defer logf.Close()
 	w.Stderr = logf
-	out, err := w.StdoutPipe()
+	pipe, err := w.StdoutPipe()
 	if err != nil {
 		return e2eResult{}, err
 	}
 	if err := w.Start(); err != nil {
 		return e2eResult{}, err
 	}
+	out := bufio.NewReader(pipe)
 	defer func() {
+		// Stop it, keep its summary line in the log, then reap it (all
+		// reads from the pipe must end before Wait).
 		w.Process.Signal(syscall.SIGTERM)
-		go io.Copy(logf, out)
+		io.Copy(logf, out)
 		w.Wait()
 	}()
 	// Wait for "ready": the worker has connected to both servers.
-	line, err := bufio.NewReader(out).ReadString('\n')
+	line, err := out.ReadString('\n')
 	if err != nil || strings.TrimSpace(line) != "ready" {
 		return e2eResult{}, fmt.Errorf("refworker did not start (%q, %v): %s", line, err, tailFile(logf.Name(), 1000))
 	}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -127,7 +128,7 @@ var aofSettings = []string{
 // bytes onto key "aofload", and returns the data dir that holds it
 // (appendonlydir/ with Redis 7's manifest, base and incr files).
 func writeAOF(redis *flavour, workDir string, n, size int) (string, error) {
-	p, err := start(redis, workDir, "aof-template", append(aofSettings, "--appendfsync", "no")...)
+	p, err := start(redis, workDir, "aof-template", slices.Concat(aofSettings, []string{"--appendfsync", "no"})...)
 	if err != nil {
 		return "", err
 	}
