@@ -18,7 +18,7 @@ func (r *report) svg() string {
 		width   = 960
 		labelW  = 430 // figure names
 		rowH    = 20
-		top     = 58
+		top0    = 58
 		span    = 3.0 // log2 range each side: 1/8× to 8×
 		chartL  = labelW + 20
 		chartR  = width - 90
@@ -29,6 +29,7 @@ func (r *report) svg() string {
 		return chartL + (l+span)/(2*span)*(chartR-chartL)
 	}
 	rows := 0
+	top := top0 + len(r.caveats)*16
 	section := ""
 	for _, f := range r.figs {
 		if f.section != section {
@@ -48,6 +49,10 @@ func (r *report) svg() string {
 	}
 	fmt.Fprintf(&b, `<text x="10" y="20" style="font-size:15px;font-weight:bold">%s</text>`+"\n", esc(title))
 	fmt.Fprintf(&b, `<text x="10" y="38" fill="#555">right of the 1× line: mullet better (more throughput, less latency, memory or load time); left: worse. log scale</text>`+"\n")
+
+	for i, c := range r.caveats {
+		fmt.Fprintf(&b, `<text x="10" y="%d" fill="#b00020">%s</text>`+"\n", 56+16*i, esc("Caveat: "+strings.ReplaceAll(c, "`", "")))
+	}
 
 	// Axis: ticks at powers of two, the 1× line stronger.
 	axisBottom := top + rows*rowH
