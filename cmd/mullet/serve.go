@@ -128,6 +128,12 @@ func serve(args []string) error {
 		srv.SetLoading(false)
 	}
 	persist.watch()
+	stopMetrics, err := startMetrics(set, srv.Info, logger)
+	if err != nil {
+		srv.Shutdown(context.Background())
+		return err
+	}
+	defer stopMetrics()
 	logger.Info("mullet ready", "version", version, "pid", os.Getpid(), "dir", dir)
 
 	expiryDone := make(chan struct{})
