@@ -51,5 +51,12 @@ test-short: vet
 bench-consumer:
 	$(GO) test -run '^$$' -bench 'DrainMySQL' -benchtime 200000x ./consumer/
 
+# make bench: mullet and redis-server 7.0 side by side on this machine, with
+# identical settings, interleaved rounds (~9 minutes). Writes
+# bench/results/latest.md and latest.svg. BENCH_QUICK=1 make bench is a
+# one-round smoke run with tiny sizes.
+bench: build
+	$(GO) run ./bench/sidebyside -mullet $(BIN)
+
 clean:
 	rm -rf bin

@@ -34,17 +34,20 @@ type AOF struct {
 
 	// mu guards the append side. Append runs under the keyspace lock, so
 	// nothing done under mu may block on I/O.
-	mu       sync.Mutex
-	buf      []byte        // encoded records the owner has not taken yet
-	seq      uint64        // last ticket handed out
-	appended atomic.Uint64 // seq, readable without mu
-	db       int           // db of the last record; -1 forces a SELECT
-	sw       *switchPoint  // a rewrite's cut not yet taken by the owner
-	loading  bool          // Load has started
-	loaded   bool          // Load succeeded: the owner runs
-	closing  bool          // Close has started
+	mu        sync.Mutex
+	buf       []byte        // encoded records the owner has not taken yet
+	seq       uint64        // last ticket handed out
+	appended  atomic.Uint64 // seq, readable without mu
+	db        int           // db of the last record; -1 forces a SELECT
+	sw        *switchPoint  // a rewrite's cut not yet taken by the owner
+	signalled bool          // a wake was sent since the owner's last take
+	loading   bool          // Load has started
+	loaded    bool          // Load succeeded: the owner runs
+	closing   bool          // Close has started
 
 	wake chan struct{} // buffered 1: "there is work", as raft's asyncNotifyCh
+
+	rwDoneGen atomic.Uint64 // writer gen of the incr file of the last rewrite that completed
 
 	written atomic.Uint64 // last ticket handed to the kernel
 	synced  atomic.Uint64 // last ticket covered by an fdatasync
@@ -261,10 +264,16 @@ func (a *AOF) Append(db int, argv [][]byte) uint64 {
 		a.db = db
 	}
 	a.buf = appendCommand(a.buf, argv)
+	// Only the first record after the owner's last take wakes it: the
+	// others would only contend on the channel's lock to find it full.
+	signal := !a.signalled
+	a.signalled = true
 	a.mu.Unlock()
-	select {
-	case a.wake <- struct{}{}:
-	default:
+	if signal {
+		select {
+		case a.wake <- struct{}{}:
+		default:
+		}
 	}
 	return t
 }

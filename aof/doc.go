@@ -43,6 +43,14 @@
 //     SetRewriteMinSize: CONFIG SET.
 //   - Check(dir, opts, fix, out): redis-check-aof [--fix].
 //
+// When woken, the owner yields once before taking the buffer, so the
+// connection goroutines already runnable append first and one write(2)
+// carries all of them, as Redis writes once per event-loop iteration; and
+// only the first Append after a take wakes it. At 50 clients, pipeline 1,
+// that is 0.15 write(2) per command, as Redis, instead of 0.95.
+// docs/durability-figures.md has the measured figures against
+// redis-server (ops/s per policy and pipeline, load time, RSS).
+//
 // Rewrite (BGREWRITEAOF, or automatic per auto-aof-rewrite-percentage and
 // auto-aof-rewrite-min-size when Options.Source is set) needs no fork: the
 // keyspace's Source.Snapshot calls cut under its lock, the log switches to
@@ -60,9 +68,17 @@
 //   - Nothing that failed is acknowledged: after a failed write or
 //     fdatasync, Wait returns an error for every record not yet covered,
 //     and Err stays non-nil until the writer's retries (with backoff)
-//     succeed. A short write is cut back to the last good offset. After an
-//     fdatasync error the unsynced bytes (kept in memory, up to 64 MiB) are
-//     written again instead of trusting a second fdatasync.
+//     succeed. A short write is cut back to the last good offset.
+//   - After an fdatasync error a second fdatasync is not trusted (the
+//     kernel may have dropped the dirty pages): the log stays failed until
+//     a rewrite from Options.Source (the keyspace, which holds every
+//     acknowledged write) has produced a new fsynced base and manifest and
+//     the incr file after it synced, exactly as BGREWRITEAOF. No copy of
+//     unsynced bytes is kept for this, so the write path costs nothing
+//     extra (an earlier design retained up to 64 MiB and copied every
+//     write: ~5% CPU and tens of MB of RSS under everysec). Without a
+//     Source the fdatasync is merely retried, and an OS crash may lose
+//     the records written since the last good one.
 //   - The manifest is replaced atomically (temp file, fsync, rename, fsync
 //     of the directory); a crash leaves the old or the new set of files.
 //   - Load replays exactly the whole records: a torn tail of the last incr
@@ -81,6 +97,14 @@
 //   - While the log is failed, appended records stay in memory until a
 //     write succeeds: the keyspace must refuse data-adding commands then
 //     (Err), or memory grows with the backlog.
+//   - A full disk is met early: 1 MiB (spaceReserve) stays preallocated
+//     beyond the data, and once it cannot be kept Err reports ENOSPC
+//     (-MISCONF ... No space left on device for commands that add data)
+//     while pops and deletes go on being written into the reserve and
+//     acknowledged. Only when the reserve is used up, or on a filesystem
+//     without fallocate, do writes fail; a pop whose record cannot be
+//     written is then not acknowledged (the client is disconnected) and
+//     its item is gone from memory, as an RPOP whose reply is lost.
 //   - Under FsyncAlways the owner spins (runtime.Gosched) for at most a
 //     quarter of the last fdatasync's duration, capped at 100µs, while it
 //     gathers the next batch; timers are too coarse for that.

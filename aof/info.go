@@ -11,10 +11,14 @@ type Field struct {
 }
 
 // Info returns the AOF fields of INFO persistence in Redis 7.0's order and
-// with its names. aof_last_cow_size is always 0 (no fork), and
+// with its names (TestInfoFieldsMatchRedis compares them with a real
+// redis-server's). aof_last_cow_size is always 0 (no fork), and
 // aof_rewrite_scheduled and aof_pending_rewrite are 0 (a rewrite never
-// waits for another child). The last field, aof_last_rewrite_pause_usec,
-// is mullet's: the time the last rewrite's cut held the keyspace.
+// waits for another child). Redis prints module_fork_in_progress and
+// module_fork_last_cow_size between aof_last_cow_size and
+// aof_current_size; they are not the log's, so the caller inserts them.
+// The time the last rewrite's cut held the keyspace, which Redis has no
+// field for, is LastRewritePause.
 func (a *AOF) Info() []Field {
 	s := &a.stats
 	b := func(v bool) string {
@@ -54,7 +58,6 @@ func (a *AOF) Info() []Field {
 		{"aof_buffer_length", i(buffered + s.backlog.Load())},
 		{"aof_pending_bio_fsync", b(s.pendingFsync.Load())},
 		{"aof_delayed_fsync", i(s.delayedFsync.Load())},
-		{"aof_last_rewrite_pause_usec", i(s.lastPause.Load() / 1000)},
 	}
 }
 

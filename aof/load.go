@@ -78,7 +78,6 @@ func (a *AOF) Load(apply func(argv [][]byte) error) error {
 	w := &a.w
 	w.f, w.path = f, path
 	w.off, w.syncedOff, w.crc = last.end, last.end, last.crc
-	w.retainOK = FsyncPolicy(a.policy.Load()) != FsyncNo
 	a.stats.curOff.Store(last.end)
 	var others int64
 	if m.base != nil {

@@ -30,7 +30,7 @@ func needRedis(t testing.TB) {
 	t.Helper()
 	for _, b := range []string{"redis-server", "redis-check-aof"} {
 		if _, err := exec.LookPath(b); err != nil {
-			t.Fatalf("%s not installed (apt-get install redis-server): %v", b, err)
+			t.Fatalf("%s not installed (apt-get install redis-server redis-tools; CI does): %v", b, err)
 		}
 	}
 }

@@ -17,7 +17,7 @@ type Source interface {
 	// Snapshot calls cut while no write can be applied (the log switches to
 	// a new incr file there) and returns the dataset as it was at that
 	// instant. cut only touches memory; its duration is the rewrite's
-	// pause, reported by Info as aof_last_rewrite_pause_usec.
+	// pause, reported by LastRewritePause.
 	Snapshot(cut func()) Dataset
 }
 
@@ -199,6 +199,13 @@ func (a *AOF) doRewrite(src Source) error {
 	a.manMu.Lock()
 	a.man = m
 	a.manMu.Unlock()
+	// The files before sw are history now: an fdatasync failure in them
+	// is repaired (see AOF.repair).
+	a.rwDoneGen.Store(sw.gen)
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
 	a.stats.baseSize.Store(size)
 	a.stats.incrOthers.Store(0)
 	a.stats.rwBaseSize.Store(size + a.stats.curOff.Load())

@@ -7,28 +7,32 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// TestDiskFullTmpfs fills a real 256 KiB tmpfs: the log must fail with
+// TestDiskFullTmpfs fills a real 4 MiB tmpfs: the log first reports
+// ENOSPC through Err while Waits still succeed (the reserve, see
+// preallocate), then, the reserve used up, must fail with
 // ENOSPC, acknowledge nothing it could not write, and recover with every
 // record once space is freed. It needs root to mount (CI runs as root);
 // without it the test fails rather than pass unexercised.
 func TestDiskFullTmpfs(t *testing.T) {
 	mnt := filepath.Join(t.TempDir(), "mnt")
 	os.Mkdir(mnt, 0o755)
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt).CombinedOutput(); err != nil {
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt).CombinedOutput(); err != nil {
 		t.Fatalf("cannot mount a tmpfs (the test needs root, as CI runs): %v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
 
+	pad := strings.Repeat("x", 1000)
 	opts := testOptions(t, mnt)
 	a, _ := mustOpen(t, opts)
 	var acked, appended int
 	for range 10 {
-		appendWait(t, a, 0, "RPUSH", "q", fmt.Sprint("item-", appended))
+		appendWait(t, a, 0, "RPUSH", "q", fmt.Sprint("item-", appended, pad))
 		appended++
 		acked++
 	}
@@ -45,8 +49,15 @@ func TestDiskFullTmpfs(t *testing.T) {
 	}
 	filler.Close()
 	var last uint64
+	lowFirst := false
 	for appended < 10000 {
-		last = a.Append(0, args("RPUSH", "q", fmt.Sprint("item-", appended)))
+		if a.Err() != nil && !lowFirst {
+			lowFirst = true
+			if !errors.Is(a.Err(), syscall.ENOSPC) {
+				t.Fatalf("Err = %v, want ENOSPC", a.Err())
+			}
+		}
+		last = a.Append(0, args("RPUSH", "q", fmt.Sprint("item-", appended, pad)))
 		appended++
 		if err := a.Wait(last); err != nil {
 			if !errors.Is(err, syscall.ENOSPC) || !errors.Is(a.Err(), syscall.ENOSPC) {
@@ -59,9 +70,12 @@ func TestDiskFullTmpfs(t *testing.T) {
 	if appended == 10000 {
 		t.Fatal("the tmpfs never filled up")
 	}
+	if !lowFirst {
+		t.Fatal("a write failed before Err reported the lack of space")
+	}
 	// More records while failed: refused at once, kept in memory.
 	for range 5 {
-		last = a.Append(0, args("RPUSH", "q", fmt.Sprint("item-", appended)))
+		last = a.Append(0, args("RPUSH", "q", fmt.Sprint("item-", appended, pad)))
 		appended++
 		if err := a.Wait(last); err == nil {
 			t.Fatal("Wait succeeded while the disk is full")

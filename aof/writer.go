@@ -1,10 +1,13 @@
 package aof
 
 import (
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"os"
 	"runtime"
+	"syscall"
 	"time"
 )
 
@@ -21,9 +24,11 @@ const (
 	// preallocChunk is how far ahead of the write offset disk blocks are
 	// reserved (fallocate KEEP_SIZE), so appends rarely allocate extents.
 	preallocChunk = 16 << 20
-	// retainLimit caps the unsynced bytes kept in memory to re-write the
-	// file after an fdatasync failure.
-	retainLimit = 64 << 20
+	// spaceReserve is the disk space kept reserved beyond the data for
+	// records that free space (pops, deletes): about 30,000 RPOPs. See
+	// preallocate.
+	spaceReserve  = 1 << 20
+	lowSpaceRetry = 100 * time.Millisecond
 	// freeBufLimit: larger batch buffers are dropped, not reused, so one
 	// burst does not pin memory (Redis reuses aof_buf under 4000 bytes).
 	freeBufLimit = 4 << 20
@@ -43,6 +48,7 @@ type switchPoint struct {
 	f    File
 	path string
 	done chan struct{} // closed once the owner writes to f
+	gen  uint64        // the writer's gen for f, set by the owner before done
 }
 
 type syncJob struct {
@@ -65,7 +71,10 @@ type writer struct {
 	gen       uint64 // incremented at every file switch
 	off       int64  // size of f
 	allocEnd  int64  // blocks reserved up to here
+	allocStep int64  // how far ahead to reserve; halves on ENOSPC down to spaceReserve
 	noAlloc   bool   // the filesystem cannot preallocate
+	lowSpace  error  // not even spaceReserve could be reserved (see preallocate)
+	lowRetry  time.Time
 	syncedOff int64  // f is durable up to here
 	crc       uint32 // CRC of f's bytes since its last annotation: nonzero only for a resumed file
 
@@ -75,9 +84,6 @@ type writer struct {
 	nextSeq uint64
 	nextSw  *switchPoint
 	free    []byte // a written buffer, handed back to Append at the next take
-
-	retained []byte // bytes of f in [syncedOff, off), to re-write after an fsync failure
-	retainOK bool   // retained is complete
 
 	writtenSeq   uint64
 	syncing      bool
@@ -90,7 +96,8 @@ type writer struct {
 
 	writeErr   error
 	syncErr    error
-	needRepair bool
+	needRepair bool   // an fdatasync failed: the incr files are untrusted until a rewrite replaces them
+	failedGen  uint64 // gen of the file whose fdatasync failed
 	backoff    time.Duration
 	retryAt    time.Time
 	waking     []*waiter
@@ -113,6 +120,13 @@ func (a *AOF) run() {
 	for {
 		select {
 		case <-a.wake:
+			// Let the connection goroutines that are already runnable
+			// append their records first, so one write(2) carries them
+			// all, as Redis writes once per event-loop iteration
+			// (beforeSleep). Without this the owner wrote almost once per
+			// command at 50 clients, pipeline 1 (0.95 write(2) per LPUSH
+			// against Redis's 0.17), for ~20% more CPU per command.
+			runtime.Gosched()
 		case res := <-a.syncDone:
 			a.syncFinished(res)
 		case now := <-ticker.C:
@@ -130,6 +144,8 @@ func (a *AOF) run() {
 		w := &a.w
 		if w.writeErr != nil || w.syncErr != nil {
 			at = w.retryAt
+		} else if w.lowSpace != nil {
+			at = w.lowRetry
 		} else if !w.postponed.IsZero() {
 			at = w.postponed.Add(postponeLimit)
 		}
@@ -150,8 +166,11 @@ func (a *AOF) step(now time.Time) {
 	if (w.writeErr != nil || w.syncErr != nil) && now.Before(w.retryAt) {
 		return
 	}
-	if w.needRepair && !a.repair(now) {
-		return
+	if w.needRepair {
+		a.repair()
+	}
+	if w.lowSpace != nil && !now.Before(w.lowRetry) {
+		a.preallocate(w.off+int64(len(w.out)), now)
 	}
 	for {
 		if len(w.out) > 0 {
@@ -191,6 +210,7 @@ func (a *AOF) step(now time.Time) {
 func (a *AOF) take() {
 	w := &a.w
 	a.mu.Lock()
+	a.signalled = false
 	if len(a.buf) == 0 && a.sw == nil {
 		a.mu.Unlock()
 		return
@@ -245,20 +265,12 @@ func (w *writer) recycle(b []byte) {
 // keeps the bytes for a retry.
 func (a *AOF) writeOut(now time.Time) bool {
 	w := &a.w
-	if !w.noAlloc && w.off+int64(len(w.out)) > w.allocEnd {
-		end := w.off + int64(len(w.out)) + preallocChunk
-		if err := w.f.Allocate(w.off, end-w.off); err == nil {
-			w.allocEnd = end
-		} else {
-			// A hint only: ENOSPC here shows up again on write, and a
-			// filesystem without fallocate simply does without.
-			w.noAlloc = true
-			a.log.Debug("aof: preallocation disabled", "file", w.path, "err", err)
-		}
+	if need := w.off + int64(len(w.out)); !w.noAlloc && w.lowSpace == nil && need+spaceReserve > w.allocEnd {
+		a.preallocate(need, now)
 	}
 	n, err := w.f.Write(w.out)
 	if err == nil && n < len(w.out) {
-		err = io.ErrShortWrite
+		err = &os.PathError{Op: "write", Path: w.path, Err: io.ErrShortWrite}
 	}
 	if n > 0 && err != nil {
 		if terr := w.f.Truncate(w.off); terr == nil {
@@ -271,14 +283,13 @@ func (a *AOF) writeOut(now time.Time) bool {
 	if n > 0 {
 		w.off += int64(n)
 		a.stats.curOff.Store(w.off)
-		w.retain(w.out[:n])
 	}
 	if err != nil {
 		w.out = append(w.out[:0], w.out[n:]...)
 		if w.writeErr == nil {
 			a.log.Error("aof: error writing to the AOF file", "file", w.path, "err", err)
 		}
-		w.writeErr = fmt.Errorf("%w: write %s: %w", ErrFailed, w.path, err)
+		w.writeErr = fmt.Errorf("%w: %w", ErrFailed, err) // err names the op and file
 		a.failed(now)
 		return false
 	}
@@ -289,6 +300,9 @@ func (a *AOF) writeOut(now time.Time) bool {
 	if w.writeErr != nil {
 		w.writeErr = nil
 		a.log.Warn("aof: AOF write error looks solved, writes are accepted again", "file", w.path)
+		if w.lowSpace != nil {
+			a.preallocate(w.off, now) // so Err clears with the write error if there is room
+		}
 		a.recovered()
 	}
 	a.written.Store(w.writtenSeq)
@@ -296,15 +310,72 @@ func (a *AOF) writeOut(now time.Time) bool {
 	return true
 }
 
-func (w *writer) retain(b []byte) {
-	if !w.retainOK {
-		return
+// preallocate reserves disk blocks up to need plus a step ahead
+// (fallocate KEEP_SIZE: the file size, which Redis reads, stays true).
+//
+// It is also how a full disk is met before it breaks anything. The space
+// reserved beyond what is written is kept at spaceReserve at least; when
+// even that cannot be had, the log reports ENOSPC through Err (the
+// keyspace refuses commands that add data: -MISCONF) but goes on writing
+// into the reserve, so pops, deletes and the writes already accepted are
+// still logged and acknowledged. beanstalkd does the same with
+// walresvput: "walwrite should never fail because of a full disk". Only
+// once the reserve is used up does a write itself fail. The owner retries
+// the allocation every lowSpaceRetry until space is back.
+func (a *AOF) preallocate(need int64, now time.Time) {
+	w := &a.w
+	if w.allocStep == 0 {
+		w.allocStep = preallocChunk
 	}
-	if len(w.retained)+len(b) > retainLimit {
-		w.retained, w.retainOK = nil, false
-		return
+	var err error
+	for {
+		end := need + w.allocStep
+		if err = w.f.Allocate(w.off, end-w.off); err == nil {
+			w.allocEnd = max(w.allocEnd, end)
+			if w.lowSpace != nil {
+				w.lowSpace = nil
+				a.log.Warn("aof: there is disk space again; writes are accepted", "file", w.path)
+				a.publish()
+			}
+			return
+		}
+		if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) {
+			// A filesystem without fallocate does without; the disk then
+			// fails on write instead, pops included.
+			w.noAlloc = true
+			a.log.Debug("aof: preallocation disabled", "file", w.path, "err", err)
+			return
+		}
+		if w.allocStep <= spaceReserve {
+			break
+		}
+		w.allocStep = max(w.allocStep/2, spaceReserve)
 	}
-	w.retained = append(w.retained, b...)
+	if w.lowSpace == nil {
+		a.log.Error("aof: not enough disk space to keep the AOF's reserve; refusing writes that add data",
+			"file", w.path, "reserve_bytes", spaceReserve, "err", err)
+	}
+	w.lowSpace = fmt.Errorf("%w: %w", ErrFailed, err)
+	w.lowRetry = now.Add(lowSpaceRetry)
+	a.publish()
+}
+
+// publish makes Err report the writer's current error: a failed write or
+// fdatasync, else a lack of space, else none.
+func (a *AOF) publish() {
+	w := &a.w
+	err := w.writeErr
+	if err == nil {
+		err = w.syncErr
+	}
+	if err == nil {
+		err = w.lowSpace
+	}
+	if err == nil {
+		a.errv.Store(nil)
+	} else {
+		a.errv.Store(&err)
+	}
 }
 
 // maybeSync hands an fdatasync to syncLoop when the policy, a Sync call or
@@ -341,20 +412,16 @@ func (a *AOF) syncFinished(res syncResult) {
 	a.markSynced(res.off, res.seq)
 }
 
-// markSynced records that f is durable up to off, which holds tickets up to seq.
+// markSynced records that f is durable up to off, which holds tickets up
+// to seq. While a repair is pending nothing counts as synced: the bytes
+// before the failed fdatasync may be gone whatever a later one says.
 func (a *AOF) markSynced(off int64, seq uint64) {
 	w := &a.w
-	if k := off - w.syncedOff; w.retainOK && k <= int64(len(w.retained)) {
-		w.retained = w.retained[k:]
-		if len(w.retained) == 0 {
-			w.retained = w.retained[:0:0]
-		}
-	}
 	w.syncedOff = off
-	if !w.retainOK && off == w.off && FsyncPolicy(a.policy.Load()) != FsyncNo {
-		w.retained, w.retainOK = nil, true
+	if w.needRepair {
+		return
 	}
-	if w.syncErr != nil && !w.needRepair {
+	if w.syncErr != nil {
 		w.syncErr = nil
 		a.log.Warn("aof: AOF fsync error looks solved", "file", w.path)
 		a.recovered()
@@ -382,7 +449,12 @@ func (a *AOF) markSynced(off int64, seq uint64) {
 // runtime.Gosched loop, bounded by gatherMax.
 func (a *AOF) gather() {
 	w := &a.w
-	for a.appended.Load() < w.gatherTarget && time.Now().Before(w.gatherUntil) {
+	// The clock is read every 8 yields only: time.Now costs ~190 ns on
+	// some VMs, more than a Gosched.
+	for i := 0; a.appended.Load() < w.gatherTarget; i++ {
+		if i%8 == 0 && !time.Now().Before(w.gatherUntil) {
+			break
+		}
 		runtime.Gosched()
 	}
 	w.gatherTarget = 0
@@ -390,39 +462,56 @@ func (a *AOF) gather() {
 
 // syncFailed handles an fdatasync error. After one, Linux may have dropped
 // the dirty pages and marked them clean, so a retried fdatasync can
-// succeed without the data being on disk ("fsyncgate"). When the unsynced
-// bytes are still in memory the file is cut back to the last synced
-// offset and they are written again; otherwise the retry is best effort.
+// succeed without the data being on disk ("fsyncgate", PostgreSQL 2018).
+// The bytes written since the last good fdatasync cannot be trusted, so
+// the log is repaired from the dataset instead: a rewrite (see repair).
+//
+// Why not keep the unsynced bytes and write them again? Under everysec
+// that is up to a second of traffic (tens of MB at 150k ops/s) copied on
+// every write for a failure that almost never happens; the keyspace
+// already holds the same data, for free. Redis, for comparison, exits
+// under always and retries the fdatasync under everysec.
 func (a *AOF) syncFailed(err error, now time.Time) {
 	w := &a.w
 	if w.syncErr == nil {
 		a.log.Error("aof: error syncing the AOF file", "file", w.path, "err", err)
 	}
-	w.syncErr = fmt.Errorf("%w: fdatasync %s: %w", ErrFailed, w.path, err)
-	if w.retainOK {
+	w.syncErr = fmt.Errorf("%w: %w", ErrFailed, err) // err names the op and file
+	if a.opts.Source != nil {
+		if !w.needRepair {
+			a.log.Warn("aof: the AOF will be rewritten from memory before writes are accepted again")
+		}
 		w.needRepair = true
+		w.failedGen = w.gen
 	} else {
-		a.log.Error("aof: unsynced AOF data is no longer in memory; records written since the last "+
+		a.log.Error("aof: no rewrite source to repair the AOF from; records written since the last "+
 			"successful fsync may be lost if the OS crashes", "file", w.path)
 	}
 	a.failed(now)
 }
 
-// repair truncates f to the last synced offset and queues the retained
-// bytes to be written again.
-func (a *AOF) repair(now time.Time) bool {
+// repair runs on the owner while an fdatasync failure is pending. It
+// starts a rewrite (with backoff, as every retry) unless one runs; once a
+// rewrite whose cut came after the failure has swapped the manifest, the
+// untrusted files are history, and the next fdatasync of the current file
+// clears the error.
+//
+// Ensures: the error stays (MISCONF, no Wait or Sync succeeds for any
+// record) until the dataset is on disk through a new, fsynced base plus
+// an incr file whose fdatasync succeeded after the switch.
+func (a *AOF) repair() {
 	w := &a.w
-	if err := w.f.Truncate(w.syncedOff); err != nil {
-		w.syncErr = fmt.Errorf("%w: truncate %s after an fsync error: %w", ErrFailed, w.path, err)
-		a.failed(now)
-		return false
+	if a.rwDoneGen.Load() > w.failedGen {
+		w.needRepair = false
+		a.log.Warn("aof: the AOF was rewritten after the fsync error")
+		return
 	}
-	w.out = append(w.retained, w.out...)
-	w.retained = nil
-	w.off = w.syncedOff
-	a.stats.curOff.Store(w.off)
-	w.needRepair = false
-	return true
+	if a.stats.rewriting.Load() {
+		return // a running rewrite may be the repair; if not, retried after it
+	}
+	if err := a.Rewrite(a.opts.Source); err != nil && !errors.Is(err, ErrRewriteInProgress) {
+		a.log.Warn("aof: could not start the repairing rewrite", "err", err)
+	}
 }
 
 // switchFile moves writing to the incr file of a rewrite's cut: it makes
@@ -431,7 +520,9 @@ func (a *AOF) repair(now time.Time) bool {
 // frees its preallocated blocks and closes it.
 func (a *AOF) switchFile(now time.Time) bool {
 	w := &a.w
-	if w.off > w.syncedOff || w.syncErr != nil {
+	// Under a pending repair the old files are about to become history:
+	// syncing them again proves nothing (see syncFailed).
+	if !w.needRepair && (w.off > w.syncedOff || w.syncErr != nil) {
 		if err := w.f.Sync(); err != nil {
 			a.syncFailed(err, now)
 			return false
@@ -451,9 +542,10 @@ func (a *AOF) switchFile(now time.Time) bool {
 	w.f, w.path = sw.f, sw.path
 	w.gen++
 	w.off, w.allocEnd, w.syncedOff, w.crc, w.noAlloc = 0, 0, 0, 0, false
-	w.retained, w.retainOK = nil, FsyncPolicy(a.policy.Load()) != FsyncNo
+	w.allocStep = preallocChunk
 	a.stats.curOff.Store(0)
 	w.nextSw = nil
+	sw.gen = w.gen
 	next := w.next
 	w.next = nil
 	a.form(next, w.nextSeq)
@@ -493,7 +585,7 @@ func (a *AOF) recovered() {
 		return
 	}
 	w.backoff = 0
-	a.errv.Store(nil)
+	a.publish()
 	a.wmu.Lock()
 	a.failErr = nil
 	a.wmu.Unlock()
@@ -531,9 +623,6 @@ func (a *AOF) shutdown() {
 	a.take()
 	var err error
 	for {
-		if w.needRepair && !a.repair(now) {
-			break
-		}
 		if len(w.out) > 0 && !a.writeOut(now) {
 			break
 		}
@@ -550,7 +639,7 @@ func (a *AOF) shutdown() {
 	}
 	if w.writeErr != nil {
 		err = w.writeErr
-	} else if w.syncErr != nil {
+	} else if w.syncErr != nil || w.needRepair {
 		err = w.syncErr
 	}
 	if w.allocEnd > w.off {

@@ -58,7 +58,7 @@ func lrange(t *testing.T, ks *Keyspace, key string) []string {
 	return out
 }
 
-func push(t *testing.T, ks *Keyspace, key string, items ...string) {
+func pushItems(t *testing.T, ks *Keyspace, key string, items ...string) {
 	t.Helper()
 	var vals [][]byte
 	for _, s := range items {
@@ -75,7 +75,7 @@ func push(t *testing.T, ks *Keyspace, key string, items ...string) {
 func TestClaim(t *testing.T) {
 	log := &recLog{}
 	ks := New(Config{Log: log})
-	push(t, ks, "q", "a", "b", "c", "d", "e") // LPUSH: list is e d c b a
+	pushItems(t, ks, "q", "a", "b", "c", "d", "e") // LPUSH: list is e d c b a
 	mark := len(log.recs)
 
 	tx := ks.Begin()
@@ -130,7 +130,7 @@ func TestClaim(t *testing.T) {
 func TestClaimNothing(t *testing.T) {
 	log := &recLog{}
 	ks := New(Config{Log: log})
-	push(t, ks, "q", "a")
+	pushItems(t, ks, "q", "a")
 	for _, tc := range []struct {
 		name string
 		src  string
@@ -160,8 +160,8 @@ func TestClaimNothing(t *testing.T) {
 
 func TestClaimErrors(t *testing.T) {
 	ks := New(Config{})
-	push(t, ks, "q", "a")
-	push(t, ks, "busy", "x")
+	pushItems(t, ks, "q", "a")
+	pushItems(t, ks, "busy", "x")
 	tx := ks.Begin()
 	tx.Set(0, []byte("str"), []byte("v"), SetOptions{})
 	tx.End()
@@ -194,7 +194,7 @@ func TestClaimErrors(t *testing.T) {
 // but claims keep the queue draining, and memory stays accounted.
 func TestClaimAtMaxMemory(t *testing.T) {
 	ks := New(Config{MaxMemory: 1})
-	push(t, ks, "q", "a", "b", "c")
+	pushItems(t, ks, "q", "a", "b", "c")
 	if !ks.OverLimit() {
 		t.Fatal("test setup: keyspace should be over its limit")
 	}
@@ -277,7 +277,7 @@ func TestClaimReplaysInRedis(t *testing.T) {
 	for i := range 300 {
 		items = append(items, fmt.Sprintf(`{"id":%d,"note":"item\r\n%d"}`, i, i))
 	}
-	push(t, ks, "order_queue", items...)
+	pushItems(t, ks, "order_queue", items...)
 	for i, n := range []int{100, 1, 150, 100} {
 		tx := ks.Begin()
 		_, err := tx.Claim(0, []byte("order_queue"), fmt.Appendf(nil, "order_queue:inflight:b%d", i), n, nil)

@@ -16,9 +16,9 @@
 // End serves clients blocked on keys that received data, then unlocks.
 //
 // Lists are stored the way Redis's quicklist of listpacks stores them:
-// items packed into 8 KiB chunks held in a ring, so pushes and pops at both
-// ends are O(1), and ten million items cost the garbage collector a few
-// thousand pointers, not ten million.
+// items packed into chunks of 16 to 64 KiB held in a ring, so pushes and
+// pops at both ends are O(1), and ten million items cost the garbage
+// collector a few thousand pointers, not ten million.
 //
 // # Guarantees
 //
@@ -36,6 +36,7 @@
 //     valid until the next operation of the Tx (or End): copy what you keep.
 //     Slices passed in are copied.
 //   - A Tx must not be used after End, nor by two goroutines.
-//   - UsedMemory counts keys and values, not connection buffers or the
-//     Go runtime's own overhead.
+//   - UsedMemory counts what the data costs the Go heap (within a few
+//     percent of runtime/metrics), not connection buffers, garbage, the
+//     Go runtime's own overhead, or chunks a live Snapshot still reads.
 package queue

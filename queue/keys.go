@@ -169,16 +169,10 @@ func (tx *Tx) Rename(dbi int, src, dst []byte, nx bool) (bool, error) {
 	}
 	d := tx.ks.db[dbi]
 	s := string(src)
-	delete(d.keys, s)
-	delete(d.expires, s)
-	tx.ks.used.Add(-keyOverhead(s))
+	tx.ks.dropKey(d, s, v)
 	tx.touch(dbi, s)
 	k := string(dst)
-	d.keys[k] = v
-	if v.expire != 0 {
-		d.expires[k] = struct{}{}
-	}
-	tx.ks.used.Add(keyOverhead(k))
+	tx.ks.putKey(d, k, v)
 	tx.touch(dbi, k)
 	cmd := bRENAME
 	if nx {
@@ -209,15 +203,8 @@ func (tx *Tx) FlushAll() {
 }
 
 func (tx *Tx) flush(dbi int) {
-	d := tx.ks.db[dbi]
 	tx.touchAll(dbi, nil)
-	var freed int64
-	for k, v := range d.keys {
-		freed += v.memSize() + keyOverhead(k)
-	}
-	tx.ks.used.Add(-freed)
-	d.keys = make(map[string]*value)
-	d.expires = make(map[string]struct{})
+	tx.ks.flushed(tx.ks.db[dbi])
 }
 
 // SwapDB exchanges the contents of two databases. Blocked clients and
@@ -235,6 +222,8 @@ func (tx *Tx) SwapDB(a, b int) error {
 	tx.touchAll(b, da)
 	da.keys, dbb.keys = dbb.keys, da.keys
 	da.expires, dbb.expires = dbb.expires, da.expires
+	da.keysMem, dbb.keysMem = dbb.keysMem, da.keysMem
+	da.expiresMem, dbb.expiresMem = dbb.expiresMem, da.expiresMem
 	tx.argv = append(tx.argv[:0], bSWAPDB, tx.itoa(0, int64(a)), tx.itoa(1, int64(b)))
 	tx.logv(0)
 	tx.markAllReady(a)

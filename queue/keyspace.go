@@ -44,6 +44,12 @@ type Config struct {
 	// while running with SetMaxMemory.
 	MaxMemory int64
 
+	// BaseMemory is what the process takes with no data, counted in
+	// UsedMemory as Redis counts its own start-up allocations
+	// (used_memory_startup) so that used_memory means the same thing.
+	// cmd/mullet measures it at start; zero (tests) counts the data only.
+	BaseMemory int64
+
 	// Log receives every write. Nil means no persistence.
 	Log Log
 
@@ -74,8 +80,14 @@ type Keyspace struct {
 	lastTicket uint64            // ticket of the last record appended
 	replaying  bool              // loading the log: no expiry by the clock
 	notify     map[dbKey][]chan struct{}
+	// spare is the last list emptied by pops, kept with its ring (and its
+	// key's string) for the next new list: a queue drained to empty and
+	// refilled, which is what queues do all day, then allocates nothing.
+	spare *value
 
-	used      atomic.Int64 // bytes accounted for keys and values
+	used      atomic.Int64 // bytes accounted for the data; see memory.go
+	peak      atomic.Int64 // the most UsedMemory has been; written under mu
+	base      int64        // Config.BaseMemory
 	maxmemory atomic.Int64
 
 	// Stats, read without the lock.
@@ -101,24 +113,18 @@ type db struct {
 	expires map[string]struct{} // keys with a TTL, sampled by the active expiry cycle
 	blocked map[string]*waitList
 	watched map[string][]*Watch
+
+	// The modelled footprints of keys and expires (memory.go). They go
+	// wherever the maps go (SWAPDB).
+	keysMem, expiresMem mapModel
 }
 
 type value struct {
 	kind   Kind
 	list   *list
 	str    []byte
-	expire int64 // unix milliseconds; 0: no TTL
-}
-
-// keyOverhead estimates what a key costs besides its value: the map entry,
-// the key's bytes and the value header.
-func keyOverhead(key string) int64 { return int64(80 + len(key)) }
-
-func (v *value) memSize() int64 {
-	if v.kind == KindList {
-		return v.list.memSize()
-	}
-	return int64(cap(v.str))
+	expire int64  // unix milliseconds; 0: no TTL
+	name   string // the key, as stored in the map (set for lists; may be stale after RENAME)
 }
 
 // New returns an empty keyspace.
@@ -127,7 +133,8 @@ func New(cfg Config) *Keyspace {
 	if n <= 0 {
 		n = 16
 	}
-	ks := &Keyspace{log: cfg.Log, now: cfg.Now}
+	ks := &Keyspace{log: cfg.Log, now: cfg.Now, base: max(cfg.BaseMemory, 0)}
+	ks.peak.Store(ks.base)
 	ks.logRef.Store(&logBox{cfg.Log})
 	if ks.now == nil {
 		ks.now = time.Now
@@ -191,16 +198,28 @@ func (ks *Keyspace) SetMaxMemory(n int64) { ks.maxmemory.Store(n) }
 // MaxMemory returns the memory limit (0: none).
 func (ks *Keyspace) MaxMemory() int64 { return ks.maxmemory.Load() }
 
-// UsedMemory returns the bytes accounted for the data. It is safe to call
-// without a Tx.
-func (ks *Keyspace) UsedMemory() int64 { return ks.used.Load() }
+// UsedMemory returns Redis's used_memory: Config.BaseMemory plus what the
+// data costs the Go heap (see memory.go for what is counted). It is what
+// maxmemory is compared with. It is safe to call without a Tx.
+func (ks *Keyspace) UsedMemory() int64 { return ks.base + ks.used.Load() }
 
-// OverLimit reports whether a write that adds data must be refused. Like
-// Redis, the check is made before the command runs, so one command may take
-// memory a little past the limit.
+// UsedMemoryPeak returns the most UsedMemory has been since start or the
+// last ResetStats (used_memory_peak). Unlike Redis's, which is sampled,
+// it is exact.
+func (ks *Keyspace) UsedMemoryPeak() int64 { return max(ks.peak.Load(), ks.UsedMemory()) }
+
+// StartupMemory returns Config.BaseMemory (used_memory_startup); the data
+// takes UsedMemory minus this (used_memory_dataset).
+func (ks *Keyspace) StartupMemory() int64 { return ks.base }
+
+// OverLimit reports whether a write that adds data must be refused: used
+// memory is past a non-zero maxmemory (Redis's noeviction). Like Redis,
+// the check is made before the command runs, so one command may take
+// memory a little past the limit; and it is a strict comparison, so
+// writes stop once used memory exceeds the limit, not when it reaches it.
 func (ks *Keyspace) OverLimit() bool {
 	m := ks.maxmemory.Load()
-	return m > 0 && ks.used.Load() > m
+	return m > 0 && ks.UsedMemory() > m
 }
 
 // LogErr returns the log's sticky error, wrapped in ErrLogFailed, or nil.
@@ -234,11 +253,16 @@ func (ks *Keyspace) Stats() Stats {
 	return Stats{ks.expiredKeys.Load(), ks.keyHits.Load(), ks.keyMisses.Load()}
 }
 
-// ResetStats zeroes the counters (CONFIG RESETSTAT).
+// ResetStats zeroes the counters and brings the memory peak down to the
+// memory in use (CONFIG RESETSTAT). It takes no lock, so a handler may
+// call it with or without a Tx.
 func (ks *Keyspace) ResetStats() {
 	ks.expiredKeys.Store(0)
 	ks.keyHits.Store(0)
 	ks.keyMisses.Store(0)
+	// A write racing with this may leave the peak a little low;
+	// UsedMemoryPeak never reports less than the memory in use.
+	ks.peak.Store(ks.UsedMemory())
 }
 
 // A Tx is the keyspace locked for one command or one MULTI/EXEC. Its
@@ -284,6 +308,7 @@ func (tx *Tx) End() uint64 {
 	if len(ks.ready) > 0 {
 		ks.serveReady(tx)
 	}
+	ks.ep.spare.settle()
 	t := tx.ticket
 	ks.mu.Unlock()
 	return t
@@ -385,45 +410,62 @@ func (tx *Tx) expireKey(dbi int, key string, v *value) {
 	tx.logv(dbi)
 }
 
-// deleteKey removes key without logging.
+// deleteKey removes key without logging. v must not be used afterwards:
+// a list emptied by pops becomes the keyspace's spare for the next list.
 func (tx *Tx) deleteKey(dbi int, key string, v *value) {
-	d := tx.ks.db[dbi]
-	delete(d.keys, key)
-	if v.expire != 0 {
-		delete(d.expires, key)
-	}
-	tx.ks.used.Add(-(v.memSize() + keyOverhead(key)))
+	tx.ks.dropKey(tx.ks.db[dbi], key, v)
 	tx.touch(dbi, key)
+	if v.kind == KindList && v.list.n == 0 {
+		tx.ks.spare = v // emptied, not dropped whole: nothing else refers to it
+	}
 }
 
-// touch marks watchers of key dirty (Redis's signalModifiedKey).
+// touch marks watchers of key dirty (Redis's signalModifiedKey), except
+// those that watched it already expired and now see it deleted: that is
+// no logical change (Redis 7's touchWatchedKey).
 func (tx *Tx) touch(dbi int, key string) {
 	if tx.ks.watching == 0 {
 		return
 	}
-	for _, w := range tx.ks.db[dbi].watched[key] {
+	d := tx.ks.db[dbi]
+	for _, w := range d.watched[key] {
+		if wk := w.find(dbi, key); wk != nil && wk.expired {
+			if _, exists := d.keys[key]; !exists {
+				wk.expired = false
+				continue
+			}
+		}
 		w.dirty = true
 	}
 }
 
-// newList creates an empty list under key.
+// newList creates an empty list under key, reusing the spare one if any.
 func (tx *Tx) newList(dbi int, key []byte) *value {
-	v := &value{kind: KindList, list: &list{ep: &tx.ks.ep}}
-	k := string(key)
-	tx.ks.db[dbi].keys[k] = v
-	tx.ks.used.Add(v.memSize() + keyOverhead(k))
+	var v *value
+	var k string
+	if sp := tx.ks.spare; sp != nil {
+		tx.ks.spare = nil
+		if sp.name == string(key) {
+			k = sp.name // the same queue again: even the key string is reused
+		}
+		*sp = value{kind: KindList, list: sp.list}
+		v = sp
+	} else {
+		v = &value{kind: KindList, list: &list{ep: &tx.ks.ep}}
+	}
+	if k == "" {
+		k = string(key)
+	}
+	v.name = k
+	tx.ks.putKey(tx.ks.db[dbi], k, v)
 	return v
 }
 
 // setExpire sets or clears (ms 0) the TTL of an existing key.
 func (tx *Tx) setExpire(dbi int, key string, v *value, ms int64) {
-	d := tx.ks.db[dbi]
-	if ms == 0 {
-		delete(d.expires, key)
-	} else if v.expire == 0 {
-		d.expires[key] = struct{}{}
-	}
+	had := v.expire
 	v.expire = ms
+	tx.ks.ttlChanged(tx.ks.db[dbi], key, v, had)
 }
 
 // ExpireCycle deletes up to limit expired keys, sampling keys with a TTL

@@ -28,6 +28,10 @@ type list struct {
 	n     int64 // items
 	bytes int64 // accounted memory, see memSize
 	ep    *epochs
+	// spareBuf is the buffer of the last chunk removed, if small and not
+	// visible to a snapshot, for the next newChunk: a list that keeps
+	// going from empty to one chunk and back allocates nothing.
+	spareBuf []byte
 }
 
 // A chunk holds entries in b[lo:hi]. b is never resliced: cap(b) == len(b).
@@ -42,9 +46,13 @@ type chunk struct {
 // going. Chunks whose epoch is <= frozen were visible to a live snapshot; a
 // writer that wants to modify such a buffer in place copies it first. Pops
 // only move lo and hi, which the snapshot copied, so they need no copy.
+//
+// Every list of a keyspace points to the same epochs, which is therefore
+// also where the keyspace keeps its spare chunk buffers (see spares).
 type epochs struct {
 	cur    uint32 // epoch stamped on new buffers
 	frozen uint32 // buffers with epoch <= frozen are shared; 0: none
+	spare  spares
 }
 
 const (
@@ -57,11 +65,6 @@ const (
 	// chunkMin is the first allocation for a new list's chunk; it doubles
 	// up to a full chunk so short lists stay small.
 	chunkMin = 64
-	// chunkOverhead is what a chunk costs besides its buffer: its slot in
-	// the ring.
-	chunkOverhead = 40
-	// listOverhead is the list header and its key's map entry, estimated.
-	listOverhead = 96
 )
 
 // Item lengths are encoded in 1, 2 or 5 bytes, chosen so the queue's
@@ -189,8 +192,9 @@ func fullSize(sz int) int {
 
 func (l *list) len() int64 { return l.n }
 
-// memSize is the memory the list accounts for.
-func (l *list) memSize() int64 { return l.bytes + listOverhead }
+// memSize is the memory the list takes: its header, its ring and its
+// chunk buffers.
+func (l *list) memSize() int64 { return l.bytes + listHeader }
 
 func (l *list) at(i int) *chunk { return &l.ring[(l.head+i)%len(l.ring)] }
 
@@ -204,7 +208,7 @@ func (l *list) growRing() {
 	for i := 0; i < l.nc; i++ {
 		ring[i] = old[(l.head+i)%len(old)]
 	}
-	l.bytes += int64(n-len(old)) * chunkOverhead
+	l.bytes += ringBytes(n) - ringBytes(len(old))
 	l.ring, l.head = ring, 0
 }
 
@@ -218,12 +222,21 @@ func (l *list) shrinkRing() {
 	for i := 0; i < l.nc; i++ {
 		ring[i] = l.ring[(l.head+i)%len(l.ring)]
 	}
-	l.bytes -= int64(len(l.ring)-n) * chunkOverhead
+	l.bytes -= ringBytes(len(l.ring)) - ringBytes(n)
 	l.ring, l.head = ring, 0
 }
 
+// spareMax is the largest chunk buffer a list keeps for reuse.
+const spareMax = 1024
+
 func (l *list) newChunk(size int, atHead bool) chunk {
-	b := allocBuf(size)
+	var b []byte
+	if sb := l.spareBuf; len(sb) >= size && len(sb) <= 4*size {
+		// The list's own small buffer (see removeChunk).
+		b, l.spareBuf = sb, nil
+	} else {
+		b = l.ep.spare.alloc(size)
+	}
 	l.bytes += int64(len(b))
 	c := chunk{b: b, epoch: l.ep.cur}
 	if atHead {
@@ -253,7 +266,18 @@ func (l *list) insertChunk(pos int, c chunk) {
 }
 
 func (l *list) removeChunk(pos int) {
-	l.bytes -= int64(len(l.at(pos).b))
+	c := l.at(pos)
+	l.bytes -= int64(len(c.b))
+	if len(c.b) <= spareMax && (l.ep.frozen == 0 || c.epoch > l.ep.frozen) {
+		// A small buffer stays with its list for the next chunk: a queue
+		// that hovers near empty then allocates nothing. Not shared with
+		// a snapshot: it may be written again.
+		l.spareBuf = c.b
+	} else {
+		// Full-size buffers go to the keyspace's pool, reusable once the
+		// Tx ends.
+		l.ep.release(c)
+	}
 	switch {
 	case pos == 0:
 		*l.at(0) = chunk{}
@@ -288,7 +312,7 @@ func (l *list) own(c *chunk) {
 // front) or to the start.
 func (l *list) resize(c *chunk, need, full int, atHead bool) {
 	size := min(max(len(c.b)*2, need), full)
-	nb := allocBuf(size)
+	nb := l.ep.spare.alloc(size)
 	used := int(c.hi - c.lo)
 	var lo int
 	if atHead {
@@ -296,6 +320,7 @@ func (l *list) resize(c *chunk, need, full int, atHead bool) {
 	}
 	copy(nb[lo:], c.b[c.lo:c.hi])
 	l.bytes += int64(len(nb) - len(c.b))
+	l.ep.release(c)
 	c.b, c.lo, c.hi, c.epoch = nb, int32(lo), int32(lo+used), l.ep.cur
 }
 
@@ -545,6 +570,7 @@ func (l *list) rebuild(ci int, items [][]byte) {
 // re-inserts right away).
 func (l *list) removeChunkKeepRing(pos int) {
 	l.bytes -= int64(len(l.at(pos).b))
+	l.ep.release(l.at(pos))
 	for i := pos; i < l.nc-1; i++ {
 		*l.at(i) = *l.at(i + 1)
 	}

@@ -38,7 +38,7 @@ func checkList(t *testing.T, l *list, m model, step int, op string) {
 	// Chunk invariants: counts add up, buffers are within bounds, and the
 	// accounted bytes match the buffers.
 	var n int64
-	bytesAcc := int64(len(l.ring)) * chunkOverhead
+	bytesAcc := ringBytes(len(l.ring))
 	for i := 0; i < l.nc; i++ {
 		c := l.at(i)
 		if c.n <= 0 || c.lo < 0 || c.hi > int32(len(c.b)) || c.lo > c.hi {

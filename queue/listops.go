@@ -21,7 +21,7 @@ func (tx *Tx) listFor(dbi int, key []byte) (*value, error) {
 // account adds the change in v's size since before to used memory.
 func (tx *Tx) account(v *value, before int64) {
 	if d := v.memSize() - before; d != 0 {
-		tx.ks.used.Add(d)
+		tx.ks.addUsed(d)
 	}
 }
 
@@ -90,6 +90,9 @@ func (tx *Tx) popN(dbi int, key []byte, v *value, front bool, count int64, out [
 	}
 	if n > l.n {
 		n = l.n
+	}
+	if n == 0 {
+		return out // COUNT 0 changes nothing: no log record, no watcher dirtied
 	}
 	before := v.memSize()
 	for i := int64(0); i < n; i++ {
@@ -269,7 +272,9 @@ func (tx *Tx) Rem(dbi int, key []byte, count int64, item []byte) (int64, error) 
 	before := v.memSize()
 	limit, fromTail := count, false
 	if count < 0 {
-		limit, fromTail = -count, true
+		// -MinInt64 overflows; Redis's negation does too and then never
+		// reaches its limit, removing every match.
+		limit, fromTail = max(-count, 0), true
 	}
 	n := v.list.removeWhere(item, limit, fromTail)
 	tx.account(v, before)

@@ -46,5 +46,5 @@ func (tx *Tx) MemoryUsage(dbi int, key []byte) (int64, bool) {
 	if v == nil {
 		return 0, false
 	}
-	return v.memSize() + keyOverhead(string(key)), true
+	return keyCost(string(key), v), true
 }

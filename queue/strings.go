@@ -84,21 +84,15 @@ func (tx *Tx) putString(dbi int, key, val []byte, cur *value, expire int64) {
 	k := string(key)
 	d := tx.ks.db[dbi]
 	if cur != nil {
-		tx.ks.used.Add(-cur.memSize())
-		if cur.expire != 0 && expire == 0 {
-			delete(d.expires, k)
-		}
+		before := cur.memSize()
 		cur.kind, cur.list, cur.str = KindString, nil, val
+		tx.ks.addUsed(cur.memSize() - before)
+		had := cur.expire
+		cur.expire = expire
+		tx.ks.ttlChanged(d, k, cur, had)
 	} else {
-		cur = &value{kind: KindString, str: val}
-		d.keys[k] = cur
-		tx.ks.used.Add(keyOverhead(k))
+		tx.ks.putKey(d, k, &value{kind: KindString, str: val, expire: expire})
 	}
-	if expire != 0 && cur.expire == 0 {
-		d.expires[k] = struct{}{}
-	}
-	cur.expire = expire
-	tx.ks.used.Add(cur.memSize())
 	tx.touch(dbi, k)
 }
 

@@ -79,11 +79,24 @@ func (tx *Tx) Dirty(w *Watch) bool {
 	return false
 }
 
+// find returns w's entry for key of database dbi, or nil.
+func (w *Watch) find(dbi int, key string) *watchedKey {
+	for i := range w.keys {
+		if wk := &w.keys[i]; wk.db == dbi && wk.key == key {
+			return wk
+		}
+	}
+	return nil
+}
+
 // Watching reports whether w holds any key.
 func (w *Watch) Watching() bool { return len(w.keys) > 0 }
 
 // touchAll marks dirty every watcher of a key that exists in database dbi
-// (FLUSHDB, FLUSHALL, SWAPDB), as Redis's touchAllWatchedKeysInDb does.
+// or in other, the database about to replace it (FLUSHDB, FLUSHALL,
+// SWAPDB), as Redis 7's touchAllWatchedKeysInDb does, expired keys
+// included: an expired key that goes away or stays expired is no change,
+// and a missing key replaced by an expired one counts as expired.
 func (tx *Tx) touchAll(dbi int, other *db) {
 	if tx.ks.watching == 0 {
 		return
@@ -91,14 +104,30 @@ func (tx *Tx) touchAll(dbi int, other *db) {
 	d := tx.ks.db[dbi]
 	for k, ws := range d.watched {
 		_, here := d.keys[k]
-		there := false
+		var there *value
 		if other != nil {
-			_, there = other.keys[k]
+			there = other.keys[k]
 		}
-		if here || there {
-			for _, w := range ws {
-				w.dirty = true
+		if !here && there == nil {
+			continue
+		}
+		thereExpired := there != nil && there.expire != 0 && there.expire <= tx.nowMs
+		for _, w := range ws {
+			wk := w.find(dbi, k)
+			switch {
+			case wk != nil && wk.expired:
+				if there == nil {
+					wk.expired = false
+					continue
+				}
+				if thereExpired {
+					continue
+				}
+			case wk != nil && !here && thereExpired:
+				wk.expired = true
+				continue
 			}
+			w.dirty = true
 		}
 	}
 }

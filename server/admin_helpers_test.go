@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -31,7 +30,11 @@ func startServerWith(t testing.TB, o serverOpts) *testServer {
 		t.Fatal(err)
 	}
 	ks := queue.New(queue.Config{Databases: int(set.Int("databases")), MaxMemory: set.Size("maxmemory"), Log: o.log})
-	cfg := Config{Keyspace: ks, Settings: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test"}
+	// Errors are kept (a test may fail on a logged panic); the rest is
+	// dropped. The logger is set before Serve, so no goroutine races it.
+	logs := &lockedBuffer{}
+	cfg := Config{Keyspace: ks, Settings: set, Version: "test",
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))}
 	if o.configure != nil {
 		o.configure(&cfg)
 	}
@@ -48,7 +51,7 @@ func startServerWith(t testing.TB, o serverOpts) *testServer {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	return &testServer{addr: ln.Addr().String(), s: s, ks: ks, set: set}
+	return &testServer{addr: ln.Addr().String(), s: s, ks: ks, set: set, logs: logs}
 }
 
 // pollUntil polls cond until it holds or 5 s pass: for state another

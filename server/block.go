@@ -3,7 +3,9 @@ package server
 import (
 	"errors"
 	"math"
+	"math/big"
 	"strconv"
+	"strings"
 	"time"
 
 	"mullet/queue"
@@ -26,27 +28,166 @@ type blockReq struct {
 	timeout time.Duration // 0: forever
 }
 
-// parseTimeout parses a blocking command's timeout in seconds (a float, as
-// in Redis 6+), with Redis's errors.
+// parseTimeout parses a blocking command's timeout in seconds the way
+// Redis 7.0 does, quirks included, since clients see the difference:
+//
+//	tval = (long long) ceill(strtold(arg) * 1000)
+//	if tval < 0: "timeout is negative"; if tval > 0: deadline = tval + now
+//
+// So a timeout below a millisecond rounds up and fires (0.0001) while one
+// just below zero rounds to 0 and waits forever (-0.0001); an infinite or
+// huge timeout converts to LLONG_MIN on x86 and is "negative"; and a
+// deadline that overflows waits forever. A zero duration means forever.
 func parseTimeout(b []byte) (time.Duration, string) {
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(f) || len(b) == 0 || isSpace(b[0]) {
+	tval, msg := timeoutMs(b)
+	if msg != "" {
+		return 0, msg
+	}
+	if tval > math.MaxInt64/int64(time.Millisecond) {
+		return 0, "" // the deadline overflows (or is centuries away): forever
+	}
+	return time.Duration(tval) * time.Millisecond, ""
+}
+
+// timeoutMs is ceill(strtold(b) * 1000) as a long long, or the error.
+func timeoutMs(b []byte) (int64, string) {
+	// MAX_LONG_DOUBLE_CHARS is 5k: longer strings are refused unread.
+	if len(b) == 0 || len(b) >= 5*1024 || isSpace(b[0]) {
 		return 0, msgTimeoutFloat
 	}
-	ms := f * 1000
-	if ms >= math.MaxInt64 || ms <= math.MinInt64 {
-		return 0, msgTimeoutRange
+	s := string(b)
+	kind, ok := scanStrtold(s)
+	switch {
+	case !ok || kind == numNaN:
+		return 0, msgTimeoutFloat
+	case kind == numInf:
+		return 0, msgTimeoutNeg // (long long) ±inf is LLONG_MIN on x86
+	case kind == numDecimal && len(s) <= 12 && !strings.ContainsAny(s, "eE"):
+		// The common case ("0", "5", "0.5"): a float64 is exact enough, as
+		// at most a millisecond of rounding differs from a long double,
+		// and without an exponent nothing under- or overflows.
+		f, err := strconv.ParseFloat(s, 64)
+		if err == nil {
+			ms := math.Ceil(f * 1000)
+			if ms < 0 {
+				return 0, msgTimeoutNeg
+			}
+			return int64(ms), ""
+		}
 	}
-	// Redis truncates to whole milliseconds, so 0.0005 (like 0) waits
-	// forever.
-	tval := int64(ms)
+	if kind == numHex && !strings.ContainsAny(s, "pP") {
+		s += "p0" // Go wants an exponent after a hex mantissa; strtold does not
+	}
+	// An x87 long double has a 64-bit mantissa: a 64-bit big.Float rounds
+	// the same way; its exponent range is checked by hand.
+	f, _, err := big.ParseFloat(s, 0, 64, big.ToNearestEven)
+	if err != nil {
+		return 0, msgTimeoutFloat // beyond even big.Float's exponent
+	}
+	abs := new(big.Float).Abs(f)
+	if abs.Cmp(ldblMax) > 0 || abs.Sign() != 0 && abs.Cmp(ldblHalfMin) < 0 {
+		return 0, msgTimeoutFloat // strtold's ERANGE: HUGE_VAL or zero
+	}
+	ms := f.Mul(f, big.NewFloat(1000).SetPrec(64))
+	if ms.Cmp(twoTo63) >= 0 || ms.Cmp(minusTwoTo63) < 0 {
+		return 0, msgTimeoutNeg // the conversion gives LLONG_MIN
+	}
+	tval, acc := ms.Int64() // truncates toward zero
+	if acc == big.Below {
+		tval++ // ceil of a positive non-integer
+	}
 	if tval < 0 {
 		return 0, msgTimeoutNeg
 	}
-	if tval > math.MaxInt64/int64(time.Millisecond)-time.Now().UnixMilli() {
-		return 0, msgTimeoutRange
+	return tval, ""
+}
+
+// Limits of the x87 80-bit long double that Redis parses floats into.
+var (
+	ldblMax      = bigFloat("1.18973149535723176502e+4932")
+	ldblHalfMin  = bigFloat("1.82259976594123730126e-4951") // half the smallest denormal
+	twoTo63      = bigFloat("9223372036854775808")
+	minusTwoTo63 = bigFloat("-9223372036854775808")
+)
+
+func bigFloat(s string) *big.Float {
+	f, _, err := big.ParseFloat(s, 10, 64, big.ToNearestEven)
+	if err != nil {
+		panic(err)
 	}
-	return time.Duration(tval) * time.Millisecond, ""
+	return f
+}
+
+// Kinds of number scanStrtold recognizes.
+const (
+	numDecimal = iota
+	numHex
+	numInf
+	numNaN
+)
+
+// scanStrtold checks that s, whole, is a number strtold reads: an optional
+// sign, then "inf", "infinity", "nan", "nan(chars)", a hex mantissa with an
+// optional p exponent, or a decimal one with an optional e exponent (and
+// no Go digit underscores).
+func scanStrtold(s string) (kind int, ok bool) {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	rest := strings.ToLower(s[i:])
+	switch {
+	case rest == "inf" || rest == "infinity":
+		return numInf, true
+	case rest == "nan":
+		return numNaN, true
+	case strings.HasPrefix(rest, "nan(") && strings.HasSuffix(rest, ")"):
+		for _, c := range rest[4 : len(rest)-1] {
+			if !(c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z') {
+				return 0, false
+			}
+		}
+		return numNaN, true
+	}
+	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
+	kind, digit, exp := numDecimal, isDigit, byte('e')
+	if strings.HasPrefix(rest, "0x") && len(rest) > 2 {
+		kind, digit, exp = numHex, func(c byte) bool { _, ok := hexVal(c); return ok }, 'p'
+		rest = rest[2:]
+	}
+	j, digits, dot := 0, 0, false
+	for ; j < len(rest); j++ {
+		c := rest[j]
+		if digit(c) {
+			digits++
+		} else if c == '.' && !dot {
+			dot = true
+		} else {
+			break
+		}
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	if j == len(rest) {
+		return kind, true
+	}
+	if rest[j] != exp {
+		return 0, false
+	}
+	j++
+	if j < len(rest) && (rest[j] == '+' || rest[j] == '-') {
+		j++
+	}
+	if j == len(rest) {
+		return 0, false
+	}
+	for ; j < len(rest); j++ {
+		if !isDigit(rest[j]) {
+			return 0, false
+		}
+	}
+	return kind, true
 }
 
 // blockOn registers the client as waiting on keys. Inside EXEC a blocking

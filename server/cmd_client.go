@@ -233,7 +233,9 @@ func (c *client) withTx(fn func(tx *queue.Tx) bool) bool {
 		return fn(c.tx)
 	}
 	tx := c.s.ks.Begin()
+	c.tx = tx // so abandonTx can release the lock if fn panics
 	r := fn(tx)
+	c.tx = nil
 	if t := tx.End(); t != 0 {
 		c.ticket = t
 	}

@@ -266,6 +266,18 @@ func cmdInfo(c *client, args [][]byte) {
 	c.verbatim(string(c.s.info(c, args[1:])))
 }
 
+// Info returns the INFO text of a section ("" for the default ones, "all"
+// for all), as the INFO command would; the metrics exporter reads it in
+// process.
+func (s *Server) Info(section string) (string, error) {
+	var req [][]byte
+	if section != "" {
+		req = [][]byte{[]byte(section)}
+	}
+	c := &client{s: s, addr: "internal", created: time.Now()}
+	return string(s.info(c, req)), nil
+}
+
 // info generates the INFO text for the requested sections.
 func (s *Server) info(c *client, req [][]byte) []byte {
 	want := map[string]bool{}

@@ -148,6 +148,17 @@ func cmdLRange(c *client, args [][]byte) {
 }
 
 func cmdLIndex(c *client, args [][]byte) {
+	// Redis looks the key up before it parses the index: a missing key
+	// answers null whatever the index.
+	n, err := c.tx.Len(c.db, args[1])
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	if n == 0 {
+		c.null()
+		return
+	}
 	i, ok := parseInt(args[2])
 	if !ok {
 		c.errorReply(msgNotInteger)
@@ -165,6 +176,14 @@ func cmdLIndex(c *client, args [][]byte) {
 }
 
 func cmdLSet(c *client, args [][]byte) {
+	// As in Redis, a missing key is reported before a bad index.
+	if n, err := c.tx.Len(c.db, args[1]); err != nil || n == 0 {
+		if err == nil {
+			err = queue.ErrNoSuchKey
+		}
+		c.replyErr(err)
+		return
+	}
 	i, ok := parseInt(args[2])
 	if !ok {
 		c.errorReply(msgNotInteger)
@@ -241,18 +260,18 @@ func cmdLPos(c *client, args [][]byte) {
 				return
 			}
 			if n == -1<<63 {
-				c.errorReply("ERR value is out of range, must be positive")
-				return
+				// Redis 7.0 negates the rank, which overflows back to
+				// LLONG_MIN, and then every match passes "matches >=
+				// rank": it acts as -1.
+				n = -1
 			}
 			rank = n
 		case opt == "count" && more:
 			i++
+			// Redis's getPositiveLongFromObjectOrReply gives the same
+			// message for a non-integer as for a negative count.
 			n, ok := parseInt(args[i])
-			if !ok {
-				c.errorReply(msgNotInteger)
-				return
-			}
-			if n < 0 {
+			if !ok || n < 0 {
 				c.errorReply("ERR COUNT can't be negative")
 				return
 			}
@@ -260,11 +279,7 @@ func cmdLPos(c *client, args [][]byte) {
 		case opt == "maxlen" && more:
 			i++
 			n, ok := parseInt(args[i])
-			if !ok {
-				c.errorReply(msgNotInteger)
-				return
-			}
-			if n < 0 {
+			if !ok || n < 0 {
 				c.errorReply("ERR MAXLEN can't be negative")
 				return
 			}
@@ -341,11 +356,12 @@ func (c *client) mpopArgs(args [][]byte, i int) (keys [][]byte, front bool, coun
 		c.errorReply(msgNumkeys)
 		return
 	}
-	where := int64(i) + n + 1
-	if where >= int64(len(args)) {
+	// Compared without adding, so a huge numkeys cannot overflow.
+	if n >= int64(len(args)-i-1) {
 		c.errorReply(msgSyntax)
 		return
 	}
+	where := int64(i) + n + 1
 	front, isSide := parseSide(args[where])
 	if !isSide {
 		c.errorReply(msgSyntax)
@@ -408,6 +424,8 @@ func (c *client) bpop(args [][]byte, front bool) {
 			c.array(2)
 			c.bulk(k)
 			c.bulk(items[0])
+			clear(items)
+			c.argvScratch = items[:0] // keep the grown scratch: no allocation next time
 			return
 		}
 	}
@@ -452,13 +470,14 @@ func cmdBLMove(c *client, args [][]byte) {
 func cmdBRPopLPush(c *client, args [][]byte) { c.bmove(args, false, true, args[3]) }
 
 func cmdBLMPop(c *client, args [][]byte) {
+	// Redis parses the timeout last, after numkeys, the side and COUNT.
+	keys, front, count, ok := c.mpopArgs(args, 2)
+	if !ok {
+		return
+	}
 	timeout, msg := parseTimeout(args[1])
 	if msg != "" {
 		c.errorReply(msg)
-		return
-	}
-	keys, front, count, ok := c.mpopArgs(args, 2)
-	if !ok {
 		return
 	}
 	key, items, err := c.tx.MPop(c.db, keys, front, count, c.scratch())

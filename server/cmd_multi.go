@@ -31,6 +31,16 @@ func (c *client) endMulti() {
 	clear(c.queued)
 	c.queued = c.queued[:0]
 	c.multiLen.Store(0)
+	clear(c.queuedArgs)
+	c.queuedArgs = c.queuedArgs[:0]
+	if cap(c.queuedBuf) > 64<<10 {
+		c.queuedBuf = nil // give back a big transaction's memory
+	} else {
+		c.queuedBuf = c.queuedBuf[:0]
+	}
+	if cap(c.queuedArgs) > 4096 {
+		c.queuedArgs = nil
+	}
 	c.flags.And(^cfMulti)
 	if c.watch.Watching() {
 		if c.tx != nil {

@@ -180,13 +180,16 @@ func TestDebugWhenEnabled(t *testing.T) {
 func TestMemoryUsageAndStats(t *testing.T) {
 	ts := startServer(t)
 	r := ts.raw(t)
+	before := ts.ks.UsedMemory()
 	r.do("RPUSH", "q", "aaaaaaaa", "bbbbbbbbbbbbb")
 	r.do("SET", "s", "hello")
 	q, s := r.do("MEMORY", "USAGE", "q"), r.do("MEMORY", "USAGE", "s", "SAMPLES", "0")
 	nq, _ := strconv.ParseInt(strings.Trim(q, ":\r\n"), 10, 64)
 	ns, _ := strconv.ParseInt(strings.Trim(s, ":\r\n"), 10, 64)
-	if nq <= 21 || ns <= 5 || nq+ns != ts.ks.UsedMemory() {
-		t.Errorf("MEMORY USAGE q = %q, s = %q; the keyspace accounts %d", q, s, ts.ks.UsedMemory())
+	// The two keys account for what used memory grew by, but for the
+	// keys map's own growth (a few hundred bytes).
+	if grew := ts.ks.UsedMemory() - before; nq <= 21 || ns <= 5 || nq+ns > grew || grew-(nq+ns) > 1024 {
+		t.Errorf("MEMORY USAGE q = %q, s = %q; used memory grew by %d", q, s, grew)
 	}
 	stats, _, err := parseRV([]byte(r.do("MEMORY", "STATS")))
 	if err != nil || len(stats.elems) != 2*28 {

@@ -46,6 +46,8 @@ type client struct {
 	multiDirty bool
 	multiOOM   bool // a queued command may add data
 	queued     []queuedCmd
+	queuedBuf  []byte   // arena for the queued commands' argument bytes
+	queuedArgs [][]byte // arena for their argument slices
 	inExec     bool
 	watch      queue.Watch
 
@@ -140,13 +142,7 @@ func (c *client) serve() {
 		if r := recover(); r != nil {
 			c.s.log.Error("panic serving client", "client", c.id, "addr", c.addr, "panic", r, "stack", string(debug.Stack()))
 			c.s.stats.unexpectedErr.Add(1)
-			// The handler may have died holding the keyspace: release it
-			// (what it did so far is applied and logged) or every other
-			// client would wait forever.
-			if c.tx != nil {
-				c.tx.End()
-				c.tx = nil
-			}
+			c.abandonTx()
 		}
 	}()
 	if !c.handshake() {
@@ -338,6 +334,23 @@ func (c *client) cleanup() {
 	c.s.removeClient(c)
 }
 
+// abandonTx releases the keyspace lock held by a handler that panicked,
+// so one bad command costs its client the connection, not every client the
+// server. The Tx's half-done effects stay: they are already in the log.
+func (c *client) abandonTx() {
+	if c.tx == nil {
+		return
+	}
+	tx := c.tx
+	c.tx, c.inExec = nil, false
+	defer func() {
+		if r := recover(); r != nil {
+			c.s.log.Error("panic ending the transaction of a panicked handler", "client", c.id, "panic", r)
+		}
+	}()
+	tx.End()
+}
+
 // truncate is C's "%.128s".
 func truncate(b []byte, n int) string {
 	if len(b) > n {
@@ -360,13 +373,16 @@ func (c *client) dispatch(args [][]byte) {
 		cmd = sub
 	}
 	if cmd == nil {
+		// Redis: for each arg while len(args) < 128: "'%.*s' " with
+		// 128-len(args) as the precision.
 		var sb strings.Builder
 		for _, a := range args[1:] {
-			if sb.Len() >= 128 {
+			n := sb.Len()
+			if n >= 128 {
 				break
 			}
 			sb.WriteByte('\'')
-			sb.WriteString(truncate(a, 128-sb.Len()))
+			sb.WriteString(truncate(a, 128-n))
 			sb.WriteString("' ")
 		}
 		c.reject(nil, "ERR unknown command '"+truncate(args[0], 128)+"', with args beginning with: "+sb.String())
@@ -381,11 +397,9 @@ func (c *client) dispatch(args [][]byte) {
 		return
 	}
 	queueing := c.multi && cmd.flags&flagNoMulti == 0
-	if cmd.flags&flagDenyOOM != 0 || (queueing && c.s.ks.MaxMemory() > 0) || (cmd.name == "exec" && c.multiOOM) {
-		if c.s.ks.OverLimit() {
-			c.reject(cmd, msgOOM)
-			return
-		}
+	if c.s.ks.MaxMemory() > 0 && c.deniedOnOOM(cmd) && c.s.ks.OverLimit() {
+		c.reject(cmd, msgOOM)
+		return
 	}
 	if cmd.flags&flagDenyOOM != 0 || (cmd.name == "exec" && c.multiOOM) {
 		if err := c.s.ks.LogErr(); err != nil {
@@ -419,13 +433,42 @@ func (c *client) dispatch(args [][]byte) {
 	c.call(cmd, args)
 }
 
+// deniedOnOOM reports whether cmd is refused while used memory is past
+// maxmemory. As in Redis 7.0's processCommand: commands that may add data
+// (denyoom); EXEC of a transaction that queued one; and inside MULTI every
+// command but EXEC, DISCARD, QUIT and RESET, pops included, because
+// queueing takes memory without bound (and MULTI or WATCH there get -OOM
+// rather than their own errors). Outside MULTI, pops, deletes and moves
+// keep working, so consumers can drain a full server.
+func (c *client) deniedOnOOM(cmd *command) bool {
+	switch {
+	case cmd.flags&flagDenyOOM != 0:
+		return true
+	case cmd.name == "exec":
+		return c.multiOOM
+	case c.multi:
+		return cmd.name != "discard" && cmd.name != "quit" && cmd.name != "reset"
+	}
+	return false
+}
+
 // reject refuses a command before it runs, counting it as Redis does, and
-// spoils an open MULTI.
+// spoils an open MULTI. A refused EXEC discards the transaction and says
+// why, as Redis's rejectCommand does (execCommandAbort): "EXECABORT
+// Transaction discarded because of: OOM command not allowed ...".
 func (c *client) reject(cmd *command, msg string) {
 	if cmd != nil {
 		cmd.stats.rejected.Add(1)
 	}
 	c.s.stats.errorReplies.Add(1)
+	if cmd != nil && cmd.fn != nil && cmd.name == "exec" {
+		// Redis's execCommandAbort: a refused EXEC discards the
+		// transaction (and the watched keys), in MULTI or not, and says
+		// why without the ERR code of the refusal.
+		c.endMulti()
+		c.errorReply("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+		return
+	}
 	c.errorReply(msg)
 	if c.multi {
 		c.multiDirty = true
@@ -486,19 +529,16 @@ func copyArgs(args [][]byte) [][]byte {
 }
 
 // queue stores a command for EXEC, copying its arguments out of the read
-// buffer.
+// buffer into the client's arenas, which the next transaction reuses (a
+// grown arena leaves earlier arguments in the old array, still valid).
 func (c *client) queue(cmd *command, args [][]byte) {
-	size := 0
+	start := len(c.queuedArgs)
 	for _, a := range args {
-		size += len(a)
+		c.queuedBuf = append(c.queuedBuf, a...)
+		n := len(c.queuedBuf)
+		c.queuedArgs = append(c.queuedArgs, c.queuedBuf[n-len(a):n:n])
 	}
-	buf := make([]byte, 0, size)
-	cp := make([][]byte, len(args))
-	for i, a := range args {
-		buf = append(buf, a...)
-		cp[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
-	}
-	c.queued = append(c.queued, queuedCmd{cmd, cp})
+	c.queued = append(c.queued, queuedCmd{cmd, c.queuedArgs[start:len(c.queuedArgs):len(c.queuedArgs)]})
 	c.multiLen.Store(int32(len(c.queued)))
 	if cmd.flags&flagDenyOOM != 0 {
 		c.multiOOM = true

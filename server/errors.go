@@ -132,9 +132,20 @@ func (c *client) replyErr(err error) {
 	}
 }
 
-// rootCause returns the innermost error's text: "no space left on device"
-// rather than the whole chain, which is what Redis shows after MISCONF.
+// rootCause returns the innermost error's text rather than the whole
+// chain, which is what Redis shows after MISCONF. An errno is spelled as
+// C's strerror: "No space left on device", as Redis prints
+// strerror(server.aof_last_write_errno); Go's table is glibc's text with
+// the first letter lowered.
 func rootCause(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		s := errno.Error()
+		if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+			s = string(s[0]-'a'+'A') + s[1:]
+		}
+		return s
+	}
 	for {
 		u := errors.Unwrap(err)
 		if u == nil {

@@ -3,10 +3,8 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -26,31 +24,14 @@ type testServer struct {
 	s    *Server
 	ks   *queue.Keyspace
 	set  *config.Config
+	logs *lockedBuffer // what the server logged at level Error
 }
 
 // startServer starts a server with the given directives (name, args...)
 // and registers its shutdown with t.Cleanup.
 func startServer(t testing.TB, directives ...[]string) *testServer {
 	t.Helper()
-	set := config.New()
-	if err := set.Load("", append([][]string{{"appendonly", "no"}}, directives...)); err != nil {
-		t.Fatal(err)
-	}
-	ks := queue.New(queue.Config{Databases: int(set.Int("databases")), MaxMemory: set.Size("maxmemory")})
-	s := New(Config{Keyspace: ks, Settings: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return &testServer{addr: ln.Addr().String(), s: s, ks: ks, set: set}
+	return startServerWith(t, serverOpts{directives: directives})
 }
 
 // client returns a go-redis client for the server.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -213,10 +214,12 @@ func (l *loop) run() {
 				continue
 			}
 			if ev.Events&unix.EPOLLOUT != 0 {
-				l.guard(c, func() { l.writeMore(c) })
+				l.writeMore(c)
 			}
+			// writeMore may have closed c, and its descriptor number may
+			// already belong to a new client.
 			if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR|unix.EPOLLRDHUP) != 0 && l.clients[fd] == c {
-				l.guard(c, func() { l.readable(c) })
+				l.readable(c)
 			}
 		}
 		if l.drainInbox() {
@@ -281,6 +284,20 @@ func (l *loop) drainInbox() bool {
 	return stop
 }
 
+// guard runs fn, which may run a handler, closing c if it panics.
+func (l *loop) guard(c *client, fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.s.log.Error("panic serving client", "client", c.id, "addr", c.addr, "panic", r, "stack", string(debug.Stack()))
+			c.s.stats.unexpectedErr.Add(1)
+			c.abandonTx()
+			c.out = c.out[:0]
+			l.close(c)
+		}
+	}()
+	fn()
+}
+
 // readable reads what one socket has (one read, as Redis does per event)
 // and runs the complete commands.
 func (l *loop) readable(c *client) {
@@ -308,8 +325,24 @@ func (l *loop) readable(c *client) {
 }
 
 // process runs the complete commands in c's buffer, stopping when one
-// blocks or the client must close.
+// blocks or the client must close. A handler that panics costs its client
+// the connection, logged with its stack; the loop and its other clients
+// carry on, as with a goroutine per connection (net/http's rule).
 func (l *loop) process(c *client) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.s.log.Error("panic serving client", "client", c.id, "addr", c.addr, "panic", r, "stack", string(debug.Stack()))
+			c.s.stats.unexpectedErr.Add(1)
+			c.abandonTx()
+			c.out = c.out[:0]
+			c.closeAfterReply = true
+			l.close(c)
+		}
+	}()
+	l.processCommands(c)
+}
+
+func (l *loop) processCommands(c *client) {
 	if c.waiting || c.flags.Load()&cfMonitor != 0 || c.closeAfterReply {
 		return
 	}
@@ -419,7 +452,7 @@ func (l *loop) endRound() {
 		l.again = nil
 		for _, c := range again {
 			if l.clients[c.fd] == c {
-				l.guard(c, func() { l.process(c) })
+				l.process(c)
 			}
 		}
 	}

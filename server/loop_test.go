@@ -115,3 +115,32 @@ func TestLoopClientKill(t *testing.T) {
 		t.Fatalf("LLEN: %q", got)
 	}
 }
+
+func TestHandlerPanicClosesOnlyItsClient(t *testing.T) {
+	// A command that panics, for this test only (no test in this package
+	// runs in parallel): handlers are code like any other, and one bad
+	// command must cost only its client.
+	register(&command{name: "testpanic", fn: func(c *client, args [][]byte) {
+		c.tx.Push(c.db, []byte("before-panic"), [][]byte{[]byte("x")}, true, false)
+		panic("testpanic")
+	}, arity: 1, flags: flagWrite, group: "server", since: "0"})
+	t.Cleanup(func() { delete(commands, "testpanic") })
+	ts := startServer(t)
+	other := ts.raw(t)
+	other.cmd("BLPOP", "q", "0")
+	waitBlocked(t, ts, 1)
+	bad := ts.raw(t)
+	bad.cmd("TESTPANIC")
+	bad.expectClosed()
+	if !strings.Contains(ts.logs.take(), "testpanic") {
+		t.Error("the panic was not logged")
+	}
+	// The keyspace lock was released, the blocked client is still served.
+	c := ts.raw(t)
+	if got := c.do("RPUSH", "q", "v"); got != ":1\r\n" {
+		t.Fatalf("RPUSH after a panic: %q", got)
+	}
+	if got := other.reply(); got != "*2\r\n$1\r\nq\r\n$1\r\nv\r\n" {
+		t.Fatalf("blocked client after a panic: %q", got)
+	}
+}

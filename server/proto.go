@@ -93,9 +93,9 @@ func (rr *reqReader) next() ([][]byte, error) {
 func (rr *reqReader) inline() ([][]byte, error) {
 	b := rr.buf[rr.r:rr.w]
 	nl := bytes.IndexByte(b, '\n')
-	if nl > 0 && bytes.IndexByte(b[:nl], 0) >= 0 {
-		// Redis looks for the newline with strchr, which stops at a NUL:
-		// the line stays unfinished until it passes the inline limit.
+	if nl >= 0 && bytes.IndexByte(b[:nl], 0) >= 0 {
+		// Redis finds the newline with strchr, which stops at a NUL: a
+		// line with a NUL byte never completes.
 		nl = -1
 	}
 	if nl < 0 {
@@ -245,6 +245,11 @@ func (rr *reqReader) line(i int) (hdr []byte, next int, ok bool) {
 	if cr < 0 || cr+1 >= len(b) {
 		return nil, 0, false
 	}
+	if bytes.IndexByte(b[:cr], 0) >= 0 {
+		// Redis finds the '\r' with strchr, which stops at a NUL: the
+		// header never completes (until it is too big).
+		return nil, 0, false
+	}
 	return b[:cr], i + cr + 2, true
 }
 
@@ -286,9 +291,11 @@ func (rr *reqReader) multibulk() ([][]byte, error) {
 				return nil, nil
 			}
 			if len(hdr) == 0 || hdr[0] != '$' {
-				// hdr is empty when the line starts with '\r': Redis
-				// reports that byte (the reply shows it as a space).
-				return nil, &protoError{"expected '$', got '" + string(rr.buf[at]) + "'"}
+				got := byte('\r') // an empty header: Redis reports the '\r'
+				if len(hdr) > 0 {
+					got = hdr[0]
+				}
+				return nil, &protoError{"expected '$', got '" + string(got) + "'"}
 			}
 			n, ok := parseLL(hdr[1:])
 			if !ok || n < 0 || n > rr.maxBulk {

@@ -69,7 +69,7 @@ func TestRedisCLI(t *testing.T) {
 // TestRedisCLIInteractive runs redis-cli on a terminal (a pty, TERM=dumb
 // so that it reads plain lines): at start it asks for COMMAND DOCS, which
 // must succeed, and then the session works.
-func TestRedisCLIInteractive(t *testing.T) {
+func TestRedisCLIInteractivePTY(t *testing.T) {
 	ts := startServer(t)
 	bin, port := redisCLI(t), cliPort(t, ts)
 	r := ts.raw(t)

@@ -22,6 +22,7 @@ func main() {
 			serveCommand(),
 			aofCommand(),
 			sinkCommand(),
+			benchCommand(),
 		},
 	}
 	if err := app.Run(os.Args); err != nil {

@@ -242,11 +242,23 @@ func (p *persistence) Info(add func(name, value string)) {
 		} {
 			add(f[0], f[1])
 		}
+		addModuleFork(add)
 		return
 	}
 	for _, f := range a.Info() {
 		add(f.Name, f.Value)
+		if f.Name == "aof_last_cow_size" {
+			addModuleFork(add)
+		}
 	}
+}
+
+// addModuleFork adds the two module fields Redis 7.0 prints in the middle
+// of the AOF ones (genRedisInfoString), so the section reads the same
+// line for line. mullet has no modules and never forks.
+func addModuleFork(add func(name, value string)) {
+	add("module_fork_in_progress", "0")
+	add("module_fork_last_cow_size", "0")
 }
 
 // close flushes, syncs and closes the AOF: the last step of shutdown.

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,8 +77,9 @@ func serve(args []string) error {
 	}
 
 	ks := queue.New(queue.Config{
-		Databases: int(set.Int("databases")),
-		MaxMemory: set.Size("maxmemory"),
+		Databases:  int(set.Int("databases")),
+		MaxMemory:  set.Size("maxmemory"),
+		BaseMemory: startupMemory(),
 	})
 	applyMemoryLimit(set.Size("maxmemory"))
 	set.OnChange("maxmemory", func(string) error {
@@ -126,6 +129,12 @@ func serve(args []string) error {
 		srv.SetLoading(false)
 	}
 	persist.watch()
+	stopMetrics, err := startMetrics(set, srv.Info, logger)
+	if err != nil {
+		srv.Shutdown(context.Background())
+		return err
+	}
+	defer stopMetrics()
 	logger.Info("mullet ready", "version", version, "pid", os.Getpid(), "dir", dir)
 
 	expiryDone := make(chan struct{})
@@ -231,15 +240,61 @@ func setProcs(set *config.Config) {
 }
 
 // applyMemoryLimit sets the Go runtime's soft memory limit from maxmemory,
-// so the garbage collector works harder as the data nears the cap instead
-// of letting garbage push the process past it. The headroom covers the
-// runtime, connection buffers and the AOF buffer.
+// so the garbage collector runs as the process nears the cap instead of
+// letting garbage double it: with GOGC=100 alone, a heap of 4 GB of queued
+// items would be collected only at 8 GB. The data itself stays under
+// maxmemory (the keyspace refuses writes past it), so the limit is
+// maxmemory plus headroom for what used_memory does not count:
+//
+//   - 64 MiB fixed: the runtime and its metadata (~5 MiB), the keyspace's
+//     spare chunk buffers (4 MiB, queue/memory.go), connection buffers
+//     and goroutine stacks (a thousand idle clients add 18 MB of RSS;
+//     redis-server counts ~22 KB each in used_memory) and the AOF's
+//     group-commit buffers;
+//   - maxmemory/8: chunks an AOF rewrite's snapshot still reads after
+//     consumers popped them, and the allocator's fragmentation among the
+//     16-64 KiB size classes the chunks use.
+//
+// The headroom is not what RSS is expected to reach: spare buffers make a
+// queue's push/pop churn allocate nothing, so a flooded server stays
+// about 15 MiB above maxmemory, as redis-server does (bench/memory). It is
+// where the collector starts working continuously, and so must sit above
+// the live heap with room to spare, or the GC would take half the CPU (the
+// runtime's cap under a memory limit) and still overshoot. A GC cycle here
+// is cheap even for a big heap: chunks hold no pointers, so marking 4 GB
+// of items is marking ~100k objects.
+//
+// A GOMEMLIMIT in the environment wins: the operator knows the machine.
 func applyMemoryLimit(maxmemory int64) {
-	if maxmemory <= 0 {
-		debug.SetMemoryLimit(-1 >> 1) // math.MaxInt64: no limit
+	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	debug.SetMemoryLimit(maxmemory + maxmemory/4 + 64<<20)
+	debug.SetMemoryLimit(memoryLimit(maxmemory))
+}
+
+// memoryLimit is the soft limit applyMemoryLimit sets for maxmemory (0:
+// none, math.MaxInt64).
+func memoryLimit(maxmemory int64) int64 {
+	if maxmemory <= 0 {
+		return math.MaxInt64
+	}
+	if maxmemory > (math.MaxInt64-64<<20)/9*8 {
+		return math.MaxInt64
+	}
+	return maxmemory + maxmemory/8 + 64<<20
+}
+
+// startupMemory is the Go heap in use before any data is loaded, for
+// used_memory_startup: what Redis reports as the memory it takes empty
+// (~0.9 MB for redis-server 7.0).
+func startupMemory() int64 {
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(s[0].Value.Uint64())
 }
 
 // listen opens the listeners: port and tls-port on every bind address
