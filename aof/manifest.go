@@ -132,6 +132,11 @@ func parseManifest(data []byte) (manifest, error) {
 			return m, bad("unknown AOF file type")
 		}
 	}
+	// As Redis's aofLoadManifestFromFile: comments alone (or history
+	// alone) describe no data to load.
+	if m.base == nil && len(m.incr) == 0 {
+		return m, errors.New("found an empty AOF manifest")
+	}
 	return m, nil
 }
 
@@ -163,7 +168,10 @@ func quoteName(s string) string {
 	needs := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c == '\\' || c == '"' || c <= ' ' || c >= 0x7f {
+		// A single quote is quoted too, where Redis's sdsneedsrepr does
+		// not: unquoted, it would open a quoted string when the manifest is
+		// read back (by Redis as well), so the file name could not load.
+		if c == '\\' || c == '"' || c == '\'' || c <= ' ' || c >= 0x7f {
 			needs = true
 			break
 		}
