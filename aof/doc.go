@@ -48,7 +48,7 @@
 // carries all of them, as Redis writes once per event-loop iteration; and
 // only the first Append after a take wakes it. At 50 clients, pipeline 1,
 // that is 0.15 write(2) per command, as Redis, instead of 0.95.
-// docs/durability-figures.md has the measured figures against
+// docs/durability.md ("Measured figures") has the figures against
 // redis-server (ops/s per policy and pipeline, load time, RSS).
 //
 // Rewrite (BGREWRITEAOF, or automatic per auto-aof-rewrite-percentage and

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// The side-by-side benchmarks of docs/durability-figures.md: mullet and
+// The side-by-side benchmarks of docs/durability.md ("Measured figures"): mullet and
 // redis-server 7.0 in the same run, same settings, driven by
 // redis-benchmark. Run them one at a time on a quiet machine:
 //
