@@ -318,6 +318,36 @@ func (a *AOF) Wait(t uint64) error {
 	return err
 }
 
+// Notify is Wait without a goroutine blocked on it. If the record with
+// ticket t is already as durable as the policy promises, or cannot become
+// so (the log failed or is closed), it returns done true and the error
+// Wait would return, and fn is not called. Otherwise it returns done false
+// and calls fn exactly once, with what Wait would return, as soon as Wait
+// would: an event loop can go on serving other clients while an fdatasync
+// under appendfsync always is in flight. fn runs on the log's goroutine:
+// it must be quick and must not call into the log.
+func (a *AOF) Notify(t uint64, fn func(error)) (done bool, err error) {
+	mark, h := &a.written, &a.wWaiters
+	if FsyncPolicy(a.policy.Load()) == FsyncAlways {
+		mark, h = &a.synced, &a.sWaiters
+	}
+	if t <= mark.Load() {
+		return true, nil
+	}
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	switch {
+	case t <= mark.Load():
+		return true, nil
+	case a.failErr != nil:
+		return true, a.failErr
+	case a.stopped:
+		return true, ErrClosed
+	}
+	heap.Push(h, &waiter{ticket: t, fn: fn})
+	return false, nil
+}
+
 // Sync blocks until an fdatasync covers the record with ticket t, whatever
 // the policy, forcing one if needed; or until ctx is done. Unlike Wait it
 // waits through write and fsync failures (the writer keeps retrying), so

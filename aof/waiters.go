@@ -16,6 +16,18 @@ type waiter struct {
 	persistent bool
 	err        error
 	ch         chan struct{} // buffered 1: the owner never blocks on it
+	// fn, if set, is called instead of signalling ch (Notify): the log's
+	// goroutine runs it, so it must be quick and not call into the log.
+	fn func(error)
+}
+
+// wake ends a waiter's wait with its err set.
+func (w *waiter) wake() {
+	if w.fn != nil {
+		w.fn(w.err)
+		return
+	}
+	w.ch <- struct{}{}
 }
 
 // newWaiterPool returns the pool that recycles Wait's waiters and their

@@ -571,7 +571,7 @@ func (a *AOF) failed(now time.Time) {
 	a.wmu.Unlock()
 	for _, wt := range ws {
 		wt.err = err
-		wt.ch <- struct{}{}
+		wt.wake()
 	}
 	w.waking = ws[:0]
 }
@@ -601,11 +601,18 @@ func (a *AOF) notify(h *waiterHeap, mark uint64) int {
 	}
 	ws := h.popUpTo(mark, w.waking[:0])
 	a.wmu.Unlock()
+	// Only goroutines blocked in Wait count for gather: a Notify callback
+	// (an event loop) sends its clients' replies, and gets their next
+	// commands, on its own schedule, which a writer yielding in gather
+	// would only delay.
+	n := 0
 	for _, wt := range ws {
 		wt.err = nil
-		wt.ch <- struct{}{}
+		if wt.fn == nil {
+			n++
+		}
+		wt.wake()
 	}
-	n := len(ws)
 	clear(ws)
 	w.waking = ws[:0]
 	return n
@@ -664,6 +671,6 @@ func (a *AOF) shutdown() {
 		} else {
 			wt.err = ErrClosed
 		}
-		wt.ch <- struct{}{}
+		wt.wake()
 	}
 }

@@ -179,6 +179,23 @@ func (ks *Keyspace) Wait(ticket uint64) error {
 	return l.Wait(ticket)
 }
 
+// Notify is Wait without blocking: done true (with Wait's error) if the
+// record with ticket is already as durable as the policy promises, or
+// cannot be; otherwise fn is called once, later, from another goroutine,
+// with what Wait would return. An event loop uses it so that an fdatasync
+// in flight (appendfsync always) does not stop it serving other clients.
+func (ks *Keyspace) Notify(ticket uint64, fn func(error)) (done bool, err error) {
+	l := ks.logRef.Load().l
+	if l == nil || ticket == 0 {
+		return true, nil
+	}
+	if n, ok := l.(Notifier); ok {
+		return n.Notify(ticket, fn)
+	}
+	go func() { fn(l.Wait(ticket)) }()
+	return false, nil
+}
+
 // Sync blocks until the record with ticket is on stable storage (see
 // Log.Sync). It returns ErrNoLog when there is no log.
 func (ks *Keyspace) Sync(ctx context.Context, ticket uint64) error {

@@ -37,3 +37,14 @@ type Log interface {
 	// while reads, pops and deletes keep working.
 	Err() error
 }
+
+// A Notifier is a Log that can report durability to a callback rather than
+// to a goroutine blocked in Wait (the AOF is one). Keyspace.Notify uses it
+// when the log has it.
+type Notifier interface {
+	// Notify returns done true, and Wait's error, if the record with the
+	// ticket is already as durable as Wait promises or cannot become so;
+	// otherwise it returns false and later calls fn once with what Wait
+	// would return. fn must be quick and must not call into the log.
+	Notify(ticket uint64, fn func(error)) (done bool, err error)
+}

@@ -72,6 +72,7 @@ type client struct {
 	blockGen    uint64 // which block a timeout belongs to
 	blockTimer  *time.Timer
 	scheduled   bool          // queued for the end of the loop's round
+	durableWait bool          // replies wait for an fdatasync (appendfsync always)
 	suspendStop chan struct{} // closed to end a suspended handler's wait
 
 	// shared: read by other goroutines.

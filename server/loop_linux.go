@@ -33,15 +33,16 @@ import (
 // through which other goroutines post messages: a blocked client was
 // served or timed out, a client is killed, a MONITOR line, shutdown.
 type loop struct {
-	s       *Server
-	ep      int      // epoll descriptor
-	epf     *os.File // ep, registered with Go's netpoller
-	efd     int      // eventfd that wakes the loop for posted messages
-	clients map[int]*client
-	events  []unix.EpollEvent
-	pending []*client // clients with replies to write this round
-	again   []*client // clients with unprocessed input left in their buffer
-	done    chan struct{}
+	s        *Server
+	ep       int      // epoll descriptor
+	epf      *os.File // ep, registered with Go's netpoller
+	efd      int      // eventfd that wakes the loop for posted messages
+	clients  map[int]*client
+	events   []unix.EpollEvent
+	pending  []*client // clients with replies to write this round
+	again    []*client // clients with unprocessed input left in their buffer
+	awaiting []*client // replies waiting for an fdatasync (appendfsync always)
+	done     chan struct{}
 
 	mu     sync.Mutex // guards inbox, stop
 	inbox  []loopMsg
@@ -60,6 +61,7 @@ const (
 	msgCron                   // once a second: idle timeouts
 	msgStop                   // shutdown
 	msgResume                 // a suspended handler's wait is over
+	msgDurable                // the log holds writes up to gen (or failed: err)
 )
 
 type loopMsg struct {
@@ -68,6 +70,7 @@ type loopMsg struct {
 	gen  uint64 // the block a timeout or resume belongs to
 	line []byte
 	fn   func() // msgResume: what the handler does next
+	err  error  // msgDurable: the log failed
 }
 
 // eventLoops reports whether plain-TCP clients are served by event loops.
@@ -206,7 +209,10 @@ func (l *loop) run() {
 		// hands its P to other goroutines (the AOF writer, the consumer)
 		// if they need it. An idle loop parks in the netpoller instead,
 		// using no thread at all.
-		if busy {
+		// Not while replies wait for an fdatasync: the log's goroutines
+		// need a thread to finish it and tell us, and a thread parked in
+		// epoll_wait holds one until Go's sysmon takes it back.
+		if busy && len(l.awaiting) == 0 {
 			if n, err = unix.EpollWait(l.ep, l.events, busyWaitMs); n < 0 {
 				n = 0
 			}
@@ -299,6 +305,8 @@ func (l *loop) drainInbox() bool {
 			if l.clients[c.fd] == c && c.waiting && c.blockGen == m.gen {
 				l.guard(c, func() { l.resume(c, m.fn) })
 			}
+		case msgDurable:
+			l.durable(m.gen, m.err)
 		case msgCron:
 			l.cron()
 		}
@@ -365,7 +373,7 @@ func (l *loop) process(c *client) {
 }
 
 func (l *loop) processCommands(c *client) {
-	if c.waiting || c.flags.Load()&cfMonitor != 0 || c.closeAfterReply {
+	if c.waiting || c.durableWait || c.flags.Load()&cfMonitor != 0 || c.closeAfterReply {
 		return
 	}
 	if len(c.wpend) > 0 {
@@ -447,8 +455,23 @@ func (l *loop) endRound() {
 			t = max(t, c.ticket)
 		}
 		var werr error
+		durable := true
 		if t != 0 {
-			werr = l.s.ks.Wait(t)
+			if l.s.settings.syncAlways.Load() {
+				// Under appendfsync always the wait is an fdatasync
+				// (hundreds of microseconds): rather than sit through it,
+				// the loop goes on serving everyone else, whose writes
+				// join the next fdatasync, and these replies go out when
+				// the log says this one is done (msgDurable). Redis's
+				// loop blocks here; group commit across rounds is why
+				// always keeps most of everysec's throughput.
+				done, err := l.s.ks.Notify(t, func(err error) {
+					l.post(loopMsg{kind: msgDurable, gen: t, err: err})
+				})
+				durable, werr = done, err
+			} else {
+				werr = l.s.ks.Wait(t)
+			}
 		}
 		pending := l.pending
 		l.pending = nil
@@ -457,18 +480,14 @@ func (l *loop) endRound() {
 			if l.clients[c.fd] != c {
 				continue
 			}
-			if werr != nil && c.ticket != 0 {
-				// Nothing that failed is acknowledged.
-				c.s.log.Error("closing client: its writes could not be logged", "client", c.id, "err", werr)
-				c.out = c.out[:0]
-				l.close(c)
+			if !durable && c.ticket != 0 {
+				// Its replies wait for the fdatasync, and so does the
+				// rest of its input: replies stay in order.
+				c.durableWait = true
+				l.awaiting = append(l.awaiting, c)
 				continue
 			}
-			if c.ticket != 0 {
-				c.lastTicket = c.ticket // for WAITAOF
-			}
-			c.ticket = 0
-			l.writeOut(c)
+			l.release(c, werr)
 		}
 		again := l.again
 		l.again = nil
@@ -476,6 +495,49 @@ func (l *loop) endRound() {
 			if l.clients[c.fd] == c {
 				l.process(c)
 			}
+		}
+	}
+}
+
+// release writes c's replies now that the writes they acknowledge are as
+// durable as the policy promises, or closes c without them if the log
+// failed: nothing that failed is acknowledged.
+func (l *loop) release(c *client, werr error) {
+	if werr != nil && c.ticket != 0 {
+		c.s.log.Error("closing client: its writes could not be logged", "client", c.id, "err", werr)
+		c.out = c.out[:0]
+		l.close(c)
+		return
+	}
+	if c.ticket != 0 {
+		c.lastTicket = c.ticket // for WAITAOF
+	}
+	c.ticket = 0
+	l.writeOut(c)
+}
+
+// durable handles msgDurable: the log holds every write up to ticket t
+// (or failed), so the clients whose replies waited for it get them, and go
+// on with their input.
+func (l *loop) durable(t uint64, err error) {
+	keep := l.awaiting[:0]
+	var ready []*client
+	for _, c := range l.awaiting {
+		switch {
+		case l.clients[c.fd] != c:
+		case c.ticket <= t:
+			ready = append(ready, c)
+		default:
+			keep = append(keep, c)
+		}
+	}
+	clear(l.awaiting[len(keep):])
+	l.awaiting = keep
+	for _, c := range ready {
+		c.durableWait = false
+		l.release(c, err)
+		if l.clients[c.fd] == c {
+			l.process(c)
 		}
 	}
 }
@@ -677,6 +739,16 @@ func (l *loop) close(c *client) {
 // closeAll closes every client (shutdown).
 func (l *loop) closeAll() {
 	l.endRound() // replies already built go out first
+	if len(l.awaiting) > 0 {
+		// At shutdown, wait for the fdatasync those replies need rather
+		// than leave their clients guessing.
+		var t uint64
+		for _, c := range l.awaiting {
+			t = max(t, c.ticket)
+		}
+		l.durable(t, l.s.ks.Wait(t))
+		l.endRound()
+	}
 	for _, c := range l.clients {
 		l.close(c)
 	}

@@ -113,6 +113,7 @@ type settingsCache struct {
 	slowlogLen  atomic.Int64
 	protected   atomic.Bool
 	keepalive   atomic.Int64 // seconds
+	syncAlways  atomic.Bool  // appendfsync always: loops do not wait out fdatasync
 
 	output atomic.Pointer[config.OutputBufferLimit] // normal class, see limits.go
 }
@@ -135,7 +136,7 @@ func New(cfg Config) *Server {
 	s.loadSettings()
 	for _, name := range []string{"requirepass", "maxclients", "timeout", "proto-max-bulk-len",
 		"client-query-buffer-limit", "slowlog-log-slower-than", "slowlog-max-len", "protected-mode", "tcp-keepalive",
-		"client-output-buffer-limit"} {
+		"client-output-buffer-limit", "appendfsync"} {
 		s.set.OnChange(name, func(string) error { s.loadSettings(); return nil })
 	}
 	s.set.OnChange("maxmemory", func(string) error {
@@ -156,6 +157,7 @@ func (s *Server) loadSettings() {
 	s.settings.slowlogLen.Store(s.set.Int("slowlog-max-len"))
 	s.settings.protected.Store(s.set.Bool("protected-mode"))
 	s.settings.keepalive.Store(s.set.Int("tcp-keepalive"))
+	s.settings.syncAlways.Store(s.set.String("appendfsync") == "always")
 	s.loadOutputLimit()
 	s.slowlog.trim(int(s.settings.slowlogLen.Load()))
 }
