@@ -6,7 +6,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 ARGS    ?=
 
-.PHONY: all build run test test-short vet fmt fuzz bench bench-consumer clean
+.PHONY: all build run test test-short vet fmt fuzz bench bench-consumer clean node-deps
 
 all: build
 
@@ -26,10 +26,15 @@ vet:
 
 # make test: what CI runs. Real redis-server, redis-cli and MariaDB must be
 # installed (.ci/run installs them); tests fail, never skip, without them.
-test: vet
+test: vet node-deps
 	$(GO) test -race -timeout 20m ./...
 	GOMAXPROCS=1 $(GO) test -timeout 10m ./queue/ ./server/
 	$(MAKE) fuzz FUZZTIME=5s
+
+# node-redis 3, the article's client, for server/noderedis_test.go.
+node-deps: server/testdata/node/node_modules/redis
+server/testdata/node/node_modules/redis: server/testdata/node/package-lock.json
+	npm ci --prefix server/testdata/node --no-audit --no-fund
 
 # make fuzz: every Fuzz target in the module for FUZZTIME each (one target
 # per go test run, as go test -fuzz requires). Failing inputs land in the
