@@ -24,9 +24,12 @@ const (
 	flagFast    // O(1) or O(log N)
 	flagNoTx    // the handler does not use the keyspace: run it without the lock
 	flagNoMulti // runs even inside MULTI instead of being queued
-	flagNoMonitor // left out of MONITOR (Redis's skip_monitor; admin commands are too)
+	// Left out of MONITOR (Redis's skip_monitor; admin commands are too).
+	flagNoMonitor
 	flagAllowBusy
-	flagNoSlowlog // left out of SLOWLOG (Redis's skip_slowlog: EXEC, whose commands are logged one by one)
+	// Left out of SLOWLOG (Redis's skip_slowlog: EXEC, whose commands are
+	// logged one by one).
+	flagNoSlowlog
 )
 
 var flagNames = []struct {

@@ -74,7 +74,7 @@ type monitorObs struct {
 
 var (
 	monitorPrefix = regexp.MustCompile(`^\+\d+\.\d{6} \[(\d+) ([^\]]+)\] `)
-	helloIDField       = regexp.MustCompile(`\$2\r\nid\r\n:\d+`)
+	helloIDField  = regexp.MustCompile(`\$2\r\nid\r\n:\d+`)
 	anyInt        = regexp.MustCompile(`:\d+\r\n`)
 )
 
