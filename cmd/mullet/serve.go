@@ -365,7 +365,8 @@ func listenPort(set *config.Config, portN int64) ([]net.Listener, error) {
 }
 
 // openLogger builds the slog logger from loglevel and logfile ("" is
-// standard output, as in Redis).
+// standard output, as in Redis). CONFIG SET loglevel takes effect at once,
+// through the handler's LevelVar.
 func openLogger(set *config.Config) (*slog.Logger, func(), error) {
 	var w io.Writer = os.Stdout
 	closer := func() {}
@@ -376,16 +377,24 @@ func openLogger(set *config.Config) (*slog.Logger, func(), error) {
 		}
 		w, closer = fh, func() { fh.Close() }
 	}
-	var level slog.Level
-	switch set.String("loglevel") {
-	case "debug":
-		level = slog.LevelDebug
-	case "verbose":
-		level = slog.LevelDebug + 2
-	case "warning":
-		level = slog.LevelWarn
-	default:
-		level = slog.LevelInfo
-	}
+	level := new(slog.LevelVar)
+	level.Set(logLevel(set.String("loglevel")))
+	set.OnChange("loglevel", func(v string) error {
+		level.Set(logLevel(v))
+		return nil
+	})
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closer, nil
+}
+
+// logLevel maps Redis's loglevel names to slog levels.
+func logLevel(name string) slog.Level {
+	switch name {
+	case "debug":
+		return slog.LevelDebug
+	case "verbose":
+		return slog.LevelDebug + 2
+	case "warning":
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
 }
