@@ -114,8 +114,12 @@ func serve(args []string) error {
 	}
 	appendonly := set.Bool("appendonly")
 	// Clients may connect while the AOF loads; they get -LOADING, as from
-	// Redis. Set it before the first accept, so no write slips in.
+	// Redis. Set it before the first accept, so no write slips in. CONFIG
+	// SET appendonly gets -LOADING too; the other AOF directives may
+	// change meanwhile, so their hooks are in place before the load and
+	// open applies their values when it hands the AOF over.
 	srv.SetLoading(appendonly)
+	persist.watch()
 	serveErr := make(chan error, len(lns))
 	for _, ln := range lns {
 		logger.Info("accepting connections", "addr", ln.Addr().String())
@@ -128,7 +132,6 @@ func serve(args []string) error {
 		}
 		srv.SetLoading(false)
 	}
-	persist.watch()
 	stopMetrics, err := startMetrics(set, srv.Info, logger)
 	if err != nil {
 		srv.Shutdown(context.Background())
