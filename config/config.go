@@ -45,7 +45,15 @@ type Config struct {
 	hooks map[int][]func(value string) error // by table index; guarded by mu
 
 	file atomic.Pointer[string] // absolute path of the loaded file, if any
+
+	loading atomic.Bool // the dataset is loading: Set refuses DenyLoading directives
 }
+
+// SetLoading tells Set whether the server is loading its dataset. While
+// it is, Set refuses the directives Redis flags DENY_LOADING_CONFIG
+// (Directive.DenyLoading) with ErrLoading, so that nothing changes the
+// persistence under the load.
+func (c *Config) SetLoading(b bool) { c.loading.Store(b) }
 
 // state is one complete, immutable set of values, indexed like table.
 type state struct {
@@ -312,6 +320,8 @@ func (c *Config) set(local bool, pairs []string) error {
 			fail = &SetError{Name: name, Reason: reasonImmutable}
 		case d.flags&fProtected != 0 && !allowProtected(old, local):
 			fail = &SetError{Name: name, Reason: reasonProtected}
+		case d.flags&fDenyLoading != 0 && c.loading.Load():
+			fail = &SetError{Kind: SetLoading, Name: name}
 		case seen[registered(e)]:
 			fail = &SetError{Name: name, Reason: "duplicate parameter"}
 		}

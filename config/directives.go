@@ -149,7 +149,7 @@ var table = []directive{
 
 	// ---- Logging and slow log --------------------------------------------
 	enumD("loglevel", "", "notice", items("debug", "verbose", "notice", "warning"), 0,
-		"Log verbosity: debug, verbose, notice or warning. CONFIG SET stores it, but the logger reads it only at start-up."),
+		"Log verbosity: debug, verbose, notice or warning."),
 	strD("logfile", "", "", imm,
 		"Log file path; empty logs to standard output."),
 	numD("slowlog-log-slower-than", "", "10000", -1, longMax, 0, 0, "us",

@@ -188,7 +188,7 @@ func effect(d Directive) string {
 		s += " CONFIG SET needs `enable-protected-configs`."
 	}
 	if d.Sensitive {
-		s += " A secret, but MONITOR and SLOWLOG show it unredacted (see compatibility.md)."
+		s += " A secret: `CONFIG SET` shows it as `(redacted)` in SLOWLOG."
 	}
 	return s
 }

@@ -37,6 +37,11 @@ var (
 	// for. A queue must never drop items to make room, so mullet refuses
 	// every eviction policy Redis has, at start-up and at run time.
 	ErrEviction = errors.New("config: " + reasonEviction)
+
+	// ErrLoading means CONFIG SET named a directive Redis will not change
+	// while the dataset loads (appendonly, dir): the server answers
+	// -LOADING, as Redis does.
+	ErrLoading = errors.New("config: can't set while loading")
 )
 
 // ErrNoConfigFile is returned by Rewrite with an empty path when the
@@ -144,6 +149,9 @@ const (
 	SetSyntax
 	// SetArity: "wrong number of arguments for 'config|set' command".
 	SetArity
+	// SetLoading: the server's LOADING error ("LOADING Redis is loading
+	// the dataset in memory"); it matches ErrLoading.
+	SetLoading
 )
 
 // SetError is a refused CONFIG SET. Error returns exactly the text
@@ -164,6 +172,8 @@ func (e *SetError) Error() string {
 		return "syntax error"
 	case SetArity:
 		return "wrong number of arguments for 'config|set' command"
+	case SetLoading:
+		return "Redis is loading the dataset in memory"
 	}
 	if e.Reason == "" {
 		return "CONFIG SET failed (possibly related to argument '" + e.Name + "')"
@@ -174,10 +184,14 @@ func (e *SetError) Error() string {
 // Unwrap returns the hook error, if a hook caused the failure.
 func (e *SetError) Unwrap() error { return e.Err }
 
-// Is matches ErrUnknownDirective, ErrImmutable and ErrEviction.
+// Is matches ErrUnknownDirective, ErrImmutable, ErrEviction and
+// ErrLoading.
 func (e *SetError) Is(target error) bool {
-	if e.Kind == SetUnknown {
+	switch e.Kind {
+	case SetUnknown:
 		return target == ErrUnknownDirective
+	case SetLoading:
+		return target == ErrLoading
 	}
 	return e.Kind == SetFailed && isReason(e.Reason, target) && target != ErrUnknownDirective
 }

@@ -62,13 +62,8 @@ func (tx *Tx) MoveKey(dbi int, key []byte, dstDB int) (bool, error) {
 		return false, nil
 	}
 	k := string(key)
-	from, to := tx.ks.db[dbi], tx.ks.db[dstDB]
-	delete(from.keys, k)
-	delete(from.expires, k)
-	to.keys[k] = v
-	if v.expire != 0 {
-		to.expires[k] = struct{}{}
-	}
+	tx.ks.dropKey(tx.ks.db[dbi], k, v)
+	tx.ks.putKey(tx.ks.db[dstDB], k, v)
 	tx.touch(dbi, k)
 	tx.touch(dstDB, k)
 	tx.argv = append(tx.argv[:0], bMOVE, key, tx.itoa(0, int64(dstDB)))

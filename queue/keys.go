@@ -76,10 +76,21 @@ func scanHash(k string) uint64 { return maphash.String(scanSeed, k) | 1 }
 // filtered by the glob pattern (nil: all) and kind (KindNone: all), and the
 // cursor to continue from (0 when done). Keys present for the whole
 // iteration are returned at least once, as Redis guarantees; the order is a
-// hash of the key, which stays fixed while the process runs.
+// hash of the key, which stays fixed while the process runs. A call costs
+// O(log N + count) in a database with an index (scanIndexOn keys or
+// more), O(N) in a smaller one.
 func (tx *Tx) Scan(dbi int, cursor uint64, pattern []byte, kind Kind, count int, out [][]byte) ([][]byte, uint64) {
 	if count <= 0 {
 		count = 10
+	}
+	d := tx.ks.db[dbi]
+	if d.scan != nil {
+		next := d.scan.scan(cursor, count, func(k string) {
+			if tx.scanMatch(d.keys[k], k, pattern, kind) {
+				out = append(out, []byte(k))
+			}
+		})
+		return out, next
 	}
 	type hk struct {
 		h uint64
@@ -88,7 +99,7 @@ func (tx *Tx) Scan(dbi int, cursor uint64, pattern []byte, kind Kind, count int,
 	// Keep the count+1 smallest hashes >= cursor: the +1 tells us where to
 	// resume.
 	var best []hk
-	for k := range tx.ks.db[dbi].keys {
+	for k := range d.keys {
 		h := scanHash(k)
 		if h < cursor {
 			continue
@@ -114,19 +125,23 @@ func (tx *Tx) Scan(dbi int, cursor uint64, pattern []byte, kind Kind, count int,
 		best = best[:count]
 	}
 	for _, e := range best {
-		v := tx.ks.db[dbi].keys[e.k]
-		if v.expire != 0 && v.expire <= tx.nowMs {
-			continue
+		if tx.scanMatch(d.keys[e.k], e.k, pattern, kind) {
+			out = append(out, []byte(e.k))
 		}
-		if kind != KindNone && v.kind != kind {
-			continue
-		}
-		if pattern != nil && !GlobMatch(pattern, []byte(e.k), false) {
-			continue
-		}
-		out = append(out, []byte(e.k))
 	}
 	return out, next
+}
+
+// scanMatch reports whether SCAN returns key, holding v: not expired, of
+// the kind asked for, matching the pattern.
+func (tx *Tx) scanMatch(v *value, key string, pattern []byte, kind Kind) bool {
+	switch {
+	case v.expire != 0 && v.expire <= tx.nowMs:
+		return false
+	case kind != KindNone && v.kind != kind:
+		return false
+	}
+	return pattern == nil || GlobMatch(pattern, []byte(key), false)
 }
 
 // RandomKey returns a random existing key, or nil.
@@ -224,6 +239,7 @@ func (tx *Tx) SwapDB(a, b int) error {
 	da.expires, dbb.expires = dbb.expires, da.expires
 	da.keysMem, dbb.keysMem = dbb.keysMem, da.keysMem
 	da.expiresMem, dbb.expiresMem = dbb.expiresMem, da.expiresMem
+	da.scan, dbb.scan = dbb.scan, da.scan
 	tx.argv = append(tx.argv[:0], bSWAPDB, tx.itoa(0, int64(a)), tx.itoa(1, int64(b)))
 	tx.logv(0)
 	tx.markAllReady(a)

@@ -117,6 +117,10 @@ type db struct {
 	// The modelled footprints of keys and expires (memory.go). They go
 	// wherever the maps go (SWAPDB).
 	keysMem, expiresMem mapModel
+
+	// scan orders the keys for SCAN while there are many (scanindex.go);
+	// nil below scanIndexOn keys. It goes wherever keys goes.
+	scan *scanIndex
 }
 
 type value struct {

@@ -7,15 +7,21 @@ import (
 )
 
 // A list is a deque of byte strings stored the way Redis's quicklist of
-// listpacks stores them: items are packed back to back into chunks of at most
-// chunkMax bytes, so ten million queued items cost ten million headers of a
-// few bytes each instead of ten million Go objects. The GC sees one pointer
-// per chunk (8 KiB of items), never one per item.
+// listpacks stores them: items are packed back to back into chunks, so ten
+// million queued items cost ten million headers of a few bytes each instead
+// of ten million Go objects. A full chunk is 16 to 64 KiB (fullSize picks
+// the size that wastes least for the items it holds); a new list's first
+// chunk starts at chunkMin bytes and doubles up to that, so short lists stay
+// small; an item of chunkMax bytes or more gets a chunk of its own; edits in
+// the middle repack to rebuildMax. The GC sees one pointer per chunk, never
+// one per item.
 //
 // Entry layout inside a chunk, chosen so a chunk can be walked from either
 // end (listpack's backlen trick):
 //
-//	uvarint(n) | n bytes of data | uvarint(n) with its bytes reversed
+//	len(n) | n bytes of data | len(n) with its bytes reversed
+//
+// where len(n) takes 1, 2 or 5 bytes (see lenSize).
 //
 // Chunks live in a ring, so pushing and popping at either end is O(1). A
 // chunk that was opened by a push at the head fills from its end towards its

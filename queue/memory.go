@@ -18,7 +18,9 @@ import (
 //   - every key: its value header and the bytes of its name;
 //   - the maps of keys and of TTLs: modelled from the Go runtime's swiss
 //     tables (see mapModel), because for many small keys the map slots cost
-//     as much as the keys themselves.
+//     as much as the keys themselves;
+//   - a big database's SCAN index (scanindex.go): its blocks and block
+//     list, counted exactly.
 //
 // What it does not count: connection buffers, the log's buffers, goroutine
 // stacks, garbage not yet collected, and chunk buffers a live Snapshot still
@@ -184,6 +186,13 @@ func (ks *Keyspace) putKey(d *db, key string, v *value) {
 		d.expires[key] = struct{}{}
 		delta += d.expiresMem.grow(len(d.expires), expiresGroup)
 	}
+	switch {
+	case d.scan != nil:
+		delta += d.scan.insert(key)
+	case len(d.keys) >= scanIndexOn:
+		d.scan = newScanIndex(d.keys)
+		delta += d.scan.bytes
+	}
 	ks.addUsed(delta)
 }
 
@@ -193,7 +202,16 @@ func (ks *Keyspace) dropKey(d *db, key string, v *value) {
 	if v.expire != 0 {
 		delete(d.expires, key)
 	}
-	ks.addUsed(-keyCost(key, v) - d.reclaim())
+	freed := keyCost(key, v) + d.reclaim()
+	if d.scan != nil {
+		if len(d.keys) < scanIndexOff {
+			freed += d.scan.bytes
+			d.scan = nil
+		} else {
+			freed += d.scan.remove(key)
+		}
+	}
+	ks.addUsed(-freed)
 }
 
 // ttlChanged accounts for v's TTL going from had (an expiry or 0) to
@@ -245,6 +263,10 @@ func (ks *Keyspace) flushed(d *db) {
 		freed += keyCost(k, v)
 	}
 	freed += d.keysMem.bytes + d.expiresMem.bytes
+	if d.scan != nil {
+		freed += d.scan.bytes
+		d.scan = nil
+	}
 	d.keys = make(map[string]*value)
 	d.expires = make(map[string]struct{})
 	d.keysMem, d.expiresMem = mapModel{}, mapModel{}

@@ -18,7 +18,7 @@ func recount(t *testing.T, ks *Keyspace) int64 {
 	t.Helper()
 	var n int64
 	for i, d := range ks.db {
-		n += d.keysMem.bytes + d.expiresMem.bytes
+		n += d.keysMem.bytes + d.expiresMem.bytes + checkScanIndex(t, d)
 		if d.keysMem.bytes != mapBytes(d.keysMem.slots, keysGroup) || d.expiresMem.bytes != mapBytes(d.expiresMem.slots, expiresGroup) {
 			t.Fatalf("db %d: map model bytes do not match its capacity", i)
 		}

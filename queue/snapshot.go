@@ -5,9 +5,9 @@ import "strconv"
 // A Snapshot is the dataset as it was at one instant, readable while
 // clients keep writing: the AOF rewrite builds a new base file from it
 // without fork and without stopping anyone. Taking it copies each list's
-// chunk descriptors (one per 8 KiB of items) under the lock, not the items;
-// afterwards writers copy a chunk buffer before changing it in place (see
-// epochs), so the snapshot's view never changes.
+// chunk descriptors (one per chunk, up to 64 KiB of items) under the lock,
+// not the items; afterwards writers copy a chunk buffer before changing it
+// in place (see epochs), so the snapshot's view never changes.
 type Snapshot struct {
 	ks  *Keyspace
 	dbs [][]snapEntry

@@ -53,6 +53,16 @@ func cmdConfigSet(c *client, args [][]byte) {
 	for i, a := range args[2:] {
 		pairs[i] = string(a)
 	}
+	// Redis's configSetCommand redacts every secret value before checking
+	// anything but the argument count, so a refused CONFIG SET hides them
+	// too.
+	if len(pairs)%2 == 0 {
+		for i := 2; i < len(args); i += 2 {
+			if d, ok := config.Describe(pairs[i-2]); ok && d.Sensitive {
+				redactArg(args, i+1)
+			}
+		}
+	}
 	var err error
 	if c.isLocal() {
 		err = c.s.set.SetLocal(pairs...)

@@ -86,13 +86,17 @@ func cmdAuth(c *client, args [][]byte) {
 		return
 	}
 	user, pass := []byte("default"), args[1]
+	if len(args) == 3 {
+		user, pass = args[1], args[2]
+	}
+	for i := 1; i < len(args); i++ {
+		redactArg(args, i)
+	}
 	if len(args) == 2 {
 		if *c.s.settings.requirepass.Load() == "" {
 			c.errorReply("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
-	} else {
-		user, pass = args[1], args[2]
 	}
 	if !c.s.checkPassword(user, pass) {
 		c.errorReply(msgWrongPass)
@@ -116,38 +120,38 @@ func cmdHello(c *client, args [][]byte) {
 			return
 		}
 	}
-	var user, pass, name []byte
+	// One pass that acts on each option as it reads it, as Redis 7.0's
+	// helloCommand does: an option after a failed AUTH or a bad name is
+	// never looked at (nor redacted), and a name set before a later error
+	// stays set.
 	for i := 2; i < len(args); i++ {
 		more := len(args) - 1 - i
 		switch opt := strings.ToLower(string(args[i])); {
 		case opt == "auth" && more >= 2:
-			user, pass = args[i+1], args[i+2]
+			user, pass := args[i+1], args[i+2]
+			redactArg(args, i+1)
+			redactArg(args, i+2)
+			if !c.s.checkPassword(user, pass) {
+				c.errorReply(msgWrongPass)
+				return
+			}
+			c.authed = true
 			i += 2
 		case opt == "setname" && more >= 1:
-			name = args[i+1]
+			if !validClientName(args[i+1]) {
+				c.errorReply("ERR Client names cannot contain spaces, newlines or special characters.")
+				return
+			}
+			c.setName(string(args[i+1]))
 			i++
 		default:
 			c.errorReply("ERR Syntax error in HELLO option '" + string(args[i]) + "'")
 			return
 		}
 	}
-	if user != nil {
-		if !c.s.checkPassword(user, pass) {
-			c.errorReply(msgWrongPass)
-			return
-		}
-		c.authed = true
-	}
 	if c.authRequired() {
 		c.errorReply("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
-	}
-	if name != nil {
-		if !validClientName(name) {
-			c.errorReply("ERR Client names cannot contain spaces, newlines or special characters.")
-			return
-		}
-		c.setName(string(name))
 	}
 	if ver != 0 {
 		c.setResp(int(ver))

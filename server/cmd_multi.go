@@ -4,7 +4,7 @@ func init() {
 	register(
 		&command{name: "multi", fn: cmdMulti, arity: 1, flags: flagNoTx | flagNoMulti | flagNoScript | flagLoading | flagStale | flagFast | flagAllowBusy,
 			group: "transactions", since: "1.2.0", summary: "Mark the start of a transaction block", complexity: "O(1)"},
-		&command{name: "exec", fn: cmdExec, arity: 1, flags: flagNoTx | flagNoMulti | flagNoScript | flagLoading | flagStale,
+		&command{name: "exec", fn: cmdExec, arity: 1, flags: flagNoTx | flagNoMulti | flagNoScript | flagLoading | flagStale | flagNoSlowlog,
 			group: "transactions", since: "1.2.0", summary: "Execute all commands issued after MULTI", complexity: "Depends on commands in the transaction"},
 		&command{name: "discard", fn: cmdDiscard, arity: 1, flags: flagNoTx | flagNoMulti | flagNoScript | flagLoading | flagStale | flagFast | flagAllowBusy,
 			group: "transactions", since: "2.0.0", summary: "Discard all commands issued after MULTI", complexity: "O(N), when N is the number of queued commands"},

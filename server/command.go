@@ -24,8 +24,12 @@ const (
 	flagFast    // O(1) or O(log N)
 	flagNoTx    // the handler does not use the keyspace: run it without the lock
 	flagNoMulti // runs even inside MULTI instead of being queued
+	// Left out of MONITOR (Redis's skip_monitor; admin commands are too).
 	flagNoMonitor
 	flagAllowBusy
+	// Left out of SLOWLOG (Redis's skip_slowlog: EXEC, whose commands are
+	// logged one by one).
+	flagNoSlowlog
 )
 
 var flagNames = []struct {

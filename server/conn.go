@@ -478,9 +478,6 @@ func (c *client) reject(cmd *command, msg string) {
 
 // call runs a command that passed the checks.
 func (c *client) call(cmd *command, args [][]byte) {
-	if c.s.monitors.Load() > 0 && cmd.flags&flagNoMonitor == 0 {
-		c.s.feedMonitors(c, args)
-	}
 	start := time.Now()
 	c.failed = false
 	if cmd.flags&flagNoTx != 0 || c.tx != nil {
@@ -492,6 +489,13 @@ func (c *client) call(cmd *command, args [][]byte) {
 			c.ticket = t
 		}
 		c.tx = nil
+	}
+	// As Redis 7.0's call(): MONITOR sees a command once it ran, so with
+	// its secrets redacted by the handler (redactArg), in the database it
+	// left selected, and after the commands of an EXEC; admin commands
+	// are not shown at all.
+	if c.s.monitors.Load() > 0 && cmd.flags&(flagNoMonitor|flagAdmin) == 0 {
+		c.s.feedMonitors(c, args)
 	}
 	c.account(cmd, args, start)
 }
@@ -509,7 +513,7 @@ func (c *client) account(cmd *command, args [][]byte, start time.Time) {
 	c.s.stats.commands.Add(1)
 	c.lastCmd.Store(cmd)
 	c.lastActive.Store(end.UnixMilli())
-	if t := c.s.settings.slowerThan.Load(); t >= 0 && dur.Microseconds() >= t && cmd.flags&flagBlocking == 0 {
+	if t := c.s.settings.slowerThan.Load(); t >= 0 && dur.Microseconds() >= t && cmd.flags&(flagBlocking|flagNoSlowlog) == 0 {
 		c.s.slowlog.add(c, args, start, dur, int(c.s.settings.slowlogLen.Load()))
 	}
 }

@@ -112,6 +112,8 @@ func (c *client) replyErr(err error) {
 		c.errorReply(msgBadData)
 	case errors.Is(err, queue.ErrUnblocked):
 		c.errorReply(msgUnblocked)
+	case errors.Is(err, config.ErrLoading):
+		c.errorReply(msgLoading)
 	case errors.As(err, new(*config.SetError)):
 		c.errorReply("ERR " + err.Error()) // config has Redis's CONFIG SET text
 	case errors.Is(err, config.ErrNoConfigFile):

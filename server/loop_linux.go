@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,9 +45,10 @@ type loop struct {
 	awaiting []*client // replies waiting for an fdatasync (appendfsync always)
 	done     chan struct{}
 
-	mu     sync.Mutex // guards inbox, stop
+	mu     sync.Mutex // guards inbox, posted, awake, stop
 	inbox  []loopMsg
 	posted bool // an eventfd write is outstanding
+	awake  bool // the loop will look at inbox before it waits again
 	stop   bool
 }
 
@@ -161,13 +163,17 @@ func newLoop(s *Server) (*loop, error) {
 
 // post hands a message to the loop from any goroutine. It may be called
 // with the keyspace lock held (a waiter's notify), so it only takes the
-// inbox lock and writes the eventfd when the loop is not already due to
-// look.
+// inbox lock, and writes the eventfd only when the loop is not already due
+// to look: not while a write is outstanding, nor while the loop is awake
+// (it checks its inbox before it waits again; see sleep). A BRPOP served
+// by a push on the same loop, the common case, so costs no eventfd write
+// under the keyspace lock, no read and no extra round: strace counted 3
+// writes and 2 reads per item, as redis-server, against 4 and 2.5.
 func (l *loop) post(m loopMsg) {
 	l.mu.Lock()
 	l.inbox = append(l.inbox, m)
-	wake := !l.posted
-	l.posted = true
+	wake := !l.posted && !l.awake
+	l.posted = l.posted || wake
 	l.mu.Unlock()
 	if wake {
 		var one = [8]byte{1}
@@ -212,18 +218,22 @@ func (l *loop) run() {
 		// Not while replies wait for an fdatasync: the log's goroutines
 		// need a thread to finish it and tell us, and a thread parked in
 		// epoll_wait holds one until Go's sysmon takes it back.
-		if busy && len(l.awaiting) == 0 {
+		// Messages posted while the loop was awake wrote no eventfd (see
+		// post): they are handled now, without waiting.
+		waited := l.sleep()
+		if waited && busy && len(l.awaiting) == 0 {
 			if n, err = unix.EpollWait(l.ep, l.events, busyWaitMs); n < 0 {
 				n = 0
 			}
 		}
-		if n == 0 {
+		if waited && n == 0 {
 			err = rc.Read(func(uintptr) bool {
 				n, err = unix.EpollWait(l.ep, l.events, 0)
 				return n > 0 || (err != nil && err != unix.EINTR)
 			})
 		}
-		busy = n > 0
+		busy = n > 0 || !waited
+		l.wake()
 		if err != nil && !errors.Is(err, unix.EINTR) {
 			l.s.log.Error("event loop failed", "err", err)
 			l.closeAll()
@@ -256,6 +266,26 @@ func (l *loop) run() {
 		}
 		l.endRound()
 	}
+}
+
+// sleep reports whether the loop may wait for events: no message came
+// since it drained its inbox. From then on a post writes the eventfd.
+func (l *loop) sleep() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.inbox) > 0 {
+		return false
+	}
+	l.awake = false
+	return true
+}
+
+// wake marks the loop awake: it drains its inbox before it waits again,
+// so a post need not write the eventfd.
+func (l *loop) wake() {
+	l.mu.Lock()
+	l.awake = true
+	l.mu.Unlock()
 }
 
 // drainInbox handles posted messages; it reports whether to stop.
@@ -473,9 +503,14 @@ func (l *loop) endRound() {
 				werr = l.s.ks.Wait(t)
 			}
 		}
+		// Newest first, as Redis's clients_pending_write list (added at
+		// its head): a client a push just served is written before the
+		// pusher, whose reply nobody is waiting on as keenly. With one
+		// write(2) costing 5 µs or more on a VM, that took ~12 µs off the
+		// BRPOP wake-up p50 (bench/sidebyside's figure: 86 to 74 µs).
 		pending := l.pending
 		l.pending = nil
-		for _, c := range pending {
+		for _, c := range slices.Backward(pending) {
 			c.scheduled = false
 			if l.clients[c.fd] != c {
 				continue

@@ -51,6 +51,19 @@ func (s *Server) removeMonitor(c *client) {
 	s.monitors.Store(int32(len(s.monitorList)))
 }
 
+// redacted replaces a secret argument in what MONITOR and SLOWLOG show.
+var redacted = []byte("(redacted)")
+
+// redactArg hides args[i] from MONITOR and SLOWLOG, as Redis 7.0's
+// redactClientCommandArgument does: the handler calls it once it has
+// parsed the secret (and read it: args[i] no longer holds it), and call
+// feeds the monitors and the slow log with what args then hold. Redis
+// redacts only what the handler reached, so a command refused before it
+// parsed its secret (AUTH a b c: a syntax error) shows it, as in Redis.
+func redactArg(args [][]byte, i int) {
+	args[i] = redacted
+}
+
 // feedMonitors sends a command line to every MONITOR client, in Redis's
 // format: +<unix time with microseconds> [<db> <addr>] "arg" "arg" ...
 func (s *Server) feedMonitors(c *client, args [][]byte) {

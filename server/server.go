@@ -163,8 +163,12 @@ func (s *Server) loadSettings() {
 }
 
 // SetLoading marks the server as loading the AOF: clients get -LOADING
-// for everything but a few connection commands.
-func (s *Server) SetLoading(b bool) { s.loading.Store(b) }
+// for everything but a few connection commands, and for CONFIG SET of
+// appendonly (config's DenyLoading directives).
+func (s *Server) SetLoading(b bool) {
+	s.set.SetLoading(b)
+	s.loading.Store(b)
+}
 
 // Serve accepts connections on ln until Shutdown. Temporary accept errors
 // back off from 5 ms to 1 s, as net/http does, rather than spinning.

@@ -95,7 +95,15 @@ func (p *persistence) open(replay func(argv [][]byte) error) error {
 	p.log.Info("DB loaded from append only file", "seconds", time.Since(start).Seconds(),
 		"keys", keyCount(p.ks))
 	p.ks.SetLog(a)
+	// A CONFIG SET of these during the load found no AOF to apply to
+	// (their hooks see p.a nil); the values it stored apply now. A hook
+	// that runs after this sees p.a.
 	p.mu.Lock()
+	if pol, err := aof.ParseFsyncPolicy(p.set.String("appendfsync")); err == nil {
+		a.SetPolicy(pol)
+	}
+	a.SetRewritePercentage(int(p.set.Int("auto-aof-rewrite-percentage")))
+	a.SetRewriteMinSize(p.set.Size("auto-aof-rewrite-min-size"))
 	p.a = a
 	p.mu.Unlock()
 	return nil

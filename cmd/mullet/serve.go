@@ -114,8 +114,12 @@ func serve(args []string) error {
 	}
 	appendonly := set.Bool("appendonly")
 	// Clients may connect while the AOF loads; they get -LOADING, as from
-	// Redis. Set it before the first accept, so no write slips in.
+	// Redis. Set it before the first accept, so no write slips in. CONFIG
+	// SET appendonly gets -LOADING too; the other AOF directives may
+	// change meanwhile, so their hooks are in place before the load and
+	// open applies their values when it hands the AOF over.
 	srv.SetLoading(appendonly)
+	persist.watch()
 	serveErr := make(chan error, len(lns))
 	for _, ln := range lns {
 		logger.Info("accepting connections", "addr", ln.Addr().String())
@@ -128,7 +132,6 @@ func serve(args []string) error {
 		}
 		srv.SetLoading(false)
 	}
-	persist.watch()
 	stopMetrics, err := startMetrics(set, srv.Info, logger)
 	if err != nil {
 		srv.Shutdown(context.Background())
@@ -365,7 +368,8 @@ func listenPort(set *config.Config, portN int64) ([]net.Listener, error) {
 }
 
 // openLogger builds the slog logger from loglevel and logfile ("" is
-// standard output, as in Redis).
+// standard output, as in Redis). CONFIG SET loglevel takes effect at once,
+// through the handler's LevelVar.
 func openLogger(set *config.Config) (*slog.Logger, func(), error) {
 	var w io.Writer = os.Stdout
 	closer := func() {}
@@ -376,16 +380,24 @@ func openLogger(set *config.Config) (*slog.Logger, func(), error) {
 		}
 		w, closer = fh, func() { fh.Close() }
 	}
-	var level slog.Level
-	switch set.String("loglevel") {
-	case "debug":
-		level = slog.LevelDebug
-	case "verbose":
-		level = slog.LevelDebug + 2
-	case "warning":
-		level = slog.LevelWarn
-	default:
-		level = slog.LevelInfo
-	}
+	level := new(slog.LevelVar)
+	level.Set(logLevel(set.String("loglevel")))
+	set.OnChange("loglevel", func(v string) error {
+		level.Set(logLevel(v))
+		return nil
+	})
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closer, nil
+}
+
+// logLevel maps Redis's loglevel names to slog levels.
+func logLevel(name string) slog.Level {
+	switch name {
+	case "debug":
+		return slog.LevelDebug
+	case "verbose":
+		return slog.LevelDebug + 2
+	case "warning":
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
 }
