@@ -178,3 +178,150 @@ func drain(t *testing.T, p *proc) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestKillNineMariaDBRestartPoison is the consumer issue's scenario: a
+// queue of orders with 15 poison items among them, drained into MariaDB
+// while mullet is killed with SIGKILL (twice) and MariaDB is restarted,
+// all mid-drain. Every valid order must end as exactly one row, and every
+// poison item in order_queue:dead, once.
+func TestKillNineMariaDBRestartPoison(t *testing.T) {
+	m := testutil.StartMariaDB(t)
+	if err := m.Exec(`CREATE TABLE orders (
+		id BIGINT AUTO_INCREMENT PRIMARY KEY,
+		order_id VARCHAR(32) NOT NULL,
+		total DECIMAL(10,2) NOT NULL
+	) ENGINE=InnoDB`); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	port := freePort(t)
+	args := []string{"--dir", dir, "--appendonly", "yes", "--appendfsync", "everysec",
+		"--consumer-route", "order_queue", "orders",
+		"--consumer-mysql-dsn", m.DSN(testutil.MariaDBDatabase),
+		"--consumer-batch-size", "200", "--consumer-pool-size", "4",
+		"--consumer-retry-min", "20", "--consumer-retry-max", "200"}
+	p := startMullet(t, port, args...)
+	r, err := dialResp(p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fill the queue with the consumer paused, so the kills and the
+	// restart surely land mid-drain.
+	if _, err := r.do("CONFIG", "SET", "consumer-enabled", "no"); err != nil {
+		t.Fatal(err)
+	}
+	poison := []string{
+		`not json`, `[1,2,3]`, `"a string"`, `{}`, `{"order_id":"p5","nope":1,"total":1}`,
+		`{"order_id":"p6-` + strings.Repeat("x", 40) + `","total":1}`, `{"order_id":null,"total":1}`,
+		`{"order_id":"p8","total":"abc"}`, `{"order_id":"p9"}`, `{"order_id":"p10","total":1e30}`,
+		`{"order_id":"p11","total":1,"bad col":2}`, `{"order_id":"p12",`, `12345`, `null`,
+		`{"order_id":"p15","total":1,"id":"not a number"}`,
+	}
+	const valid = 20000
+	var want []string
+	pi := 0
+	for i := 0; i < valid; i++ {
+		if i%(valid/len(poison)) == 7 && pi < len(poison) {
+			if _, err := r.do("LPUSH", "order_queue", poison[pi]); err != nil {
+				t.Fatal(err)
+			}
+			pi++
+		}
+		id := fmt.Sprintf("o%05d", i)
+		if _, err := r.do("LPUSH", "order_queue", fmt.Sprintf(`{"order_id":%q,"total":%d.25}`, id, i)); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+	}
+	if pi != len(poison) {
+		t.Fatalf("pushed %d poison items", pi)
+	}
+	if _, err := r.do("CONFIG", "SET", "consumer-enabled", "yes"); err != nil {
+		t.Fatal(err)
+	}
+	r.close()
+
+	time.Sleep(40 * time.Millisecond) // let the drain start
+	p.kill9()
+	t.Log("killed mullet")
+	p = restart(t, port, args)
+	time.Sleep(40 * time.Millisecond)
+	if err := m.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("stopped MariaDB")
+	time.Sleep(200 * time.Millisecond) // the consumer retries meanwhile
+	if err := m.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("started MariaDB")
+	time.Sleep(60 * time.Millisecond)
+	p.kill9()
+	t.Log("killed mullet")
+	p = restart(t, port, args)
+	drain(t, p)
+
+	// The dead letters: exactly the poison items, once each.
+	r, err = dialResp(p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := r.do("LLEN", "order_queue:dead")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := map[string]int{}
+	var total int
+	fmt.Sscan(n, &total)
+	for i := 0; i < total; i++ {
+		item, err := r.do("LINDEX", "order_queue:dead", fmt.Sprint(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead[item]++
+	}
+	r.close()
+	p.stop()
+	for _, item := range poison {
+		if dead[item] != 1 {
+			t.Errorf("poison item %.40q is %d times in order_queue:dead", item, dead[item])
+		}
+	}
+	if total != len(poison) {
+		t.Errorf("order_queue:dead holds %d items, want the %d poison ones", total, len(poison))
+	}
+
+	db, err := sql.Open("mysql", m.DSN(testutil.MariaDBDatabase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT order_id, COUNT(*) FROM orders GROUP BY order_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	seen := map[string]int{}
+	for rows.Next() {
+		var id string
+		var c int
+		if err := rows.Scan(&id, &c); err != nil {
+			t.Fatal(err)
+		}
+		seen[id] = c
+	}
+	var bad []string
+	for _, id := range want {
+		if seen[id] != 1 {
+			bad = append(bad, fmt.Sprintf("%s×%d", id, seen[id]))
+		}
+		delete(seen, id)
+	}
+	for id := range seen {
+		bad = append(bad, "unexpected "+id)
+	}
+	t.Logf("%d valid orders, %d poison items in order_queue:dead", len(want), total)
+	if len(bad) > 0 {
+		t.Fatalf("%d orders not exactly once: %.10q", len(bad), bad)
+	}
+}
