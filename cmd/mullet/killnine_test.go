@@ -241,11 +241,32 @@ func TestKillNineMariaDBRestartPoison(t *testing.T) {
 	}
 	r.close()
 
+	// backlog reads LLEN: each fault must land while items remain.
+	backlog := func(p *proc) int {
+		r, err := dialResp(p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.close()
+		n, err := r.do("LLEN", "order_queue")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v int
+		fmt.Sscan(n, &v)
+		return v
+	}
 	time.Sleep(40 * time.Millisecond) // let the drain start
+	if n := backlog(p); n == 0 || n == valid+len(poison) {
+		t.Fatalf("backlog %d before the first kill: not mid-drain", n)
+	}
 	p.kill9()
 	t.Log("killed mullet")
 	p = restart(t, port, args)
 	time.Sleep(40 * time.Millisecond)
+	if n := backlog(p); n == 0 {
+		t.Fatal("drained before MariaDB could be restarted mid-drain")
+	}
 	if err := m.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -256,6 +277,9 @@ func TestKillNineMariaDBRestartPoison(t *testing.T) {
 	}
 	t.Log("started MariaDB")
 	time.Sleep(60 * time.Millisecond)
+	if n := backlog(p); n == 0 {
+		t.Fatal("drained before the second kill")
+	}
 	p.kill9()
 	t.Log("killed mullet")
 	p = restart(t, port, args)
