@@ -425,7 +425,7 @@ func TestConsumerMySQL(t *testing.T) {
 		}
 		for k, want := range map[string]string{
 			"queue": "iq", "table": "informed", "state": "running", "rows": "1000", "dead_letters": "1",
-			"backlog": "0", "inflight_batches": "0", "inflight_items": "0",
+			"backlog": "0", "lag_ms": "0.00", "inflight_batches": "0", "inflight_items": "0",
 		} {
 			if fields[k] != want {
 				t.Errorf("route0 %s=%s, want %s (%s)", k, fields[k], want, info["route0"])
@@ -442,6 +442,15 @@ func TestConsumerMySQL(t *testing.T) {
 		if !strings.HasPrefix(info["route1"], "queue=idle,table=informed,state=running,rows=0,") {
 			t.Errorf("route1:%s", info["route1"])
 		}
+		// Lag: paused with items waiting, it grows; drained, it is 0.
+		c.SetEnabled(false)
+		lpush(t, ks, "iq", orderItems("j", 10)...)
+		waitFor(t, 10*time.Second, "the lag to show", func() bool { return routeStats(c, "iq").Lag >= 600*time.Millisecond })
+		c.SetEnabled(true)
+		waitFor(t, 10*time.Second, "the lag to clear", func() bool {
+			st := routeStats(c, "iq")
+			return st.Backlog == 0 && st.Lag == 0
+		})
 	})
 
 	t.Run("stop mid-write, settle on the next start", func(t *testing.T) {

@@ -30,6 +30,11 @@ type RouteStats struct {
 	// as seen at most backlogEvery ago. (Stats and Info never take the
 	// keyspace lock: the server may call Info inside a command's Tx.)
 	Backlog int64
+	// Lag is how long the queue has held unclaimed items without once
+	// being empty (0 when the consumer keeps up): items carry no
+	// timestamp, but every item waiting arrived after the queue was last
+	// empty, so no item has waited longer than Lag.
+	Lag time.Duration
 	// InflightBatches and InflightItems are claimed, not yet committed.
 	InflightBatches, InflightItems int64
 	// SettledDropped and SettledRetried count batches found in flight at
@@ -70,6 +75,9 @@ func (c *Consumer) Stats() []RouteStats {
 		st.Rows, st.Batches = r.rows.Load(), r.batches.Load()
 		st.Retries, st.DeadLetters = r.retries.Load(), r.deadLetters.Load()
 		st.Backlog = r.backlogSeen.Load()
+		if since := r.behindSince.Load(); since != 0 && st.Backlog > 0 {
+			st.Lag = time.Since(time.Unix(0, since))
+		}
 		st.InflightBatches, st.InflightItems = r.inflightBatches.Load(), r.inflightItems.Load()
 		st.SettledDropped, st.SettledRetried = r.settledDropped.Load(), r.settledRetried.Load()
 		st.PeakWriters = r.peakWriters.Load()
@@ -137,9 +145,9 @@ func (c *Consumer) Info(add func(name, value string)) {
 	add("consumer_routes", strconv.Itoa(len(stats)))
 	for i, st := range stats {
 		v := fmt.Sprintf("queue=%s,table=%s,state=%s,rows=%d,batches=%d,latency_p50_ms=%s,latency_p99_ms=%s,"+
-			"retries=%d,dead_letters=%d,backlog=%d,inflight_batches=%d,inflight_items=%d,settled_dropped=%d,settled_retried=%d",
+			"retries=%d,dead_letters=%d,backlog=%d,lag_ms=%s,inflight_batches=%d,inflight_items=%d,settled_dropped=%d,settled_retried=%d",
 			st.Queue, st.Table, st.State, st.Rows, st.Batches, ms(st.LatencyP50), ms(st.LatencyP99),
-			st.Retries, st.DeadLetters, st.Backlog, st.InflightBatches, st.InflightItems, st.SettledDropped, st.SettledRetried)
+			st.Retries, st.DeadLetters, st.Backlog, ms(st.Lag), st.InflightBatches, st.InflightItems, st.SettledDropped, st.SettledRetried)
 		add("route"+strconv.Itoa(i), v)
 		if st.LastError != "" && st.State == "backoff" {
 			add("route"+strconv.Itoa(i)+"_last_error", oneLine(st.LastError))

@@ -45,6 +45,7 @@ type route struct {
 	inflightBatches, inflightItems      atomic.Int64
 	writers, peakWriters                atomic.Int64 // batches being written now, and the most at once
 	backlogSeen                         atomic.Int64 // queue length at the last look, for INFO
+	behindSince                         atomic.Int64 // unix ns the queue was last seen non-empty after being empty; 0: empty
 
 	mu      sync.Mutex
 	state   routeState    // guarded by mu
@@ -200,6 +201,12 @@ func (r *route) backlog() int64 {
 	n, _ := tx.Len(r.c.db, r.qkey)
 	tx.End()
 	r.backlogSeen.Store(n)
+	switch {
+	case n == 0:
+		r.behindSince.Store(0)
+	case r.behindSince.Load() == 0:
+		r.behindSince.Store(time.Now().UnixNano())
+	}
 	return n
 }
 
