@@ -56,7 +56,7 @@ func (tx *Tx) Type(dbi int, key []byte) Kind {
 func (tx *Tx) Keys(dbi int, pattern []byte, out [][]byte) [][]byte {
 	all := len(pattern) == 1 && pattern[0] == '*'
 	for k, v := range tx.ks.db[dbi].keys {
-		if v.expire != 0 && v.expire <= tx.nowMs {
+		if v.expire != 0 && v.expire <= tx.NowMs() {
 			continue
 		}
 		if all || GlobMatch(pattern, []byte(k), false) {
@@ -136,7 +136,7 @@ func (tx *Tx) Scan(dbi int, cursor uint64, pattern []byte, kind Kind, count int,
 // the kind asked for, matching the pattern.
 func (tx *Tx) scanMatch(v *value, key string, pattern []byte, kind Kind) bool {
 	switch {
-	case v.expire != 0 && v.expire <= tx.nowMs:
+	case v.expire != 0 && v.expire <= tx.NowMs():
 		return false
 	case kind != KindNone && v.kind != kind:
 		return false
@@ -147,7 +147,7 @@ func (tx *Tx) scanMatch(v *value, key string, pattern []byte, kind Kind) bool {
 // RandomKey returns a random existing key, or nil.
 func (tx *Tx) RandomKey(dbi int) []byte {
 	for k, v := range tx.ks.db[dbi].keys {
-		if v.expire != 0 && v.expire <= tx.nowMs {
+		if v.expire != 0 && v.expire <= tx.NowMs() {
 			continue
 		}
 		return []byte(k)
@@ -287,7 +287,7 @@ func (tx *Tx) Expire(dbi int, key []byte, atMs int64, cond ExpireCond) bool {
 		}
 	}
 	k := string(key)
-	if atMs <= tx.nowMs {
+	if atMs <= tx.NowMs() {
 		tx.deleteKey(dbi, k, v)
 		tx.argv = append(tx.argv[:0], bDEL, key)
 		tx.logv(dbi)

@@ -291,7 +291,7 @@ func (ks *Keyspace) ResetStats() {
 // memory and are valid only until End.
 type Tx struct {
 	ks        *Keyspace
-	nowMs     int64
+	nowMs     int64  // 0 until NowMs reads the clock
 	ticket    uint64 // the last log record of this Tx
 	atomic    bool   // bracket this Tx's records with MULTI/EXEC
 	multiOpen bool
@@ -304,7 +304,7 @@ type Tx struct {
 func (ks *Keyspace) Begin() *Tx {
 	ks.mu.Lock()
 	tx := &ks.tx
-	tx.nowMs = ks.now().UnixMilli()
+	tx.nowMs = 0
 	tx.ticket = 0
 	tx.atomic = false
 	tx.multiOpen = false
@@ -335,8 +335,16 @@ func (tx *Tx) End() uint64 {
 	return t
 }
 
-// NowMs returns the transaction's clock in Unix milliseconds.
-func (tx *Tx) NowMs() int64 { return tx.nowMs }
+// NowMs returns the transaction's clock in Unix milliseconds: read once,
+// when first asked (Redis's per-command time snapshot), so the commands
+// that meet no expiring key do not read the clock at all. On a VM a clock
+// read cost ~100 ns under load, 10% of an LPUSH's CPU (pprof).
+func (tx *Tx) NowMs() int64 {
+	if tx.nowMs == 0 {
+		tx.nowMs = tx.ks.now().UnixMilli()
+	}
+	return tx.nowMs
+}
 
 // Databases returns the number of databases.
 func (tx *Tx) Databases() int { return len(tx.ks.db) }
@@ -404,7 +412,7 @@ func (tx *Tx) lookup(dbi int, key []byte) *value {
 	if v == nil {
 		return nil
 	}
-	if v.expire != 0 && v.expire <= tx.nowMs && !tx.ks.replaying {
+	if v.expire != 0 && v.expire <= tx.NowMs() && !tx.ks.replaying {
 		tx.expireKey(dbi, string(key), v)
 		return nil
 	}
@@ -508,7 +516,7 @@ func (tx *Tx) ExpireCycle(limit int) int {
 			}
 			checked++
 			v := d.keys[k]
-			if v != nil && v.expire <= tx.nowMs {
+			if v != nil && v.expire <= tx.NowMs() {
 				tx.expireKey(dbi, k, v)
 				n++
 			}

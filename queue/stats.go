@@ -28,7 +28,7 @@ func (tx *Tx) AvgTTL(dbi int) int64 {
 		if v == nil || v.expire == 0 {
 			continue
 		}
-		if ttl := v.expire - tx.nowMs; ttl > 0 {
+		if ttl := v.expire - tx.NowMs(); ttl > 0 {
 			sum += ttl
 			n++
 		}

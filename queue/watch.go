@@ -31,7 +31,7 @@ func (tx *Tx) Watch(w *Watch, dbi int, key []byte) {
 	}
 	k := string(key)
 	expired := false
-	if v := d.keys[k]; v != nil && v.expire != 0 && v.expire <= tx.nowMs {
+	if v := d.keys[k]; v != nil && v.expire != 0 && v.expire <= tx.NowMs() {
 		expired = true
 	}
 	d.watched[k] = append(d.watched[k], w)
@@ -72,7 +72,7 @@ func (tx *Tx) Dirty(w *Watch) bool {
 			continue
 		}
 		v := tx.ks.db[wk.db].keys[wk.key]
-		if v != nil && v.expire != 0 && v.expire <= tx.nowMs {
+		if v != nil && v.expire != 0 && v.expire <= tx.NowMs() {
 			return true
 		}
 	}
@@ -111,7 +111,7 @@ func (tx *Tx) touchAll(dbi int, other *db) {
 		if !here && there == nil {
 			continue
 		}
-		thereExpired := there != nil && there.expire != 0 && there.expire <= tx.nowMs
+		thereExpired := there != nil && there.expire != 0 && there.expire <= tx.NowMs()
 		for _, w := range ws {
 			wk := w.find(dbi, k)
 			switch {

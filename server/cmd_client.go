@@ -330,7 +330,7 @@ func (c *client) appendClientInfo(b []byte, cl *client, now time.Time, args [][]
 	if lc := cl.lastCmd.Load(); lc != nil {
 		cmdName = lc.name
 	}
-	idle := now.Sub(time.UnixMilli(cl.lastActive.Load()))
+	idle := time.Duration(monoNow() - cl.lastActive.Load())
 	qbuf := cl.qbuf.Load()
 	var argvMem, multiMem int64
 	qbufSize, rbs, rbp := int64(readChunk), int64(readChunk), int64(0)

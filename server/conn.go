@@ -80,7 +80,7 @@ type client struct {
 	created     time.Time
 	info        clientInfo
 	lastCmd     atomic.Pointer[command]
-	lastActive  atomic.Int64 // unix ms
+	lastActive  atomic.Int64 // monoNow() at its last command
 	sharedDB    atomic.Int32
 	flags       atomic.Uint32 // clientFlag bits
 	killed      atomic.Bool
@@ -127,7 +127,7 @@ func newClient(s *Server, conn net.Conn) *client {
 	}
 	c.authed = *s.settings.requirepass.Load() == ""
 	c.rd.authed = func() bool { return !c.authRequired() }
-	c.lastActive.Store(time.Now().UnixMilli())
+	c.lastActive.Store(monoNow())
 	return c
 }
 
@@ -478,7 +478,7 @@ func (c *client) reject(cmd *command, msg string) {
 
 // call runs a command that passed the checks.
 func (c *client) call(cmd *command, args [][]byte) {
-	start := time.Now()
+	start := monoNow()
 	c.failed = false
 	if cmd.flags&flagNoTx != 0 || c.tx != nil {
 		cmd.fn(c, args)
@@ -501,9 +501,9 @@ func (c *client) call(cmd *command, args [][]byte) {
 }
 
 // account updates the statistics after a command ran.
-func (c *client) account(cmd *command, args [][]byte, start time.Time) {
-	end := time.Now()
-	dur := end.Sub(start)
+func (c *client) account(cmd *command, args [][]byte, start int64) {
+	end := monoNow()
+	dur := time.Duration(end - start)
 	cmd.stats.calls.Add(1)
 	cmd.stats.usec.Add(dur.Microseconds())
 	if c.failed {
@@ -512,9 +512,9 @@ func (c *client) account(cmd *command, args [][]byte, start time.Time) {
 	}
 	c.s.stats.commands.Add(1)
 	c.lastCmd.Store(cmd)
-	c.lastActive.Store(end.UnixMilli())
+	c.lastActive.Store(end)
 	if t := c.s.settings.slowerThan.Load(); t >= 0 && dur.Microseconds() >= t && cmd.flags&(flagBlocking|flagNoSlowlog) == 0 {
-		c.s.slowlog.add(c, args, start, dur, int(c.s.settings.slowlogLen.Load()))
+		c.s.slowlog.add(c, args, monoTime(start), dur, int(c.s.settings.slowlogLen.Load()))
 	}
 }
 

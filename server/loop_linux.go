@@ -800,7 +800,7 @@ func (l *loop) cron() {
 	if t <= 0 {
 		return
 	}
-	limit := time.Now().UnixMilli() - t*1000
+	limit := monoNow() - t*int64(time.Second)
 	for _, c := range l.clients {
 		if c.waiting || c.flags.Load()&cfMonitor != 0 {
 			continue
