@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"mullet/internal/sdsargs"
 )
 
 // The manifest lists the files of a multi-part AOF, one per line, exactly
@@ -88,8 +90,10 @@ func parseManifest(data []byte) (manifest, error) {
 		if trimmed == "" {
 			return m, bad("invalid AOF manifest file format")
 		}
-		argv, err := splitArgs(trimmed)
-		if err != nil || len(argv) < 6 || len(argv)%2 != 0 {
+		// Redis cuts the line at a NUL (and so refuses it: no newline);
+		// here a NUL outside quotes separates arguments (sdsargs.Split).
+		argv, ok := sdsargs.SplitString(trimmed)
+		if !ok || len(argv) < 6 || len(argv)%2 != 0 {
 			return m, bad("invalid AOF manifest file format")
 		}
 		var ai aofInfo
@@ -165,163 +169,16 @@ func (m *manifest) format() []byte {
 
 // quoteName is sdsneedsrepr + sdscatrepr.
 func quoteName(s string) string {
-	needs := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		// A single quote is quoted too, where Redis's sdsneedsrepr does
 		// not: unquoted, it would open a quoted string when the manifest is
 		// read back (by Redis as well), so the file name could not load.
 		if c == '\\' || c == '"' || c == '\'' || c <= ' ' || c >= 0x7f {
-			needs = true
-			break
+			return sdsargs.Repr(s)
 		}
 	}
-	if !needs {
-		return s
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			if c >= ' ' && c < 0x7f {
-				b.WriteByte(c)
-			} else {
-				fmt.Fprintf(&b, `\x%02x`, c)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
-var errUnbalancedQuotes = errors.New("unbalanced quotes")
-
-// splitArgs is sdssplitargs: whitespace-separated tokens, "double quoted"
-// with C escapes (\xHH, \n, \r, \t, \b, \a, \<any>) or 'single quoted'
-// (only \' escaped); a closing quote must be followed by a space or the end.
-func splitArgs(line string) ([]string, error) {
-	var out []string
-	p := 0
-	for {
-		for p < len(line) && isSpace(line[p]) {
-			p++
-		}
-		if p >= len(line) {
-			return out, nil
-		}
-		var cur []byte
-		inq, insq := false, false
-	token:
-		for {
-			switch {
-			case inq:
-				if p >= len(line) {
-					return nil, errUnbalancedQuotes
-				}
-				c := line[p]
-				if c == '\\' && p+3 < len(line) && line[p+1] == 'x' {
-					hi, ok1 := unhex(line[p+2])
-					lo, ok2 := unhex(line[p+3])
-					if ok1 && ok2 {
-						cur = append(cur, hi<<4|lo)
-						p += 4
-						continue
-					}
-				}
-				if c == '\\' && p+1 < len(line) {
-					p++
-					e := line[p]
-					switch e {
-					case 'n':
-						e = '\n'
-					case 'r':
-						e = '\r'
-					case 't':
-						e = '\t'
-					case 'b':
-						e = '\b'
-					case 'a':
-						e = '\a'
-					}
-					cur = append(cur, e)
-				} else if c == '"' {
-					if p+1 < len(line) && !isSpace(line[p+1]) {
-						return nil, errUnbalancedQuotes
-					}
-					p++
-					break token
-				} else {
-					cur = append(cur, c)
-				}
-				p++
-			case insq:
-				if p >= len(line) {
-					return nil, errUnbalancedQuotes
-				}
-				c := line[p]
-				if c == '\\' && p+1 < len(line) && line[p+1] == '\'' {
-					p++
-					cur = append(cur, '\'')
-				} else if c == '\'' {
-					if p+1 < len(line) && !isSpace(line[p+1]) {
-						return nil, errUnbalancedQuotes
-					}
-					p++
-					break token
-				} else {
-					cur = append(cur, c)
-				}
-				p++
-			default:
-				if p >= len(line) {
-					break token
-				}
-				switch c := line[p]; c {
-				case ' ', '\n', '\r', '\t', 0:
-					p++
-					break token
-				case '"':
-					inq = true
-				case '\'':
-					insq = true
-				default:
-					cur = append(cur, c)
-				}
-				p++
-			}
-		}
-		out = append(out, string(cur))
-	}
+	return s
 }
 
 func (a *AOF) manifestPath() string {

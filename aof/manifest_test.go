@@ -3,6 +3,8 @@ package aof
 import (
 	"strings"
 	"testing"
+
+	"mullet/internal/sdsargs"
 )
 
 func TestManifestParseFormat(t *testing.T) {
@@ -80,9 +82,9 @@ func TestQuoteName(t *testing.T) {
 		if got := quoteName(tc.in); got != tc.want {
 			t.Errorf("quoteName(%q) = %s, want %s", tc.in, got, tc.want)
 		}
-		argv, err := splitArgs(quoteName(tc.in))
-		if err != nil || len(argv) != 1 || argv[0] != tc.in {
-			t.Errorf("splitArgs(quoteName(%q)) = %q, %v", tc.in, argv, err)
+		argv, ok := sdsargs.SplitString(quoteName(tc.in))
+		if !ok || len(argv) != 1 || argv[0] != tc.in {
+			t.Errorf("SplitString(quoteName(%q)) = %q, %v", tc.in, argv, ok)
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"mullet/internal/sdsargs"
 )
 
 // This file holds the byte-level parsers Redis uses for its configuration:
@@ -19,156 +21,26 @@ import (
 var errUnbalanced = errors.New("Unbalanced quotes in configuration line")
 
 // SplitArgs splits a configuration line into arguments the way Redis's
-// sdssplitargs does: arguments are separated by white space; "double
-// quotes" understand \n \r \t \b \a \\ \" and \xHH escapes (any other
-// escaped byte stands for itself); 'single quotes' understand only \'; a
-// closing quote must be followed by white space or the end of the line.
-// Quotes may also open in the middle of an argument (foo"bar" is foobar).
-// A NUL byte ends the line, as it does for the C string Redis parses.
+// sdssplitargs does (see sdsargs.Split for the quoting rules). As for the
+// C string Redis parses, a NUL byte ends the line.
 //
 // The error, for an unterminated quote or a closing quote glued to more
 // text, is "Unbalanced quotes in configuration line".
 func SplitArgs(line string) ([]string, error) {
-	var args []string
-	p := 0
-	at := func(i int) byte { // C string view: NUL past the end
-		if i < len(line) {
-			return line[i]
-		}
-		return 0
+	args, ok := sdsargs.SplitString(sdsargs.CString(line))
+	if !ok {
+		return nil, errUnbalanced
 	}
-	for {
-		for at(p) != 0 && cIsSpace(at(p)) {
-			p++
-		}
-		if at(p) == 0 {
-			return args, nil
-		}
-		var cur []byte
-		inq, insq, done := false, false, false
-		for !done {
-			c := at(p)
-			switch {
-			case inq:
-				switch {
-				case c == '\\' && at(p+1) == 'x' && isHex(at(p+2)) && isHex(at(p+3)):
-					cur = append(cur, unhex(at(p+2))<<4|unhex(at(p+3)))
-					p += 3
-				case c == '\\' && at(p+1) != 0:
-					p++
-					switch e := at(p); e {
-					case 'n':
-						cur = append(cur, '\n')
-					case 'r':
-						cur = append(cur, '\r')
-					case 't':
-						cur = append(cur, '\t')
-					case 'b':
-						cur = append(cur, '\b')
-					case 'a':
-						cur = append(cur, '\a')
-					default:
-						cur = append(cur, e)
-					}
-				case c == '"':
-					if n := at(p + 1); n != 0 && !cIsSpace(n) {
-						return nil, errUnbalanced
-					}
-					done = true
-				case c == 0:
-					return nil, errUnbalanced
-				default:
-					cur = append(cur, c)
-				}
-			case insq:
-				switch {
-				case c == '\\' && at(p+1) == '\'':
-					p++
-					cur = append(cur, '\'')
-				case c == '\'':
-					if n := at(p + 1); n != 0 && !cIsSpace(n) {
-						return nil, errUnbalanced
-					}
-					done = true
-				case c == 0:
-					return nil, errUnbalanced
-				default:
-					cur = append(cur, c)
-				}
-			default:
-				switch c {
-				case ' ', '\n', '\r', '\t', 0:
-					done = true
-				case '"':
-					inq = true
-				case '\'':
-					insq = true
-				default:
-					cur = append(cur, c)
-				}
-			}
-			if at(p) != 0 {
-				p++
-			}
-		}
-		args = append(args, string(cur))
-	}
+	return args, nil
 }
 
 // Quote returns s as a double-quoted argument that SplitArgs turns back
 // into s, escaping like Redis's sdscatrepr (used by CONFIG REWRITE).
-func Quote(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			if c >= 0x20 && c <= 0x7e {
-				b.WriteByte(c)
-			} else {
-				const hex = "0123456789abcdef"
-				b.WriteString(`\x`)
-				b.WriteByte(hex[c>>4])
-				b.WriteByte(hex[c&15])
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+func Quote(s string) string { return sdsargs.Repr(s) }
 
 // cIsSpace is C's isspace in the "C" locale.
 func cIsSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
 }
 
 // asciiLower folds ASCII letters only, as sdstolower and strcasecmp do.

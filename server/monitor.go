@@ -3,6 +3,8 @@ package server
 import (
 	"strconv"
 	"time"
+
+	"mullet/internal/sdsargs"
 )
 
 func init() {
@@ -88,7 +90,7 @@ func (s *Server) feedMonitors(c *client, args [][]byte) {
 		if i > 0 {
 			line = append(line, ' ')
 		}
-		line = appendRepr(line, a)
+		line = sdsargs.AppendRepr(line, a)
 	}
 	line = append(line, "\r\n"...)
 	s.mu.Lock()
@@ -108,35 +110,6 @@ func (s *Server) feedMonitors(c *client, args [][]byte) {
 		}
 	}
 	s.mu.Unlock()
-}
-
-// appendRepr quotes b as Redis's sdscatrepr does.
-func appendRepr(dst, b []byte) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	for _, ch := range b {
-		switch ch {
-		case '\\', '"':
-			dst = append(dst, '\\', ch)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\a':
-			dst = append(dst, '\\', 'a')
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		default:
-			if ch >= 0x20 && ch < 0x7f {
-				dst = append(dst, ch)
-			} else {
-				dst = append(dst, '\\', 'x', hex[ch>>4], hex[ch&15])
-			}
-		}
-	}
-	return append(dst, '"')
 }
 
 // monitorLoop streams monitor lines to the client until it leaves. The

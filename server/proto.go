@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"errors"
+
+	"mullet/internal/sdsargs"
 )
 
 // Limits from Redis's server.h.
@@ -109,7 +111,9 @@ func (rr *reqReader) inline() ([][]byte, error) {
 		line = line[:len(line)-1]
 	}
 	rr.r += nl + 1
-	args, ok := splitArgs(line, rr.args[:0])
+	// line holds no NUL (see above), so the C string sdssplitargs parses
+	// is all of it.
+	args, ok := sdsargs.Split(line, rr.args[:0])
 	if !ok {
 		return nil, errUnbalancedQuotes
 	}
@@ -135,105 +139,6 @@ func hexVal(c byte) (byte, bool) {
 		return c - 'A' + 10, true
 	}
 	return 0, false
-}
-
-// splitArgs is Redis's sdssplitargs: arguments separated by spaces, with
-// "double quotes" (escapes \n \r \t \b \a \xHH and \<any>) and 'single
-// quotes' (only \' escaped); a closing quote must be followed by a space or
-// the end. A NUL byte ends the line, as C strings do. Arguments are fresh
-// copies (the unquoted ones could alias, but inline commands are rare).
-func splitArgs(line []byte, out [][]byte) ([][]byte, bool) {
-	p := 0
-	at := func(i int) byte { // C string view: NUL past the end
-		if i < len(line) {
-			return line[i]
-		}
-		return 0
-	}
-	for {
-		for p < len(line) && isSpace(line[p]) {
-			p++
-		}
-		if at(p) == 0 {
-			return out, true
-		}
-		var cur []byte
-		inq, insq, done := false, false, false
-		for !done {
-			c := at(p)
-			switch {
-			case inq:
-				if c == '\\' && at(p+1) == 'x' {
-					h, ok1 := hexVal(at(p + 2))
-					l, ok2 := hexVal(at(p + 3))
-					if ok1 && ok2 {
-						cur = append(cur, h<<4|l)
-						p += 3
-						break
-					}
-					p++
-					cur = append(cur, 'x')
-				} else if c == '\\' && at(p+1) != 0 {
-					p++
-					switch e := at(p); e {
-					case 'n':
-						cur = append(cur, '\n')
-					case 'r':
-						cur = append(cur, '\r')
-					case 't':
-						cur = append(cur, '\t')
-					case 'b':
-						cur = append(cur, '\b')
-					case 'a':
-						cur = append(cur, '\a')
-					default:
-						cur = append(cur, e)
-					}
-				} else if c == '"' {
-					if n := at(p + 1); n != 0 && !isSpace(n) {
-						return out, false
-					}
-					done = true
-				} else if c == 0 {
-					return out, false
-				} else {
-					cur = append(cur, c)
-				}
-			case insq:
-				if c == '\\' && at(p+1) == '\'' {
-					p++
-					cur = append(cur, '\'')
-				} else if c == '\'' {
-					if n := at(p + 1); n != 0 && !isSpace(n) {
-						return out, false
-					}
-					done = true
-				} else if c == 0 {
-					return out, false
-				} else {
-					cur = append(cur, c)
-				}
-			default:
-				switch c {
-				case ' ', '\n', '\r', '\t', 0:
-					done = true
-				case '"':
-					inq = true
-				case '\'':
-					insq = true
-				default:
-					cur = append(cur, c)
-				}
-			}
-			if at(p) != 0 {
-				p++
-			}
-		}
-		if cur == nil {
-			cur = []byte{}
-		}
-		out = append(out, cur)
-	}
 }
 
 // line finds a "\r\n"-terminated header starting at i (absolute) and

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"mullet/internal/sdsargs"
 )
 
 // reqReaderSeeds are requests of every shape the parser knows, well formed
@@ -89,4 +91,10 @@ func feedReader(data []byte, authed bool, size func() int) string {
 	}
 	fmt.Fprintf(&out, "pending %d", rr.pending())
 	return out.String()
+}
+
+// splitArgs splits a test's command line as Redis splits an inline
+// command: sdssplitargs over a C string, so a NUL byte ends the line.
+func splitArgs(line []byte, out [][]byte) ([][]byte, bool) {
+	return sdsargs.Split(sdsargs.CString(line), out)
 }
