@@ -2,11 +2,14 @@ package aof
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // BenchmarkAppendWait measures Append (under a mutex standing in for the
@@ -123,6 +126,60 @@ func BenchmarkSyncCovered(b *testing.B) {
 	for b.Loop() {
 		if err := a.Sync(bg, t); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFdatasyncModes measures one pwrite plus fdatasync of a batch by
+// how the file's blocks were prepared: appending into space reserved with
+// fallocate KEEP_SIZE (what the writer does), appending with no
+// reservation, and overwriting blocks already written inside the file
+// size. docs/durability.md has the figures and what they mean for
+// appendfsync always. The directory is MULLET_BENCH_DIR if set (to measure
+// the disk the AOF will live on), else a temporary one.
+func BenchmarkFdatasyncModes(b *testing.B) {
+	dir := os.Getenv("MULLET_BENCH_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	for _, size := range []int{4 << 10, 64 << 10, 256 << 10, 512 << 10} {
+		for _, mode := range []string{"keepsize", "plain", "overwrite"} {
+			b.Run(fmt.Sprintf("%s/%dKiB", mode, size>>10), func(b *testing.B) {
+				path := filepath.Join(dir, "fdatasync-bench")
+				f, err := os.Create(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer os.Remove(path)
+				defer f.Close()
+				total := int64(size) * int64(b.N)
+				switch mode {
+				case "keepsize":
+					err = unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_KEEP_SIZE, 0, total)
+				case "overwrite":
+					chunk := make([]byte, 1<<20)
+					for off := int64(0); off < total && err == nil; off += int64(len(chunk)) {
+						_, err = f.WriteAt(chunk[:min(int64(len(chunk)), total-off)], off)
+					}
+					if err == nil {
+						err = unix.Fdatasync(int(f.Fd()))
+					}
+				}
+				if err != nil {
+					b.Skipf("%s: %v", mode, err)
+				}
+				buf := make([]byte, size)
+				b.SetBytes(int64(size))
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := f.WriteAt(buf, int64(i)*int64(size)); err != nil {
+						b.Fatal(err)
+					}
+					if err := unix.Fdatasync(int(f.Fd())); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }
