@@ -68,7 +68,7 @@ func Check(dir string, opts Options, fix bool, out io.Writer) error {
 			fmt.Fprintln(out, "Start to check INCR files.")
 		}
 		path := filepath.Join(dir, fi.name)
-		r, err := checkFile(path, &opts)
+		r, err := checkFile(path, &opts, fi.typ != typeBase)
 		if err != nil {
 			fmt.Fprintf(out, "%s AOF %s: %v\n", kind, fi.name, err)
 			if firstErr == nil {
@@ -82,6 +82,10 @@ func Check(dir string, opts Options, fix bool, out io.Writer) error {
 		}
 		if r.bad != nil {
 			fmt.Fprintf(out, "0x%16x: %s\n", r.bad.Offset, r.bad.Reason)
+		} else if r.padFrom < r.size {
+			fmt.Fprintf(out, "%s AOF %s ends in %d bytes of preallocated padding from offset %d "+
+				"(left by a crash under appendfsync always; redis-server skips it, mullet cuts it on load)\n",
+				kind, fi.name, r.size-r.padFrom, r.padFrom)
 		}
 		fmt.Fprintf(out, "AOF analyzed: filename=%s, size=%d, ok_up_to=%d, diff=%d\n",
 			fi.name, r.size, r.okUpTo, r.size-r.okUpTo)
@@ -92,7 +96,7 @@ func Check(dir string, opts Options, fix bool, out io.Writer) error {
 		if !fix {
 			fmt.Fprintf(out, "%s AOF %s is not valid. Use `mullet aof check --fix` to truncate it "+
 				"(only the last incr file can be fixed).\n", kind, fi.name)
-		} else if !last && !r.zeroTail {
+		} else if !last && !r.zeroTail && !r.padTail {
 			fmt.Fprintf(out, "%s AOF %s is corrupt before its end and it is not the last file: "+
 				"refusing to fix it, since truncating it would lose the data of the files after it. "+
 				"Restore it from a backup, or cut it at offset %d by hand if you accept losing what follows.\n",
@@ -118,15 +122,42 @@ func Check(dir string, opts Options, fix bool, out io.Writer) error {
 	return firstErr
 }
 
+// findPadTrap returns the offset of the first line in the padding
+// [from, size) that Redis's fgets would split into a lone "\n" (see
+// padTrap), or -1.
+func findPadTrap(r io.ReaderAt, from, size int64) (int64, error) {
+	buf := make([]byte, min(size-from, 64<<10))
+	lineStart := from
+	for off := from; off < size; {
+		b := buf[:min(size-off, int64(len(buf)))]
+		if _, err := r.ReadAt(b, off); err != nil {
+			return 0, err
+		}
+		for i, c := range b {
+			if c == '\n' {
+				if padTrap(off + int64(i) - lineStart) {
+					return lineStart, nil
+				}
+				lineStart = off + int64(i) + 1
+			}
+		}
+		off += int64(len(b))
+	}
+	return -1, nil
+}
+
 type checkResult struct {
 	size     int64
 	okUpTo   int64
 	bad      *CorruptError
-	zeroTail bool // bad is only a zero-filled tail: cutting it loses nothing
+	zeroTail bool  // bad is only a zero-filled tail: cutting it loses nothing
+	padTail  bool  // bad is only padding Redis cannot read: cutting it loses nothing
+	padFrom  int64 // where the writer's padding begins (size: none)
 }
 
-// checkFile scans one file without applying anything.
-func checkFile(path string, opts *Options) (checkResult, error) {
+// checkFile scans one file without applying anything. incr says it is an
+// incr file, which may end in the writer's padding (see padStart).
+func checkFile(path string, opts *Options, incr bool) (checkResult, error) {
 	f, err := opts.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return checkResult{}, err
@@ -136,8 +167,15 @@ func checkFile(path string, opts *Options) (checkResult, error) {
 	if err != nil {
 		return checkResult{}, err
 	}
-	res := checkResult{size: size}
-	sc := newScanner(f, size, opts.MaxBulkLen)
+	res := checkResult{size: size, padFrom: size}
+	end := size
+	if incr {
+		if end, err = padStart(f, size); err != nil {
+			return res, err
+		}
+		res.padFrom = end
+	}
+	sc := newScanner(io.LimitReader(f, end), end, opts.MaxBulkLen)
 	if sc.fill(5) && string(sc.buf[sc.r:sc.r+5]) == "REDIS" {
 		res.bad = &CorruptError{Path: path, Reason: "RDB-format base: mullet cannot check RDB data; " +
 			"use redis-check-aof, or rewrite with aof-use-rdb-preamble no"}
@@ -175,6 +213,20 @@ func checkFile(path string, opts *Options) (checkResult, error) {
 			if kind == itemZeroTail {
 				res.bad = &CorruptError{Path: path, Offset: sc.start, Reason: "zero-filled tail"}
 				res.zeroTail = true
+				return res, nil
+			}
+			if end < size {
+				trap, err := findPadTrap(f, end, size)
+				if err != nil {
+					return res, err
+				}
+				if trap >= 0 {
+					res.bad = &CorruptError{Path: path, Offset: trap, Reason: "preallocated padding that redis-server " +
+						"cannot read (a line of '#' whose length is a multiple of 1023 bytes)"}
+					res.padTail = true
+					return res, nil
+				}
+				res.okUpTo = size
 			}
 			return res, nil
 		case itemNote:

@@ -1,6 +1,7 @@
 package aof
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,12 +16,14 @@ import (
 // beanstalkd swaps its falloc pointer.
 type File interface {
 	io.Reader
+	io.ReaderAt
 	io.Writer
 	// Sync flushes written data to stable storage. The os implementation
 	// uses fdatasync: the file size is flushed with the data, mtime is
 	// not, which saves a journal commit per call on most filesystems.
 	Sync() error
-	// Truncate sets the file size; it also frees blocks preallocated
+	// Truncate sets the file size, and the offset the next Write goes
+	// to when that was beyond it; it also frees blocks preallocated
 	// beyond it.
 	Truncate(size int64) error
 	// Allocate reserves disk blocks for [off, off+n) without changing the
@@ -32,15 +35,62 @@ type File interface {
 	Close() error
 }
 
+// padder is implemented by Files that can pad: write '#' bytes, ending in
+// a newline, over [off, off+n). The writer pads ahead of its offset under
+// appendfsync always (see AOF.reserve).
+type padder interface {
+	Pad(off, n int64) error
+}
+
 // osFile is the File that Options.OpenFile returns by default.
 type osFile struct{ *os.File }
 
+// openOSFile opens name. A file opened with O_APPEND is opened without it
+// and positioned at its end instead: writes still append, and Pad can
+// write ahead of them (under O_APPEND, Linux's pwrite ignores its offset
+// and appends).
 func openOSFile(name string, flag int, perm os.FileMode) (File, error) {
-	f, err := os.OpenFile(name, flag, perm)
+	appending := flag&os.O_APPEND != 0
+	f, err := os.OpenFile(name, flag&^os.O_APPEND, perm)
 	if err != nil {
 		return nil, err
 	}
+	if appending {
+		if _, err := f.Seek(0, io.SeekEnd); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
 	return osFile{f}, nil
+}
+
+func (f osFile) Truncate(size int64) error {
+	if err := f.File.Truncate(size); err != nil {
+		return err
+	}
+	if pos, err := f.Seek(0, io.SeekCurrent); err == nil && pos > size {
+		_, err = f.Seek(size, io.SeekStart)
+		return err
+	}
+	return nil
+}
+
+// padBytes is a read-only run of '#' that Pad writes from.
+var padBytes = bytes.Repeat([]byte{'#'}, 64<<10)
+
+func (f osFile) Pad(off, n int64) error {
+	if n <= 0 {
+		return nil
+	}
+	for done := int64(0); done < n-1; {
+		k := min(n-1-done, int64(len(padBytes)))
+		if _, err := f.WriteAt(padBytes[:k], off+done); err != nil {
+			return err
+		}
+		done += k
+	}
+	_, err := f.WriteAt([]byte{'\n'}, off+n-1)
+	return err
 }
 
 func (f osFile) Sync() error {

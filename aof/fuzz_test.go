@@ -21,6 +21,9 @@ func FuzzLoad(f *testing.F) {
 		resp([]string{"MULTI"}, []string{"SET", "a", "1"}, []string{"EXEC"}),
 		resp([]string{"MULTI"}, []string{"SET", "a", "1"}), "*1\r\n$99999999\r\n", "*-1\r\n",
 		"*2\r\n$3\r\nDEL\r\n$0\r\n\r\n", "REDIS0011", "*1\r\n$1\r\naXY",
+		// The writer's padding: at the end, after a torn command, and with
+		// redis-server's appends after it.
+		lpush + "#####\n", lpush + "*3\r\n$5\r\nLP###\n", lpush + strings.Repeat("#", 1500) + "\n" + lpush,
 	} {
 		f.Add([]byte(s))
 	}

@@ -146,6 +146,22 @@ func fileSize(t testing.TB, path string) int64 {
 	return st.Size()
 }
 
+// dataSize is the size of an incr file without the padding the writer
+// keeps ahead of its offset under always (see AOF.reserve).
+func dataSize(t testing.TB, path string) int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	end, err := padStart(f, fileSize(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return end
+}
+
 func readManifest(t testing.TB, aofDir string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(aofDir, DefaultFileName+".manifest"))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -55,7 +56,7 @@ func (a *AOF) Load(apply func(argv [][]byte) error) error {
 	var sizes []int64
 	var last fileResult
 	for i, fi := range files {
-		res, err := ld.loadFile(filepath.Join(a.dir, fi.name), i == len(files)-1)
+		res, err := ld.loadFile(filepath.Join(a.dir, fi.name), fi.typ != typeBase, i == len(files)-1)
 		if err != nil {
 			return err
 		}
@@ -137,9 +138,10 @@ func isCmd(argv [][]byte, name []byte) bool {
 	return len(argv[0]) == len(name) && bytes.EqualFold(argv[0], name)
 }
 
-// loadFile replays one file. last says it is the last incr file, the only
+// loadFile replays one file. incr says it is an incr file, which may end
+// in the writer's padding; last that it is the last incr file, the only
 // one whose torn tail may be cut.
-func (ld *loader) loadFile(path string, last bool) (fileResult, error) {
+func (ld *loader) loadFile(path string, incr, last bool) (fileResult, error) {
 	a := ld.a
 	name := filepath.Base(path)
 	f, err := a.opts.OpenFile(path, os.O_RDONLY, 0)
@@ -151,7 +153,15 @@ func (ld *loader) loadFile(path string, last bool) (fileResult, error) {
 	if err != nil {
 		return fileResult{}, fmt.Errorf("aof: stat %s: %w", name, err)
 	}
-	sc := newScanner(f, size, a.opts.MaxBulkLen)
+	// The padding the writer keeps ahead of its offset under always is
+	// left at the end of the file by a crash: the data ends before it.
+	end := size
+	if incr {
+		if end, err = padStart(f, size); err != nil {
+			return fileResult{}, fmt.Errorf("aof: read %s: %w", name, err)
+		}
+	}
+	sc := newScanner(io.LimitReader(f, end), end, a.opts.MaxBulkLen)
 
 	if sc.fill(5) && string(sc.buf[sc.r:sc.r+5]) == "REDIS" {
 		if a.opts.LoadRDB == nil {
@@ -245,10 +255,19 @@ loop:
 	}
 	ld.multiData, ld.multiOffs = ld.multiData[:0], ld.multiOffs[:0]
 	if reason == "" {
+		if end < size {
+			a.log.Info("aof: trimming the preallocated padding a crash left", "file", name, "offset", end, "size", size)
+			if err := truncateFile(a.opts.OpenFile, path, end); err != nil {
+				return fileResult{}, err
+			}
+		}
 		ld.done += size
-		return fileResult{end: size, crc: sc.crc}, nil
+		return fileResult{end: end, crc: sc.crc}, nil
 	}
 	// A torn tail.
+	if end < size {
+		reason += fmt.Sprintf(" (followed by %d bytes of preallocated padding)", size-end)
+	}
 	switch {
 	case !last:
 		return fileResult{}, &CorruptError{Path: path, Offset: valid,
@@ -264,6 +283,42 @@ loop:
 	}
 	ld.done += valid
 	return fileResult{end: valid, crc: validCRC}, nil
+}
+
+// padStart returns where the writer's padding (see AOF.reserve) begins in
+// a file of the given size, or size if the file has none: the start of
+// its longest suffix of '#' and '\n' bytes, moved past a '\n' that ends a
+// "\r\n". Commands and annotations end in "\r\n", so the suffix never
+// takes a byte of a whole one: a file that Redis wrote, or one closed
+// cleanly, keeps its size. A torn command may lose bytes to the suffix
+// and stays torn.
+func padStart(r io.ReaderAt, size int64) (int64, error) {
+	buf := make([]byte, min(size, 64<<10))
+	p := size
+	for p > 0 {
+		b := buf[:min(p, int64(len(buf)))]
+		if _, err := r.ReadAt(b, p-int64(len(b))); err != nil {
+			return 0, err
+		}
+		i := len(b)
+		for i > 0 && (b[i-1] == '#' || b[i-1] == '\n') {
+			i--
+		}
+		p -= int64(len(b) - i)
+		if i > 0 {
+			break
+		}
+	}
+	if p > 0 && p < size {
+		var two [2]byte
+		if _, err := r.ReadAt(two[:], p-1); err != nil {
+			return 0, err
+		}
+		if two == [2]byte{'\r', '\n'} {
+			p++
+		}
+	}
+	return p, nil
 }
 
 // buffer copies a command of an open MULTI block.

@@ -354,3 +354,42 @@ func TestCheckAgreesWithRedisCheckAOF(t *testing.T) {
 		t.Fatalf("after our fix, redis-check-aof: %v\n%s", err, out)
 	}
 }
+
+// TestRedisLoadsCrashedPaddedAOF: what a crash under always leaves (the
+// incr file padded ahead of its data) is valid for redis-check-aof and
+// loads in redis-server; what redis-server then appends after the padding
+// loads in redis-server and in mullet.
+func TestRedisLoadsCrashedPaddedAOF(t *testing.T) {
+	needRedis(t)
+	dir, incr, want := crashedPadded(t, 30)
+	if fileSize(t, incr) == dataSize(t, incr) {
+		t.Fatal("the crash copy has no padding")
+	}
+	manifest := filepath.Join(filepath.Dir(incr), "appendonly.aof.manifest")
+	if out, err := redisCheckAOF(t, manifest); err != nil {
+		t.Fatalf("redis-check-aof on a padded directory: %v\n%s", err, out)
+	}
+	var items []string
+	for _, c := range want[1:] {
+		items = append([]string{strings.TrimPrefix(c, "LPUSH q ")}, items...)
+	}
+	r := startRedis(t, dir)
+	if got := fmt.Sprint(r.must("LRANGE", "q", "0", "-1")); got != fmt.Sprint(items) {
+		t.Fatalf("redis-server LRANGE q = %s, want %s", got, fmt.Sprint(items))
+	}
+	r.must("LPUSH", "q", "from-redis")
+	r.stop()
+	items = append([]string{"from-redis"}, items...)
+	r = startRedis(t, dir)
+	if got := fmt.Sprint(r.must("LRANGE", "q", "0", "-1")); got != fmt.Sprint(items) {
+		t.Fatalf("after redis-server appended and restarted, LRANGE q = %s", got)
+	}
+	r.stop()
+	got, err := loadDir(t, testOptions(t, dir))
+	if err != nil {
+		t.Fatalf("mullet loading what redis-server appended after the padding: %v", err)
+	}
+	if last := got[len(got)-1]; last != "LPUSH q from-redis" {
+		t.Fatalf("mullet's last command = %q", last)
+	}
+}

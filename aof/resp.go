@@ -296,6 +296,9 @@ func (s *scanner) note() (int, error) {
 			break
 		}
 		if len(b) >= noteMaxLine {
+			if len(bytes.TrimLeft(b[:noteMaxLine], "#")) == 0 {
+				return s.padLine()
+			}
 			return 0, s.fail(s.start, false, "annotation line longer than %d bytes", noteMaxLine-1)
 		}
 		if len(b) < n {
@@ -321,6 +324,38 @@ func (s *scanner) note() (int, error) {
 		s.notes++
 	}
 	s.r += len(line)
+	s.crc = 0
+	s.spanStart = s.pos()
+	return itemNote, nil
+}
+
+// padLine skips a line of the writer's padding (see AOF.reserve) that is
+// not at the end of the file: redis-server appended after it. Redis skips
+// it as an annotation, in pieces; it is read here without buffering it
+// whole.
+func (s *scanner) padLine() (int, error) {
+	for {
+		b := s.buf[s.r:s.w]
+		i := 0
+		for i < len(b) && b[i] == '#' {
+			i++
+		}
+		s.r += i
+		s.mark = s.r
+		if i < len(b) {
+			if b[i] != '\n' {
+				return 0, s.fail(s.pos(), false, "padding line broken by %s", quoteByte(b[i]))
+			}
+			s.r++
+			break
+		}
+		if !s.fill(1) {
+			if s.rerr != nil {
+				return 0, s.eofError("a padding line")
+			}
+			break // a last line without its newline, as Redis's fgets reads it
+		}
+	}
 	s.crc = 0
 	s.spanStart = s.pos()
 	return itemNote, nil

@@ -18,17 +18,32 @@ import (
 // preallocate), then, the reserve used up, must fail with
 // ENOSPC, acknowledge nothing it could not write, and recover with every
 // record once space is freed. It needs root to mount (CI runs as root);
-// without it the test fails rather than pass unexercised.
+// without it the test fails rather than pass unexercised. Under always
+// the writer pads instead of fallocate, until padding meets ENOSPC.
 func TestDiskFullTmpfs(t *testing.T) {
+	for _, tc := range []struct {
+		p    FsyncPolicy
+		size string
+	}{
+		{FsyncEverySec, "4m"},
+		{FsyncAlways, "4m"},  // padding fails at once
+		{FsyncAlways, "12m"}, // padding works until the filler takes the space
+	} {
+		t.Run(tc.p.String()+"/"+tc.size, func(t *testing.T) { diskFullTmpfs(t, tc.p, tc.size) })
+	}
+}
+
+func diskFullTmpfs(t *testing.T, p FsyncPolicy, size string) {
 	mnt := filepath.Join(t.TempDir(), "mnt")
 	os.Mkdir(mnt, 0o755)
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt).CombinedOutput(); err != nil {
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", mnt).CombinedOutput(); err != nil {
 		t.Fatalf("cannot mount a tmpfs (the test needs root, as CI runs): %v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
 
 	pad := strings.Repeat("x", 1000)
 	opts := testOptions(t, mnt)
+	opts.Fsync = p
 	a, _ := mustOpen(t, opts)
 	var acked, appended int
 	for range 10 {

@@ -24,6 +24,12 @@ const (
 	// preallocChunk is how far ahead of the write offset disk blocks are
 	// reserved (fallocate KEEP_SIZE), so appends rarely allocate extents.
 	preallocChunk = 16 << 20
+	// padChunk is how far ahead the writer pads under always: each pad
+	// costs its bytes once more in an fdatasync, so in smaller steps.
+	padChunk = 4 << 20
+	// fgetsPiece is how much of an annotation line Redis reads at a time
+	// (fgets into a buffer of AOF_ANNOTATION_LINE_MAX_LEN, 1024 bytes).
+	fgetsPiece = 1023
 	// spaceReserve is the disk space kept reserved beyond the data for
 	// records that free space (pops, deletes): about 30,000 RPOPs. See
 	// preallocate.
@@ -71,6 +77,8 @@ type writer struct {
 	gen       uint64 // incremented at every file switch
 	off       int64  // size of f
 	allocEnd  int64  // blocks reserved up to here
+	padEnd    int64  // end of the padding written ahead of off (0: none); its last byte is '\n'
+	noPad     bool   // padding failed for f: reserve with fallocate only
 	allocStep int64  // how far ahead to reserve; halves on ENOSPC down to spaceReserve
 	noAlloc   bool   // the filesystem cannot preallocate
 	lowSpace  error  // not even spaceReserve could be reserved (see preallocate)
@@ -268,6 +276,9 @@ func (a *AOF) writeOut(now time.Time) bool {
 	if need := w.off + int64(len(w.out)); !w.noAlloc && w.lowSpace == nil && need+spaceReserve > w.allocEnd {
 		a.preallocate(need, now)
 	}
+	if w.padEnd > 0 && padTrap(w.padEnd-1-(w.off+int64(len(w.out)))) {
+		w.out = append(w.out, "#\r\n"...)
+	}
 	n, err := w.f.Write(w.out)
 	if err == nil && n < len(w.out) {
 		err = &os.PathError{Op: "write", Path: w.path, Err: io.ErrShortWrite}
@@ -275,6 +286,7 @@ func (a *AOF) writeOut(now time.Time) bool {
 	if n > 0 && err != nil {
 		if terr := w.f.Truncate(w.off); terr == nil {
 			n = 0
+			w.allocEnd, w.padEnd = min(w.allocEnd, w.off), 0
 		} else {
 			a.log.Warn("aof: could not remove a short write from the AOF; it is kept and completed on retry",
 				"file", w.path, "err", terr)
@@ -329,8 +341,8 @@ func (a *AOF) preallocate(need int64, now time.Time) {
 	}
 	var err error
 	for {
-		end := need + w.allocStep
-		if err = w.f.Allocate(w.off, end-w.off); err == nil {
+		var end int64
+		if end, err = a.reserve(need, need+w.allocStep); err == nil {
 			w.allocEnd = max(w.allocEnd, end)
 			if w.lowSpace != nil {
 				w.lowSpace = nil
@@ -359,6 +371,60 @@ func (a *AOF) preallocate(need int64, now time.Time) {
 	w.lowRetry = now.Add(lowSpaceRetry)
 	a.publish()
 }
+
+// reserve makes the disk blocks of [w.off, end) the file's, need being the
+// end of the bytes about to be written. It returns the end it reserved up
+// to.
+//
+// Under appendfsync always it pads: it writes '#' bytes ending in '\n'
+// from need (up to padChunk ahead), so that appends overwrite blocks that
+// are already written and inside the file size, and each fdatasync
+// flushes data only: no extent conversion, no size change, no journal
+// commit. Measured on this project's VM (BenchmarkFdatasyncModes):
+// 114-125 us per 4 KiB fdatasync against 180-208 us into fallocate
+// KEEP_SIZE space, and LPUSH at pipeline 1 under always went from ~70k
+// to ~97k ops/s. Everysec does not pad: it would write every byte twice
+// for an fdatasync nobody waits for.
+//
+// The padding is one line that Redis and redis-check-aof skip as an
+// annotation ("#..."), so a directory left by a crash still loads in
+// redis-server, and it ends in '\n' so that what redis-server appends
+// after it starts a line. Load and Check cut it (see padStart); a clean
+// close or a file switch truncates it.
+func (a *AOF) reserve(need, end int64) (int64, error) {
+	w := &a.w
+	if p, ok := w.f.(padder); ok && !w.noPad && FsyncPolicy(a.policy.Load()) == FsyncAlways {
+		end = min(end, need+padChunk)
+		start := need
+		if w.padEnd > need {
+			start = w.padEnd - 1 // over its '\n': one line, one newline
+		}
+		if start >= end {
+			return end, nil
+		}
+		err := p.Pad(start, end-start)
+		if err == nil {
+			w.padEnd = end
+			return end, nil
+		}
+		// A part may be written, without its newline: cut all padding
+		// and reserve with fallocate from now on.
+		w.noPad = true
+		if terr := w.f.Truncate(w.off); terr != nil {
+			return 0, terr
+		}
+		w.allocEnd, w.padEnd = w.off, 0
+		a.log.Debug("aof: padding disabled for this file", "file", w.path, "err", err)
+	}
+	return end, w.f.Allocate(w.off, end-w.off)
+}
+
+// padTrap reports whether padding left with run bytes of '#' before its
+// newline would break Redis: fgets reads it in 1023-byte pieces, and when
+// run is a multiple of that the last piece is a lone "\n", which Redis
+// rejects ("Bad file format"; redis-check-aof: not valid). Checked with
+// redis-server 7.0. The writer then adds a 3-byte annotation line, "#\r\n".
+func padTrap(run int64) bool { return run >= 0 && run%fgetsPiece == 0 }
 
 // publish makes Err report the writer's current error: a failed write or
 // fdatasync, else a lack of space, else none.
@@ -542,6 +608,7 @@ func (a *AOF) switchFile(now time.Time) bool {
 	w.f, w.path = sw.f, sw.path
 	w.gen++
 	w.off, w.allocEnd, w.syncedOff, w.crc, w.noAlloc = 0, 0, 0, 0, false
+	w.padEnd, w.noPad = 0, false
 	w.allocStep = preallocChunk
 	a.stats.curOff.Store(0)
 	w.nextSw = nil

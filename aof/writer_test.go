@@ -92,6 +92,19 @@ func (ff *faultFile) Allocate(off, n int64) error {
 	return ff.File.Allocate(off, n)
 }
 
+// Pad fails as Allocate does, after writing half of the padding, as a
+// disk that fills up in the middle of it would.
+func (ff *faultFile) Pad(off, n int64) error {
+	ff.f.mu.Lock()
+	err := ff.f.allocErr
+	ff.f.mu.Unlock()
+	if err != nil && ff.active() {
+		ff.File.(padder).Pad(off, n/2)
+		return &os.PathError{Op: "write", Path: ff.name, Err: err}
+	}
+	return ff.File.(padder).Pad(off, n)
+}
+
 func (ff *faultFile) Truncate(size int64) error {
 	ff.f.mu.Lock()
 	err := ff.f.truncErr
@@ -130,7 +143,7 @@ func TestDiskFull(t *testing.T) {
 				a, _ := mustOpen(t, opts)
 				appendWait(t, a, 0, "LPUSH", "q", "a")
 				incr := filepath.Join(a.Dir(), "appendonly.aof.1.incr.aof")
-				sizeBefore := fileSize(t, incr)
+				sizeBefore := dataSize(t, incr)
 
 				fs.set(func(f *faults) { f.writeErr, f.shortN = syscall.ENOSPC, short })
 				tb := a.Append(0, args("LPUSH", "q", "b"))
@@ -146,7 +159,7 @@ func TestDiskFull(t *testing.T) {
 					t.Fatalf("aof_last_write_status = %s", got)
 				}
 				// The short write was cut back.
-				if got := fileSize(t, incr); got != sizeBefore {
+				if got := dataSize(t, incr); got != sizeBefore {
 					t.Fatalf("file is %d bytes after a failed write, want %d", got, sizeBefore)
 				}
 				// While failed, Wait refuses at once.
