@@ -265,6 +265,16 @@ func (l *loop) run() {
 			return
 		}
 		l.endRound()
+		if len(l.awaiting) > 0 {
+			// Replies wait for an fdatasync (appendfsync always): let the
+			// AOF writer, woken by this round's appends, write them and
+			// start the fdatasync now, rather than after the next round
+			// or whenever the loop runs out of events (GOMAXPROCS is
+			// usually 1, and a busy loop finds events every time).
+			// LPUSH at pipeline 1, 50 clients: +12% (interleaved runs);
+			// at pipeline 16 within the noise.
+			runtime.Gosched()
+		}
 	}
 }
 
