@@ -1,6 +1,8 @@
 package main
 
 import (
+	"mullet/bench/internal/harness"
+
 	"context"
 	"fmt"
 	"io"
@@ -122,12 +124,12 @@ func loadgen(addr string, d time.Duration) error {
 	}
 	for w := range 8 {
 		wg.Go(func() {
-			c, err := dial(addr)
+			c, err := harness.Dial(addr)
 			if err != nil {
 				errs <- err
 				return
 			}
-			defer c.close()
+			defer c.Close()
 			key := "q" + strconv.Itoa(w)
 			for {
 				select {
@@ -136,15 +138,15 @@ func loadgen(addr string, d time.Duration) error {
 				default:
 				}
 				for _, it := range items {
-					c.send("RPUSH", key, it)
-					c.send("LPOP", key)
+					c.Send("RPUSH", key, it)
+					c.Send("LPOP", key)
 				}
-				if err := c.flush(); err != nil {
+				if err := c.Flush(); err != nil {
 					errs <- err
 					return
 				}
 				for range 2 * len(items) {
-					if _, err := c.read(); err != nil {
+					if _, err := c.Read(); err != nil {
 						errs <- err
 						return
 					}

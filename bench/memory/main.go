@@ -22,6 +22,8 @@
 package main
 
 import (
+	"mullet/bench/internal/harness"
+
 	"errors"
 	"flag"
 	"fmt"
@@ -136,52 +138,52 @@ func figureRSS(f flavour, work string, n, size int) error {
 		return err
 	}
 	defer s.stop()
-	c, err := dial(s.addr)
+	c, err := harness.Dial(s.addr)
 	if err != nil {
 		return err
 	}
-	defer c.close()
+	defer c.Close()
 	val := item(size)
 	for sent := 0; sent < n; {
 		batch := min(1000, n-sent)
 		for range batch {
-			c.send("LPUSH", "q", val)
+			c.Send("LPUSH", "q", val)
 		}
-		if err := c.flush(); err != nil {
+		if err := c.Flush(); err != nil {
 			return err
 		}
 		for range batch {
-			if _, err := c.read(); err != nil {
+			if _, err := c.Read(); err != nil {
 				return err
 			}
 		}
 		sent += batch
 	}
-	if got, err := c.int("LLEN", "q"); err != nil || got != int64(n) {
+	if got, err := c.Int("LLEN", "q"); err != nil || got != int64(n) {
 		return fmt.Errorf("%s: LLEN %d after %d pushes (%v)", f.name, got, n, err)
 	}
-	rss, err := s.settledRSS()
+	rss, err := harness.SettledRSS(s.cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
-	hwm, _ := s.status("VmHWM")
+	hwm, _ := harness.Status(s.cmd.Process.Pid, "VmHWM")
 	fmt.Printf("%-14s %12d %12d %14s\n", f.name, rss, hwm, infoField(s.addr, "used_memory"))
 	return nil
 }
 
 // pushUntilOOM pushes items in pipelines of 100 until one is refused and
 // returns the error text.
-func pushUntilOOM(c *conn, key string, val []byte) (acked int64, oom string, err error) {
+func pushUntilOOM(c *harness.Conn, key string, val []byte) (acked int64, oom string, err error) {
 	for sent := 0; sent < 50_000_000; sent += 100 {
 		for range 100 {
-			c.send("LPUSH", key, val)
+			c.Send("LPUSH", key, val)
 		}
-		if err := c.flush(); err != nil {
+		if err := c.Flush(); err != nil {
 			return acked, "", err
 		}
 		for range 100 {
-			_, err := c.read()
-			var re replyError
+			_, err := c.Read()
+			var re harness.Error
 			switch {
 			case errors.As(err, &re):
 				oom = string(re)
@@ -206,11 +208,11 @@ func figureFit(f flavour, work, limit string, size int) error {
 		return err
 	}
 	defer s.stop()
-	c, err := dial(s.addr)
+	c, err := harness.Dial(s.addr)
 	if err != nil {
 		return err
 	}
-	defer c.close()
+	defer c.Close()
 	acked, oom, err := pushUntilOOM(c, "cap", item(size))
 	if err != nil {
 		return err
@@ -218,14 +220,14 @@ func figureFit(f flavour, work, limit string, size int) error {
 	if oom != oomText {
 		return fmt.Errorf("%s: refused with %q", f.name, oom)
 	}
-	n, err := c.int("LLEN", "cap")
+	n, err := c.Int("LLEN", "cap")
 	if err != nil {
 		return err
 	}
 	if n != acked {
 		return fmt.Errorf("%s: %d pushes acknowledged, LLEN %d", f.name, acked, n)
 	}
-	rss, _ := s.status("VmRSS")
+	rss, _ := harness.Status(s.cmd.Process.Pid, "VmRSS")
 	fmt.Printf("%-14s %12d %12d %14s\n", f.name, n, rss, infoField(s.addr, "used_memory"))
 	return nil
 }
@@ -246,12 +248,12 @@ func figureFlood(f flavour, work, limit string, d time.Duration) error {
 	val := item(1000)
 	for range 20 {
 		wg.Go(func() {
-			c, err := dial(s.addr)
+			c, err := harness.Dial(s.addr)
 			if err != nil {
 				errs <- err
 				return
 			}
-			defer c.close()
+			defer c.Close()
 			for {
 				select {
 				case <-stop:
@@ -259,15 +261,15 @@ func figureFlood(f flavour, work, limit string, d time.Duration) error {
 				default:
 				}
 				for range 50 {
-					c.send("LPUSH", "flood", val)
+					c.Send("LPUSH", "flood", val)
 				}
-				if err := c.flush(); err != nil {
+				if err := c.Flush(); err != nil {
 					errs <- err
 					return
 				}
 				for range 50 {
-					_, err := c.read()
-					var re replyError
+					_, err := c.Read()
+					var re harness.Error
 					switch {
 					case errors.As(err, &re):
 						if string(re) != oomText {
@@ -290,12 +292,12 @@ func figureFlood(f flavour, work, limit string, d time.Duration) error {
 	// what a producer pipeline pushes, so the queue hovers at the cap
 	// while chunks are freed and allocated.
 	wg.Go(func() {
-		c, err := dial(s.addr)
+		c, err := harness.Dial(s.addr)
 		if err != nil {
 			errs <- err
 			return
 		}
-		defer c.close()
+		defer c.Close()
 		for !capped.Load() {
 			select {
 			case <-stop:
@@ -309,7 +311,7 @@ func figureFlood(f flavour, work, limit string, d time.Duration) error {
 				return
 			default:
 			}
-			v, err := c.do("RPOP", "flood", 100)
+			v, err := c.Do("RPOP", "flood", 100)
 			if err != nil {
 				errs <- err
 				return
@@ -323,7 +325,7 @@ func figureFlood(f flavour, work, limit string, d time.Duration) error {
 	var peak int64
 	deadline := time.Time{}
 	for {
-		if r, err := s.status("VmRSS"); err == nil {
+		if r, err := harness.Status(s.cmd.Process.Pid, "VmRSS"); err == nil {
 			peak = max(peak, r)
 		}
 		if capped.Load() && deadline.IsZero() {
@@ -347,14 +349,14 @@ func figureFlood(f flavour, work, limit string, d time.Duration) error {
 		return err
 	default:
 	}
-	hwm, _ := s.status("VmHWM")
+	hwm, _ := harness.Status(s.cmd.Process.Pid, "VmHWM")
 	peak = max(peak, hwm)
-	c, err := dial(s.addr)
+	c, err := harness.Dial(s.addr)
 	if err != nil {
 		return err
 	}
-	defer c.close()
-	n, err := c.int("LLEN", "flood")
+	defer c.Close()
+	n, err := c.Int("LLEN", "flood")
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bufio"
-	"errors"
+	"mullet/bench/internal/harness"
+
 	"fmt"
 	"net"
 	"os"
@@ -31,12 +31,10 @@ func startServer(name, bin string, argv0 []string, work string, extra ...string)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := harness.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
 	args := append(append([]string(nil), argv0...),
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
 		"--save", "", "--appendonly", "no", "--daemonize", "no")
@@ -55,10 +53,10 @@ func startServer(name, bin string, argv0 []string, work string, extra ...string)
 	go func() { cmd.Wait(); close(s.done) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		c, err := dial(s.addr)
+		c, err := harness.Dial(s.addr)
 		if err == nil {
-			v, err := c.do("PING")
-			c.close()
+			v, err := c.Do("PING")
+			c.Close()
 			if err == nil && v == "PONG" {
 				return s, nil
 			}
@@ -88,63 +86,14 @@ func (s *proc) stop() {
 	}
 }
 
-// status returns a field of /proc/PID/status in kB (VmRSS, VmHWM).
-func (s *proc) status(field string) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
-			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-		}
-	}
-	return 0, errors.New(field + " not found")
-}
-
-// settledRSS samples VmRSS every 250 ms until it moved less than 0.5% in a
-// second, or 10 s passed: Redis's is stable at once, Go's may still shrink
-// while the scavenger returns freed pages.
-func (s *proc) settledRSS() (int64, error) {
-	var hist []int64
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		r, err := s.status("VmRSS")
-		if err != nil {
-			return 0, err
-		}
-		hist = append(hist, r)
-		if n := len(hist); n >= 5 {
-			lo, hi := slicesMinMax(hist[n-5:])
-			if float64(hi-lo) < 0.005*float64(hi) {
-				return r, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return r, nil
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
-func slicesMinMax(v []int64) (lo, hi int64) {
-	lo, hi = v[0], v[0]
-	for _, x := range v {
-		lo, hi = min(lo, x), max(hi, x)
-	}
-	return lo, hi
-}
-
 // infoField returns a field of INFO memory, or "" if the server has none.
 func infoField(addr, field string) string {
-	c, err := dial(addr)
+	c, err := harness.Dial(addr)
 	if err != nil {
 		return ""
 	}
-	defer c.close()
-	v, err := c.do("INFO", "memory")
+	defer c.Close()
+	v, err := c.Do("INFO", "memory")
 	s, ok := v.(string)
 	if err != nil || !ok {
 		return ""

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"mullet/bench/internal/harness"
+
 	"errors"
 	"fmt"
 	"slices"
@@ -49,7 +51,7 @@ func brpopLatency(addr string, cfg brpopConfig) (latencies, error) {
 	// On an early return, closing the connections ends the consumers'
 	// BRPOPs and quit their sends: no goroutine outlives the call.
 	quit := make(chan struct{})
-	var conns []*conn
+	var conns []*harness.Conn
 	defer func() {
 		close(quit)
 		for _, c := range conns {
@@ -58,7 +60,7 @@ func brpopLatency(addr string, cfg brpopConfig) (latencies, error) {
 		wg.Wait()
 	}()
 	for i := 0; i < cfg.Consumers; i++ {
-		c, err := dial(addr)
+		c, err := harness.Dial(addr)
 		if err != nil {
 			return latencies{}, err
 		}
@@ -101,7 +103,7 @@ func brpopLatency(addr string, cfg brpopConfig) (latencies, error) {
 		})
 	}
 
-	prod, err := dial(addr)
+	prod, err := harness.Dial(addr)
 	if err != nil {
 		return latencies{}, err
 	}
@@ -117,7 +119,7 @@ func brpopLatency(addr string, cfg brpopConfig) (latencies, error) {
 		return b
 	}
 	push := func(q string, item []byte) error {
-		prod.SendBytes("LPUSH", q, item)
+		prod.Send("LPUSH", q, item)
 		if err := prod.Flush(); err != nil {
 			return err
 		}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"mullet/bench/internal/harness"
+
 	"bufio"
 	"database/sql"
 	"errors"
@@ -156,7 +158,7 @@ func pushAndWait(addr, dsn string, cfg e2eConfig) (e2eResult, error) {
 		return e2eResult{}, err
 	}
 	defer sqldb.Close()
-	c, err := dial(addr)
+	c, err := harness.Dial(addr)
 	if err != nil {
 		return e2eResult{}, err
 	}
@@ -168,7 +170,7 @@ func pushAndWait(addr, dsn string, cfg e2eConfig) (e2eResult, error) {
 		for sent := 0; sent < cfg.Rows; {
 			batch := min(1000, cfg.Rows-sent)
 			for i := range batch {
-				c.SendBytes("LPUSH", "order_queue", order(sent+i))
+				c.Send("LPUSH", "order_queue", order(sent+i))
 			}
 			if err := c.Flush(); err != nil {
 				pushed <- err

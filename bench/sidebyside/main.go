@@ -27,6 +27,8 @@
 package main
 
 import (
+	"mullet/bench/internal/harness"
+
 	"bytes"
 	"errors"
 	"flag"
@@ -317,7 +319,8 @@ func runRSS(f *flavour, work string, cfg config) (int64, error) {
 	if err := fill(p.addr, "rss", cfg.RSSItems, cfg.Size); err != nil {
 		return 0, err
 	}
-	return settledRSS(p)
+	kb, err := harness.SettledRSS(p.cmd.Process.Pid)
+	return kb << 10, err
 }
 
 func runMemCap(f *flavour, work string, cfg config) (int64, error) {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"mullet/bench/internal/harness"
+
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +17,7 @@ import (
 // fill LPUSHes n items of size bytes onto key, one item per LPUSH (as
 // producers do), pipelined in batches of 1000.
 func fill(addr, key string, n, size int) error {
-	c, err := dial(addr)
+	c, err := harness.Dial(addr)
 	if err != nil {
 		return err
 	}
@@ -27,7 +29,7 @@ func fill(addr, key string, n, size int) error {
 	for sent := 0; sent < n; {
 		batch := min(1000, n-sent)
 		for range batch {
-			c.SendBytes("LPUSH", key, val)
+			c.Send("LPUSH", key, val)
 		}
 		if err := c.Flush(); err != nil {
 			return err
@@ -49,38 +51,10 @@ func fill(addr, key string, n, size int) error {
 	return nil
 }
 
-// settledRSS samples VmRSS every 250 ms and returns it once it moved less
-// than 0.5% over a second, or after 10 s. Redis's RSS is stable at once;
-// Go's can still shrink a little while the scavenger returns freed pages.
-func settledRSS(p *proc) (int64, error) {
-	var hist []int64
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		r, err := p.rss()
-		if err != nil {
-			return 0, err
-		}
-		hist = append(hist, r)
-		if n := len(hist); n >= 5 {
-			lo, hi := hist[n-5], hist[n-5]
-			for _, v := range hist[n-5:] {
-				lo, hi = min(lo, v), max(hi, v)
-			}
-			if float64(hi-lo) < 0.005*float64(hi) {
-				return r, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return r, nil
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
 // fillUntilOOM pushes items of size bytes in pipelines of 100 until the
 // server refuses one with an OOM error, and returns how many it holds.
 func fillUntilOOM(addr string, size int) (int64, error) {
-	c, err := dial(addr)
+	c, err := harness.Dial(addr)
 	if err != nil {
 		return 0, err
 	}
@@ -92,7 +66,7 @@ func fillUntilOOM(addr string, size int) (int64, error) {
 	const limit = 10_000_000 // items: a server that never refuses is broken
 	for sent := 0; sent < limit; sent += 100 {
 		for range 100 {
-			c.SendBytes("LPUSH", "cap", val)
+			c.Send("LPUSH", "cap", val)
 		}
 		if err := c.Flush(); err != nil {
 			return 0, err
@@ -100,7 +74,7 @@ func fillUntilOOM(addr string, size int) (int64, error) {
 		oom := false
 		for range 100 {
 			_, err := c.Read()
-			var re redisError
+			var re harness.Error
 			switch {
 			case errors.As(err, &re) && strings.HasPrefix(string(re), "OOM "):
 				oom = true
@@ -160,7 +134,7 @@ func loadTime(f *flavour, workDir, template string, n int) (time.Duration, error
 		return 0, err
 	}
 	defer p.stop()
-	c, err := dial(p.addr)
+	c, err := harness.Dial(p.addr)
 	if err != nil {
 		return 0, err
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"mullet/bench/internal/harness"
+
 	"bytes"
 	"encoding/csv"
 	"fmt"
@@ -82,7 +84,7 @@ func parseBenchmarkCSV(out []byte) (map[string]float64, error) {
 // issue a few requests more than -n per test, so a small difference is
 // reported, not fatal.
 func checkList(addr string, requests int) (string, error) {
-	c, err := dial(addr)
+	c, err := harness.Dial(addr)
 	if err != nil {
 		return "", err
 	}

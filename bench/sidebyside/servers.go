@@ -1,7 +1,8 @@
 package main
 
 import (
-	"bufio"
+	"mullet/bench/internal/harness"
+
 	"errors"
 	"fmt"
 	"net"
@@ -57,7 +58,7 @@ func startIn(f *flavour, dir string, extra ...string) (*proc, error) {
 	// A free port can be taken by another program between our probe and the
 	// server's bind: try a few.
 	for attempt := 0; attempt < 3; attempt++ {
-		port, err := freePort()
+		port, err := harness.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -111,7 +112,7 @@ func startOnce(f *flavour, dir string, port int, extra []string) (*proc, error) 
 // loads its AOF, so the first PONG marks a loaded dataset.
 func (p *proc) waitPong(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	var c *conn
+	var c *harness.Conn
 	defer func() {
 		if c != nil {
 			c.Close()
@@ -124,7 +125,7 @@ func (p *proc) waitPong(timeout time.Duration) error {
 		default:
 		}
 		if c == nil {
-			c, _ = dial(p.addr)
+			c, _ = harness.Dial(p.addr)
 		}
 		if c != nil {
 			v, err := c.Do("PING")
@@ -132,7 +133,7 @@ func (p *proc) waitPong(timeout time.Duration) error {
 				p.ready = time.Now()
 				return nil
 			}
-			var re redisError
+			var re harness.Error
 			if err != nil && !errors.As(err, &re) {
 				c.Close()
 				c = nil
@@ -160,33 +161,7 @@ func (p *proc) stop() {
 	}
 }
 
-// rss returns the process's resident set size (VmRSS) in bytes.
-func (p *proc) rss() (int64, error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no VmRSS in /proc status")
-}
-
 func (f *flavour) shortName() string { return strings.TrimSuffix(f.name, "-server") }
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
 
 // tailFile returns the last n bytes of a file, for error messages.
 func tailFile(path string, n int64) string {

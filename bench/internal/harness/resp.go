@@ -1,9 +1,10 @@
-package main
-
-// A minimal RESP2 client. The harness talks to both servers through the
-// same few lines of code, so neither pays for a client library's pool or
-// retries, and pipelining is explicit: Send queues, Flush writes, Read
-// takes one reply.
+// Package harness is what the benchmark programs in bench/ share: a
+// minimal RESP2 client and readings of a server process's memory.
+//
+// The client talks to redis-server and mullet through the same few lines,
+// so neither pays for a client library's pool or retries, and pipelining
+// is explicit: Send queues, Flush writes, Read takes one reply.
+package harness
 
 import (
 	"bufio"
@@ -15,65 +16,67 @@ import (
 	"time"
 )
 
-// conn is one RESP connection. It is not safe for concurrent use.
-type conn struct {
+// Conn is one RESP connection. It is not safe for concurrent use.
+type Conn struct {
 	c  net.Conn
 	br *bufio.Reader
 	bw *bufio.Writer
 }
 
-// redisError is an error reply, such as "OOM command not allowed ...".
-type redisError string
+// Error is an error reply, such as "OOM command not allowed ...".
+type Error string
 
-func (e redisError) Error() string { return string(e) }
+func (e Error) Error() string { return string(e) }
 
-func dial(addr string) (*conn, error) {
+// Dial connects to addr.
+func Dial(addr string) (*Conn, error) {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	return &conn{c: c, br: bufio.NewReaderSize(c, 64<<10), bw: bufio.NewWriterSize(c, 64<<10)}, nil
+	return &Conn{c: c, br: bufio.NewReaderSize(c, 64<<10), bw: bufio.NewWriterSize(c, 64<<10)}, nil
 }
 
-func (c *conn) Close() error { return c.c.Close() }
+// Close closes the connection.
+func (c *Conn) Close() error { return c.c.Close() }
 
-// Send queues one command.
-func (c *conn) Send(args ...string) {
+// Send queues one command; its arguments are strings, byte slices or ints.
+func (c *Conn) Send(args ...any) {
 	c.bw.WriteByte('*')
 	c.bw.WriteString(strconv.Itoa(len(args)))
 	c.bw.WriteString("\r\n")
 	for _, a := range args {
-		c.bw.WriteByte('$')
-		c.bw.WriteString(strconv.Itoa(len(a)))
-		c.bw.WriteString("\r\n")
-		c.bw.WriteString(a)
+		switch v := a.(type) {
+		case string:
+			c.bulk(len(v))
+			c.bw.WriteString(v)
+		case []byte:
+			c.bulk(len(v))
+			c.bw.Write(v)
+		case int:
+			s := strconv.Itoa(v)
+			c.bulk(len(s))
+			c.bw.WriteString(s)
+		default:
+			panic(fmt.Sprintf("harness: Send of a %T", a))
+		}
 		c.bw.WriteString("\r\n")
 	}
 }
 
-// SendBytes queues a command whose last argument is a byte slice.
-func (c *conn) SendBytes(cmd, key string, val []byte) {
-	c.bw.WriteString("*3\r\n$")
-	c.bw.WriteString(strconv.Itoa(len(cmd)))
-	c.bw.WriteString("\r\n")
-	c.bw.WriteString(cmd)
-	c.bw.WriteString("\r\n$")
-	c.bw.WriteString(strconv.Itoa(len(key)))
-	c.bw.WriteString("\r\n")
-	c.bw.WriteString(key)
-	c.bw.WriteString("\r\n$")
-	c.bw.WriteString(strconv.Itoa(len(val)))
-	c.bw.WriteString("\r\n")
-	c.bw.Write(val)
+func (c *Conn) bulk(n int) {
+	c.bw.WriteByte('$')
+	c.bw.WriteString(strconv.Itoa(n))
 	c.bw.WriteString("\r\n")
 }
 
-func (c *conn) Flush() error { return c.bw.Flush() }
+// Flush writes the queued commands.
+func (c *Conn) Flush() error { return c.bw.Flush() }
 
 // Read reads one reply: string for simple and bulk strings, int64, nil for
-// a null, []any for arrays, redisError for error replies (returned as the
+// a null, []any for arrays, Error for error replies (returned as the
 // error, with a nil value).
-func (c *conn) Read() (any, error) {
+func (c *Conn) Read() (any, error) {
 	line, err := c.br.ReadSlice('\n')
 	if err != nil {
 		return nil, err
@@ -86,7 +89,7 @@ func (c *conn) Read() (any, error) {
 	case '+':
 		return body, nil
 	case '-':
-		return nil, redisError(body)
+		return nil, Error(body)
 	case ':':
 		return strconv.ParseInt(body, 10, 64)
 	case '$':
@@ -113,7 +116,7 @@ func (c *conn) Read() (any, error) {
 		out := make([]any, n)
 		for i := range out {
 			v, err := c.Read()
-			var re redisError
+			var re Error
 			if err != nil && !errors.As(err, &re) {
 				return nil, err
 			}
@@ -125,7 +128,7 @@ func (c *conn) Read() (any, error) {
 }
 
 // Do sends one command and reads its reply.
-func (c *conn) Do(args ...string) (any, error) {
+func (c *Conn) Do(args ...any) (any, error) {
 	c.Send(args...)
 	if err := c.Flush(); err != nil {
 		return nil, err
@@ -134,14 +137,14 @@ func (c *conn) Do(args ...string) (any, error) {
 }
 
 // Int runs a command that replies with an integer.
-func (c *conn) Int(args ...string) (int64, error) {
+func (c *Conn) Int(args ...any) (int64, error) {
 	v, err := c.Do(args...)
 	if err != nil {
 		return 0, err
 	}
 	n, ok := v.(int64)
 	if !ok {
-		return 0, fmt.Errorf("%s: want an integer, got %v", args[0], v)
+		return 0, fmt.Errorf("%v: want an integer, got %v", args[0], v)
 	}
 	return n, nil
 }
