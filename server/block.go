@@ -49,6 +49,19 @@ func parseTimeout(b []byte) (time.Duration, string) {
 	return time.Duration(tval) * time.Millisecond, ""
 }
 
+// intTimeoutMs parses an integer timeout in milliseconds (CLIENT PAUSE,
+// WAITAOF), or returns the error.
+func intTimeoutMs(b []byte) (int64, string) {
+	ms, ok := parseInt(b)
+	if !ok {
+		return 0, msgTimeoutInt
+	}
+	if ms < 0 {
+		return 0, msgTimeoutNeg
+	}
+	return ms, ""
+}
+
 // timeoutMs is ceill(strtold(b) * 1000) as a long long, or the error.
 func timeoutMs(b []byte) (int64, string) {
 	// MAX_LONG_DOUBLE_CHARS is 5k: longer strings are refused unread.

@@ -566,13 +566,9 @@ func cmdClientPause(c *client, args [][]byte) {
 			return
 		}
 	}
-	ms, ok := parseInt(args[2])
-	if !ok {
-		c.errorReply("ERR timeout is not an integer or out of range")
-		return
-	}
-	if ms < 0 {
-		c.errorReply(msgTimeoutNeg)
+	ms, msg := intTimeoutMs(args[2])
+	if msg != "" {
+		c.errorReply(msg)
 		return
 	}
 	c.s.pause(time.Now().Add(time.Duration(min(ms, int64(1<<62)/int64(time.Millisecond)))*time.Millisecond), write)

@@ -234,13 +234,9 @@ func cmdWaitAOF(c *client, args [][]byte) {
 		c.errorReply("ERR value is out of range, must be positive")
 		return
 	}
-	ms, ok := parseInt(args[3])
-	if !ok {
-		c.errorReply("ERR timeout is not an integer or out of range")
-		return
-	}
-	if ms < 0 {
-		c.errorReply(msgTimeoutNeg)
+	ms, msg := intTimeoutMs(args[3])
+	if msg != "" {
+		c.errorReply(msg)
 		return
 	}
 	if ms > math.MaxInt64/int64(time.Millisecond) {

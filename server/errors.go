@@ -32,6 +32,7 @@ const (
 	msgBadData       = "ERR Bad data format"
 	msgDBIndex       = "ERR DB index is out of range"
 	msgTimeoutFloat  = "ERR timeout is not a float or out of range"
+	msgTimeoutInt    = "ERR timeout is not an integer or out of range"
 	msgTimeoutNeg    = "ERR timeout is negative"
 	msgTimeoutRange  = "ERR timeout is out of range"
 	msgUnblocked     = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
