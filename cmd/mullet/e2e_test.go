@@ -6,53 +6,28 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"mullet/internal/e2e"
 )
 
 // These tests run the real binary, as an operator would: built from
 // ./cmd/mullet once per test run, served from a temp dir on a free port,
 // stopped by PID.
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildErr  error
-)
+// The binary is built once per test run by internal/e2e, which also
+// removes it at the end.
+func TestMain(m *testing.M) { e2e.Main(m) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
+func mulletBin(t testing.TB) string { return e2e.Binary(t) }
 
-// mulletBin builds the binary once and returns its path.
-func mulletBin(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "mullet-e2e-")
-		if buildErr != nil {
-			return
-		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(buildDir, "mullet"), ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return filepath.Join(buildDir, "mullet")
-}
+func freePort(t testing.TB) int { return e2e.FreePort(t) }
 
 // A proc is a running mullet serve.
 type proc struct {
@@ -154,16 +129,6 @@ func (p *proc) stop() {
 func (p *proc) kill9() {
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.done
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // resp is a bare RESP2 connection.
