@@ -53,7 +53,7 @@ func sortedPairs(reply string) string {
 
 func TestAdminRepliesMatchRedis(t *testing.T) {
 	ts := startServer(t)
-	ref := startRefRedis(t)
+	ref := startRedis(t)
 	resp2 := [][]string{
 		// CLIENT
 		w("CLIENT GETNAME"), w("CLIENT SETNAME foo"), w("CLIENT GETNAME"),
@@ -133,7 +133,7 @@ func TestAdminRepliesMatchRedis(t *testing.T) {
 // subcommands, which are mullet's own.
 func TestCommandTableMatchesRedis(t *testing.T) {
 	ts := startServer(t)
-	ours, theirs := ts.raw(t), dialRaw(t, startRefRedis(t))
+	ours, theirs := ts.raw(t), dialRaw(t, startRedis(t))
 	newer := []string{"waitaof", "client|setinfo", "client|no-touch"} // Redis 7.2
 
 	list := func(r *raw) []string {
@@ -206,7 +206,7 @@ func rvEqual(a, b rv) bool {
 // everything but ids, addresses and buffer sizes.
 func TestClientListMatchesRedis(t *testing.T) {
 	ts := startServer(t)
-	ours, theirs := ts.raw(t), dialRaw(t, startRefRedis(t))
+	ours, theirs := ts.raw(t), dialRaw(t, startRedis(t))
 	same := []string{"name", "flags", "db", "sub", "psub", "ssub", "multi", "qbuf", "argv-mem",
 		"multi-mem", "obl", "oll", "omem", "events", "cmd", "user", "redir", "resp"}
 	for _, args := range [][]string{{"CLIENT", "LIST"}, {"CLIENT", "INFO"}, {"CLIENT", "LIST", "TYPE", "normal"}} {

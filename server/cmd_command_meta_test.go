@@ -26,7 +26,7 @@ var (
 //
 //	go test ./server -run TestCommandMetaMatchesRedis -update-command-meta
 func TestCommandMetaMatchesRedis(t *testing.T) {
-	ref := dialRaw(t, startRefRedis(t))
+	ref := dialRaw(t, startRedis(t))
 	ref.do("HELLO", "3")
 	all, _, err := parseRV([]byte(ref.do("COMMAND", "DOCS")))
 	if err != nil {

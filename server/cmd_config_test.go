@@ -65,7 +65,7 @@ func TestConfigRewrite(t *testing.T) {
 // (ports, directories, files).
 func TestConfigGetMatchesRedis(t *testing.T) {
 	ts := startServer(t)
-	ours, theirs := ts.raw(t), dialRaw(t, startRefRedis(t))
+	ours, theirs := ts.raw(t), dialRaw(t, startRedis(t))
 	pairs := func(r *raw) map[string]string {
 		v, _, err := parseRV([]byte(r.do("CONFIG", "GET", "*")))
 		if err != nil {

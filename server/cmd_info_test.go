@@ -252,7 +252,7 @@ func TestInfoPersistence(t *testing.T) {
 // but mullet_version. Per-command and per-error lines depend on what ran.
 func TestInfoFieldsMatchRedis(t *testing.T) {
 	ts := startServer(t)
-	ours, theirs := ts.raw(t), dialRaw(t, startRefRedis(t))
+	ours, theirs := ts.raw(t), dialRaw(t, startRedis(t))
 	for _, r := range []*raw{ours, theirs} {
 		r.do("RPUSH", "q", "a")
 		r.do("LPUSH")
@@ -294,7 +294,7 @@ func TestInfoFieldsMatchRedis(t *testing.T) {
 // counters after the same commands on both servers.
 func TestInfoKeyspaceMatchesRedis(t *testing.T) {
 	ts := startServer(t)
-	ours, theirs := ts.raw(t), dialRaw(t, startRefRedis(t))
+	ours, theirs := ts.raw(t), dialRaw(t, startRedis(t))
 	for _, r := range []*raw{ours, theirs} {
 		r.do("RPUSH", "q", "a", "b")
 		r.do("SET", "s", "v")

@@ -27,12 +27,12 @@ type refRedis struct {
 }
 
 // startKeysRedis starts the reference redis-server for these tests: in
-// the C locale (startRefRedis sets it), so SORT ALPHA's strcoll is bytewise
+// the C locale (startRedis sets it), so SORT ALPHA's strcoll is bytewise
 // as mullet's is, and with rdbcompression off, the setting under which
 // mullet's DUMP of a string is byte-identical to Redis's.
 func startKeysRedis(t *testing.T) *refRedis {
 	t.Helper()
-	addr := startRefRedis(t, "--rdbcompression", "no")
+	addr := startRedis(t, "--rdbcompression", "no")
 	return &refRedis{addr: addr, info: dialRaw(t, addr)}
 }
 

@@ -146,16 +146,15 @@ func newPair(t testing.TB, directives ...[]string) *pair {
 // test fails, never skips, if redis-server is missing: CI installs it.
 func startRedis(t testing.TB, args ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server is required for the compatibility tests: %v", err)
-	}
+	bin := redisBin(t)
 	for attempt := 0; ; attempt++ {
 		port := freePort(t)
 		dir := t.TempDir()
 		argv := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 			"--dir", dir, "--daemonize", "no", "--logfile", dir + "/redis.log"}, args...)
 		cmd := exec.Command(bin, argv...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "LC_ALL=C") // bytewise strcoll, as mullet's SORT ALPHA
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("starting redis-server: %v", err)

@@ -80,27 +80,13 @@ func startLoggedServer(t testing.TB, directives ...[]string) (*testServer, *logB
 	return &testServer{addr: ln.Addr().String(), s: s, ks: ks, set: set}, logs
 }
 
-// freeTCPPort returns a loopback port that was free a moment ago.
-func freeTCPPort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// startRefRedisIn is startRefRedis (refredis_test.go) run under another
+// startRefRedisIn is startRedis (compat_test.go) run under another
 // command: ip netns exec, for the protected-mode test. It waits for the
 // server's "Ready" line, since its port cannot be dialled from here.
 func startRefRedisIn(t testing.TB, prefix []string, args ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal("redis-server is required as the reference (apt-get install redis-server)")
-	}
-	port := freeTCPPort(t)
+	bin := redisBin(t)
+	port := freePort(t)
 	dir := t.TempDir()
 	argv := append([]string{bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
 		"--appendonly", "no", "--dir", dir, "--daemonize", "no"}, args...)

@@ -105,7 +105,7 @@ func TestAuthMatchesRedis(t *testing.T) {
 				refArgs = []string{"--requirepass", sc.password}
 				dirs = [][]string{{"requirepass", sc.password}}
 			}
-			ref := startRefRedis(t, refArgs...)
+			ref := startRedis(t, refArgs...)
 			admin := dialRaw(t, ref)
 			if sc.password != "" {
 				admin.do("AUTH", sc.password)
@@ -154,7 +154,7 @@ func TestAuthExactReplies(t *testing.T) {
 // Before AUTH a client may only send small requests (Redis 7): at most 10
 // arguments of at most 16 KiB. The limits fall away once it is in.
 func TestUnauthenticatedRequestLimits(t *testing.T) {
-	ref := startRefRedis(t, "--requirepass", "pw")
+	ref := startRedis(t, "--requirepass", "pw")
 	ts := startServer(t, []string{"requirepass", "pw"})
 	big := strings.Repeat("x", 16384)
 	cases := []struct{ name, in, want string }{
@@ -180,7 +180,7 @@ func TestUnauthenticatedRequestLimits(t *testing.T) {
 // Malformed requests get Redis's protocol error, byte for byte, and the
 // connection closes; nobody else notices.
 func TestProtocolErrorsMatchRedis(t *testing.T) {
-	ref := startRefRedis(t)
+	ref := startRedis(t)
 	ts := startServer(t)
 	inputs := []string{
 		"*1\r\n$-5\r\n", "*x\r\n", "*1\r\n:5\r\n", "*1\r\n$999999999999\r\n",
@@ -278,7 +278,7 @@ func TestQueryLimitsFreeMemory(t *testing.T) {
 // proto-max-bulk-len refuses a bulk by its announced length, before any
 // of it arrives.
 func TestProtoMaxBulkLen(t *testing.T) {
-	ref := startRefRedis(t, "--proto-max-bulk-len", "1mb")
+	ref := startRedis(t, "--proto-max-bulk-len", "1mb")
 	ts := startServer(t, []string{"proto-max-bulk-len", "1mb"})
 	for _, in := range []string{"*2\r\n$4\r\nECHO\r\n$1048577\r\n", "*2\r\n$4\r\nECHO\r\n$1048576\r\n"} {
 		want, wantClosed := exchange(t, tcpDialer(ref), in, 250*time.Millisecond)
@@ -290,7 +290,7 @@ func TestProtoMaxBulkLen(t *testing.T) {
 }
 
 func TestMaxClients(t *testing.T) {
-	ref := startRefRedis(t, "--maxclients", "2")
+	ref := startRedis(t, "--maxclients", "2")
 	ts := startServer(t, []string{"maxclients", "2"})
 	for _, addr := range []string{ref, ts.addr} {
 		// Take both slots. The reference's readiness probe may not have

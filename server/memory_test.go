@@ -2,64 +2,14 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
-
-// startRedisRef starts the reference redis-server 7.0 on a free loopback
-// port with nothing persisted, stops it by PID when the test ends, and
-// returns its address. It fails the test if redis-server is missing.
-func startRedisRef(t testing.TB, directives ...string) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server is needed as the reference (apt-get install redis-server): %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", t.TempDir(), "--daemonize", "no"}, directives...)
-	cmd := exec.Command(bin, args...)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return addr
-		}
-		select {
-		case <-exited:
-			t.Fatalf("redis-server exited: %s", log.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("redis-server did not listen within 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 const (
 	oomReply  = "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
@@ -180,7 +130,7 @@ func runOOMScript(t *testing.T, name string, r *raw, capFn func(bool)) {
 
 func TestOOMMatchesRedis(t *testing.T) {
 	t.Run("redis-server", func(t *testing.T) {
-		addr := startRedisRef(t)
+		addr := startRedis(t)
 		admin := dialRaw(t, addr)
 		runOOMScript(t, "redis-server", dialRaw(t, addr), func(on bool) {
 			limit := "0"
@@ -477,7 +427,7 @@ func TestRejectedExecAborts(t *testing.T) {
 		name string
 		addr func(t *testing.T) string
 	}{
-		{"redis-server", func(t *testing.T) string { return startRedisRef(t, "--requirepass", "pw") }},
+		{"redis-server", func(t *testing.T) string { return startRedis(t, "--requirepass", "pw") }},
 		{"mullet", func(t *testing.T) string { return startServer(t, []string{"requirepass", "pw"}).addr }},
 	} {
 		t.Run(srv.name, func(t *testing.T) {

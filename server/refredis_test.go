@@ -2,60 +2,38 @@ package server
 
 import (
 	"bufio"
+	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"strconv"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 )
 
-// startRefRedis runs the real redis-server 7.0 that the differential tests
-// compare mullet with, on a free loopback port, without persistence, and
-// returns its address. It is killed by PID when the test ends. The test
-// fails (never skips) when redis-server is missing: CI installs it.
-func startRefRedis(t testing.TB, args ...string) string {
+var (
+	redisBinOnce sync.Once
+	redisBinPath string
+	redisBinErr  error
+)
+
+// redisBin returns the path of redis-server, once checked to be 7.0: the
+// differential tests compare with it.
+func redisBin(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server 7.0 is required for this test (apt-get install redis-server): %v", err)
-	}
-	if out, err := exec.Command(bin, "--version").Output(); err != nil || !strings.Contains(string(out), "v=7.0.") {
-		t.Fatalf("these tests compare with redis-server 7.0; %s --version: %s %v", bin, out, err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	dir := t.TempDir()
-	argv := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", dir, "--daemonize", "no", "--logfile", ""}, args...)
-	cmd := exec.Command(bin, argv...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "LC_ALL=C") // bytewise strcoll, as mullet's SORT ALPHA
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+	redisBinOnce.Do(func() {
+		redisBinPath, redisBinErr = exec.LookPath("redis-server")
+		if redisBinErr != nil {
+			redisBinErr = fmt.Errorf("redis-server 7.0 is required as the reference (apt-get install redis-server): %w", redisBinErr)
+			return
+		}
+		if out, err := exec.Command(redisBinPath, "--version").Output(); err != nil || !strings.Contains(string(out), "v=7.0.") {
+			redisBinErr = fmt.Errorf("these tests compare with redis-server 7.0; %s --version: %s %v", redisBinPath, out, err)
+		}
 	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not accept connections on %s within 10s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond) // polling for a process, not a goroutine
+	if redisBinErr != nil {
+		t.Fatal(redisBinErr)
 	}
+	return redisBinPath
 }
 
 // dialRaw opens a bare connection to addr for exact-bytes comparisons.
