@@ -102,25 +102,7 @@ func killNine(t *testing.T, fsync string) {
 	drain(t, p)
 	p.stop()
 
-	db, err := sql.Open("mysql", m.DSN(testutil.MariaDBDatabase))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query("SELECT order_id, COUNT(*) FROM orders GROUP BY order_id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	seen := map[string]int{}
-	for rows.Next() {
-		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			t.Fatal(err)
-		}
-		seen[id] = n
-	}
+	seen := orderCounts(t, m)
 	var dup, lost, stray []string
 	for id, n := range seen {
 		if n > 1 {
@@ -315,25 +297,7 @@ func TestKillNineMariaDBRestartPoison(t *testing.T) {
 		t.Errorf("order_queue:dead holds %d items, want the %d poison ones", total, len(poison))
 	}
 
-	db, err := sql.Open("mysql", m.DSN(testutil.MariaDBDatabase))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query("SELECT order_id, COUNT(*) FROM orders GROUP BY order_id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	seen := map[string]int{}
-	for rows.Next() {
-		var id string
-		var c int
-		if err := rows.Scan(&id, &c); err != nil {
-			t.Fatal(err)
-		}
-		seen[id] = c
-	}
+	seen := orderCounts(t, m)
 	var bad []string
 	for _, id := range want {
 		if seen[id] != 1 {
@@ -348,4 +312,32 @@ func TestKillNineMariaDBRestartPoison(t *testing.T) {
 	if len(bad) > 0 {
 		t.Fatalf("%d orders not exactly once: %.10q", len(bad), bad)
 	}
+}
+
+// orderCounts returns how many rows of orders each order_id has.
+func orderCounts(t *testing.T, m *testutil.MariaDB) map[string]int {
+	t.Helper()
+	db, err := sql.Open("mysql", m.DSN(testutil.MariaDBDatabase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT order_id, COUNT(*) FROM orders GROUP BY order_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	seen := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			t.Fatal(err)
+		}
+		seen[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return seen
 }
