@@ -382,9 +382,10 @@ func (a *AOF) preallocate(need int64, now time.Time) {
 // flushes data only: no extent conversion, no size change, no journal
 // commit. Measured on this project's VM (BenchmarkFdatasyncModes):
 // 114-125 us per 4 KiB fdatasync against 180-208 us into fallocate
-// KEEP_SIZE space, and LPUSH at pipeline 1 under always went from ~70k
-// to ~97k ops/s. Everysec does not pad: it would write every byte twice
-// for an fdatasync nobody waits for.
+// KEEP_SIZE space; LPUSH at pipeline 1 under always went from 77-81k to
+// 82-104k ops/s in interleaved runs (docs/durability.md). Everysec does
+// not pad: it would write every byte twice for an fdatasync nobody waits
+// for.
 //
 // The padding is one line that Redis and redis-check-aof skip as an
 // annotation ("#..."), so a directory left by a crash still loads in
