@@ -165,7 +165,7 @@ func scanStrtold(s string) (kind int, ok bool) {
 	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
 	kind, digit, exp := numDecimal, isDigit, byte('e')
 	if strings.HasPrefix(rest, "0x") && len(rest) > 2 {
-		kind, digit, exp = numHex, func(c byte) bool { _, ok := hexVal(c); return ok }, 'p'
+		kind, digit, exp = numHex, isHexDigit, 'p'
 		rest = rest[2:]
 	}
 	j, digits, dot := 0, 0, false
