@@ -191,29 +191,52 @@ func (c *client) serve() {
 	}
 }
 
-// runBuffered runs every complete command in the read buffer. It returns
-// false when the connection must close.
-func (c *client) runBuffered() bool {
+// loadLimits takes the current protocol and output limits (CONFIG SET may
+// have changed them) before a batch of commands.
+func (c *client) loadLimits() {
 	c.rd.maxBulk = c.s.settings.maxBulk.Load()
 	c.rd.maxQuery = c.s.settings.maxQuery.Load()
 	c.outHard = c.s.hardOutputLimit()
+}
+
+// nextCommand returns the next complete command in the read buffer, or nil
+// when it holds none (recording the buffer's size for CLIENT LIST). After
+// an error the connection must close; for a protocol error, Redis's
+// "-ERR Protocol error: ..." reply is queued first.
+func (c *client) nextCommand() ([][]byte, error) {
+	args, err := c.rd.next()
+	if err != nil {
+		var pe *protoError
+		if errors.As(err, &pe) {
+			c.s.log.Info("protocol error from client", "client", c.id, "addr", c.addr, "err", pe.msg)
+			c.errorReply("ERR " + pe.Error())
+		}
+		return nil, err
+	}
+	if args == nil {
+		c.qbuf.Store(int64(c.rd.pending()))
+		return nil, nil
+	}
+	if c.replyMode == replySkipNext {
+		c.replyMode = replySkip
+	}
+	return args, nil
+}
+
+// runBuffered runs every complete command in the read buffer. It returns
+// false when the connection must close.
+func (c *client) runBuffered() bool {
+	c.loadLimits()
 	for {
-		args, err := c.rd.next()
+		args, err := c.nextCommand()
 		if err != nil {
-			var pe *protoError
-			if errors.As(err, &pe) {
-				c.s.log.Info("protocol error from client", "client", c.id, "addr", c.addr, "err", pe.msg)
-				c.errorReply("ERR " + pe.Error())
+			if errors.As(err, new(*protoError)) {
 				c.flush()
 			}
 			return false
 		}
 		if args == nil {
-			c.qbuf.Store(int64(c.rd.pending()))
 			return true
-		}
-		if c.replyMode == replySkipNext {
-			c.replyMode = replySkip
 		}
 		mark, flushes := len(c.out), c.flushes
 		c.dispatch(args)

@@ -426,26 +426,15 @@ func (l *loop) processCommands(c *client) {
 		l.schedule(c)
 		return
 	}
-	c.rd.maxBulk = c.s.settings.maxBulk.Load()
-	c.rd.maxQuery = c.s.settings.maxQuery.Load()
-	c.outHard = c.s.hardOutputLimit()
+	c.loadLimits()
 	for {
-		args, err := c.rd.next()
+		args, err := c.nextCommand()
 		if err != nil {
-			var pe *protoError
-			if errors.As(err, &pe) {
-				c.s.log.Info("protocol error from client", "client", c.id, "addr", c.addr, "err", pe.msg)
-				c.errorReply("ERR " + pe.Error())
-			}
 			c.closeAfterReply = true
 			break
 		}
 		if args == nil {
-			c.qbuf.Store(int64(c.rd.pending()))
 			break
-		}
-		if c.replyMode == replySkipNext {
-			c.replyMode = replySkip
 		}
 		mark, flushes := len(c.out), c.flushes
 		c.dispatch(args)
