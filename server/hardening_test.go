@@ -324,6 +324,8 @@ func TestIdleTimeout(t *testing.T) {
 	idle.do("PING")
 	blocked := ts.raw(t)
 	blocked.cmd("BLPOP", "q", "0")
+	// MONITOR after the BLPOP has run: else it shows the BLPOP first.
+	pollUntil(t, "the BLPOP to block", func() bool { return ts.ks.Blocked() == 1 })
 	mon := ts.raw(t)
 	if got := mon.do("MONITOR"); got != "+OK\r\n" {
 		t.Fatal(got)
