@@ -19,6 +19,7 @@ type serverOpts struct {
 	file       string // config file Load reads, if any
 	directives [][]string
 	log        queue.Log
+	now        func() time.Time // the keyspace's clock, if not the real one
 	configure  func(*Config)
 }
 
@@ -29,7 +30,7 @@ func startServerWith(t testing.TB, o serverOpts) *testServer {
 	if err := set.Load(o.file, append([][]string{{"appendonly", "no"}}, o.directives...)); err != nil {
 		t.Fatal(err)
 	}
-	ks := queue.New(queue.Config{Databases: int(set.Int("databases")), MaxMemory: set.Size("maxmemory"), Log: o.log})
+	ks := queue.New(queue.Config{Databases: int(set.Int("databases")), MaxMemory: set.Size("maxmemory"), Log: o.log, Now: o.now})
 	// Errors are kept (a test may fail on a logged panic); the rest is
 	// dropped. The logger is set before Serve, so no goroutine races it.
 	logs := &lockedBuffer{}

@@ -270,25 +270,7 @@ func startKeysServer(t testing.TB) (*testServer, *keysClock, *keysLog) {
 	clock := &keysClock{}
 	clock.ms.Store(1_700_000_000_000)
 	log := &keysLog{}
-	set := config.New()
-	if err := set.Load("", [][]string{{"appendonly", "no"}}); err != nil {
-		t.Fatal(err)
-	}
-	ks := queue.New(queue.Config{Now: clock.now, Log: log})
-	s := New(Config{Keyspace: ks, Settings: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return &testServer{addr: ln.Addr().String(), s: s, ks: ks, set: set}, clock, log
+	return startServerWith(t, serverOpts{log: log, now: clock.now}), clock, log
 }
 
 // logStep is a command, its exact reply, and the exact records it logs.

@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,9 +14,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"mullet/config"
-	"mullet/queue"
 )
 
 // Helpers of the hardening tests: a reference redis-server, a server whose
@@ -58,26 +54,11 @@ func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 // with the listener left to the caller when ln is given.
 func startLoggedServer(t testing.TB, directives ...[]string) (*testServer, *logBuffer) {
 	t.Helper()
-	set := config.New()
-	if err := set.Load("", append([][]string{{"appendonly", "no"}}, directives...)); err != nil {
-		t.Fatal(err)
-	}
-	ks := queue.New(queue.Config{Databases: int(set.Int("databases")), MaxMemory: set.Size("maxmemory")})
 	logs := &logBuffer{}
-	s := New(Config{Keyspace: ks, Settings: set, Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return &testServer{addr: ln.Addr().String(), s: s, ks: ks, set: set}, logs
+	ts := startServerWith(t, serverOpts{directives: directives, configure: func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	}})
+	return ts, logs
 }
 
 // startRefRedisIn is startRedis (compat_test.go) run under another
