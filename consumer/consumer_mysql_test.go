@@ -336,10 +336,15 @@ func TestConsumerMySQL(t *testing.T) {
 			st := routeStats(c, "lq")
 			return st.State == "backoff" && strings.Contains(st.LastError, "no such table") && st.Retries >= 2
 		})
-		st := routeStats(c, "lq")
-		if st.DeadLetters != 0 || st.Backlog+st.InflightItems != 50 {
-			t.Errorf("parked route: %+v; want no dead letters and all 50 items still queued or in flight", st)
+		if st := routeStats(c, "lq"); st.DeadLetters != 0 {
+			t.Errorf("parked route: %+v; want no dead letters", st)
 		}
+		// The queue's true length, not Stats' Backlog: that one is
+		// refreshed every backlogEvery, so just after the claim it may
+		// still count the 50 items that are now in flight.
+		waitFor(t, 5*time.Second, "all 50 items still queued or in flight", func() bool {
+			return llen(ks, "lq")+routeStats(c, "lq").InflightItems == 50
+		})
 		newTable(t, m, "later")
 		waitFor(t, 30*time.Second, "the route to resume", func() bool { return routeStats(c, "lq").Rows == 50 })
 		checkExactlyOnce(t, m, "later", "l", 50)
