@@ -11,37 +11,31 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"mullet/internal/e2e"
 )
 
-// redisProc is a redis-server started by a test on a free loopback port,
-// with its dir in t.TempDir(); it is stopped by PID.
+// redisProc is a redis-server started by a test (through internal/e2e,
+// which every package's comparisons use) on a free loopback port, with a
+// connection to it; it is stopped by PID.
 type redisProc struct {
 	t    testing.TB
-	cmd  *exec.Cmd
+	srv  *e2e.Server
 	addr string
 	conn net.Conn
 	rd   *bufio.Reader
 }
 
+// needRedis fails the test unless redis-server 7.0 and redis-check-aof are
+// installed (CI installs both).
 func needRedis(t testing.TB) {
 	t.Helper()
-	for _, b := range []string{"redis-server", "redis-check-aof"} {
-		if _, err := exec.LookPath(b); err != nil {
-			t.Fatalf("%s not installed (apt-get install redis-server redis-tools; CI does): %v", b, err)
-		}
+	e2e.RedisBin(t)
+	if _, err := exec.LookPath("redis-check-aof"); err != nil {
+		t.Fatalf("redis-check-aof not installed (apt-get install redis-tools; CI does): %v", err)
 	}
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // startRedis runs redis-server with appendonly on dir and waits until it
@@ -49,49 +43,25 @@ func freePort(t testing.TB) int {
 func startRedis(t testing.TB, dir string, extra ...string) *redisProc {
 	t.Helper()
 	needRedis(t)
-	port := freePort(t)
-	argv := append([]string{
-		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-		"--appendonly", "yes", "--aof-use-rdb-preamble", "no", "--save", "",
-		"--logfile", filepath.Join(dir, "redis.log"), "--daemonize", "no",
-	}, extra...)
-	cmd := exec.Command("redis-server", argv...)
-	if err := cmd.Start(); err != nil {
+	srv := e2e.StartRedisWith(t, e2e.RedisOptions{Dir: dir,
+		Args: append([]string{"--appendonly", "yes", "--aof-use-rdb-preamble", "no"}, extra...)})
+	c, err := net.Dial("tcp", srv.Addr)
+	if err != nil {
 		t.Fatal(err)
 	}
-	r := &redisProc{t: t, cmd: cmd, addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	r := &redisProc{t: t, srv: srv, addr: srv.Addr, conn: c, rd: bufio.NewReader(c)}
 	t.Cleanup(r.stop)
-	// Poll an external process (not a goroutine of ours) until it answers
-	// PING; it replies -LOADING while it replays the AOF.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", r.addr); err == nil {
-			r.conn, r.rd = c, bufio.NewReader(c)
-			if v, err := r.do("PING"); err == nil && v == "PONG" {
-				return r
-			}
-			c.Close()
-			r.conn = nil
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			t.Fatalf("redis-server did not come up:\n%s", log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return r
 }
 
 // stop sends SIGTERM (redis flushes and fsyncs its AOF) and waits.
 func (r *redisProc) stop() {
-	if r.cmd == nil {
+	if r.srv == nil {
 		return
 	}
-	if r.conn != nil {
-		r.conn.Close()
-	}
-	r.cmd.Process.Signal(syscall.SIGTERM)
-	r.cmd.Wait()
-	r.cmd = nil
+	r.conn.Close()
+	r.srv.Stop(r.t)
+	r.srv = nil
 }
 
 // do sends one command and reads the reply: string, int64, nil, []any, or

@@ -403,7 +403,7 @@ appendfsync everysec
 	if err := c.Rewrite(""); err != nil {
 		t.Fatal(err)
 	}
-	redisFile := readFile(t, rc.configGet(t, "dir")["dir"], "test.conf")
+	redisFile := readFile(t, rc.configGet(t, "dir")["dir"], "redis.conf")
 	ourFile := readFile(t, filepath.Dir(path), "test.conf")
 	split := func(s string) (head, tail []string) {
 		lines := strings.Split(s, "\n")

@@ -15,48 +15,24 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mullet/internal/e2e"
 )
 
 // The helpers here run the real redis-server 7.0 the tests compare
-// against. They fail (never skip) when it is missing: the comparison is
-// the point of those tests.
+// against (through internal/e2e, which every package's comparisons use).
+// They fail (never skip) when it is missing: the comparison is the point
+// of those tests.
 
-// redisBin returns the redis-server path, checking it is a 7.0.
-func redisBin(t testing.TB) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server 7.0 is required for this test (apt-get install redis-server): %v", err)
-	}
-	out, err := exec.Command(bin, "--version").Output()
-	if err != nil {
-		t.Fatalf("redis-server --version: %v", err)
-	}
-	if !strings.Contains(string(out), "v=7.0.") {
-		t.Fatalf("these tests pin redis-server 7.0's behaviour; found %s", out)
-	}
-	return bin
-}
+// redisBin returns the redis-server path, checked to be a 7.0.
+func redisBin(t testing.TB) string { return e2e.RedisBin(t) }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t testing.TB) int { return e2e.FreePort(t) }
 
-// redisArgs are the overrides both servers start with in comparisons.
-func redisArgs(port int, dir string) []string {
-	return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--dir", dir, "--appendonly", "no", "--daemonize", "no"}
-}
-
-// startRedis runs redis-server on a free port with redisArgs, waits until
-// it accepts connections and returns a client plus those args. The server
-// is killed (by PID) when the test ends.
+// startRedis runs redis-server on a free port, persistence off, waits
+// until it accepts connections and returns a client plus its arguments,
+// which the tests give mullet too. The server is stopped by PID when the
+// test ends.
 func startRedis(t testing.TB) (*respConn, []string) {
 	t.Helper()
 	return startRedisWithFile(t, "")
@@ -66,59 +42,13 @@ func startRedis(t testing.TB) (*respConn, []string) {
 // (none if content is empty) before the args.
 func startRedisWithFile(t testing.TB, content string) (*respConn, []string) {
 	t.Helper()
-	bin := redisBin(t)
-	dir := t.TempDir()
-	args := redisArgs(freePort(t), dir)
-	argv := args
-	if content != "" {
-		conf := filepath.Join(dir, "test.conf")
-		if err := os.WriteFile(conf, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		argv = append([]string{conf}, args...)
-	}
-	cmd := exec.Command(bin, argv...)
-	cmd.Dir = dir
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	ready := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		var log []string
-		for sc.Scan() {
-			log = append(log, sc.Text())
-			if strings.Contains(sc.Text(), "Ready to accept connections") {
-				ready <- nil
-				_, _ = io.Copy(io.Discard, out)
-				return
-			}
-		}
-		ready <- fmt.Errorf("redis-server exited before it was ready:\n%s", strings.Join(log, "\n"))
-	}()
-	select {
-	case err := <-ready:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("redis-server did not become ready in 10s")
-	}
-	conn, err := net.Dial("tcp", "127.0.0.1:"+args[1])
+	s := e2e.StartRedisWith(t, e2e.RedisOptions{Config: content, Args: []string{"--appendonly", "no"}})
+	conn, err := net.Dial("tcp", s.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &respConn{c: conn, r: bufio.NewReader(conn)}, args
+	return &respConn{c: conn, r: bufio.NewReader(conn)}, s.Args
 }
 
 // respConn is a minimal RESP2 client: enough for CONFIG.

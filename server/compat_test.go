@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"github.com/tidwall/redcon"
+
+	"mullet/internal/e2e"
 )
 
 // The differential harness: the same scripted command sequences run on a
@@ -141,60 +142,16 @@ func newPair(t testing.TB, directives ...[]string) *pair {
 	return &pair{redis: redis, mullet: mullet}
 }
 
-// startRedis runs redis-server on a free loopback port with persistence
-// off and returns its address. It stops it by PID when the test ends. The
-// test fails, never skips, if redis-server is missing: CI installs it.
+// startRedis runs redis-server (internal/e2e's, as every package's
+// comparisons) on a free loopback port with persistence off and returns
+// its address. It stops it by PID when the test ends. The test fails,
+// never skips, if redis-server is missing: CI installs it.
 func startRedis(t testing.TB, args ...string) string {
 	t.Helper()
-	bin := redisBin(t)
-	for attempt := 0; ; attempt++ {
-		port := freePort(t)
-		dir := t.TempDir()
-		argv := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-			"--dir", dir, "--daemonize", "no", "--logfile", dir + "/redis.log"}, args...)
-		cmd := exec.Command(bin, argv...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "LC_ALL=C") // bytewise strcoll, as mullet's SORT ALPHA
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("starting redis-server: %v", err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			c, err := net.DialTimeout("tcp", addr, time.Second)
-			if err == nil {
-				c.Close()
-				t.Cleanup(func() {
-					cmd.Process.Signal(syscall.SIGTERM)
-					select {
-					case <-exited:
-					case <-time.After(5 * time.Second):
-						cmd.Process.Kill()
-						<-exited
-					}
-				})
-				return addr
-			}
-			select {
-			case err := <-exited:
-				log, _ := os.ReadFile(dir + "/redis.log")
-				if attempt < 3 && bytes.Contains(log, []byte("Address already in use")) {
-					goto retry
-				}
-				t.Fatalf("redis-server exited: %v\n%s", err, log)
-			case <-time.After(5 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				<-exited
-				t.Fatalf("redis-server did not start listening on %s", addr)
-			}
-		}
-	retry:
-	}
+	return e2e.StartRedisWith(t, e2e.RedisOptions{
+		Args: append([]string{"--appendonly", "no"}, args...),
+		Env:  []string{"LC_ALL=C"}, // bytewise strcoll, as mullet's SORT ALPHA
+	}).Addr
 }
 
 func freePort(t testing.TB) int {

@@ -1,19 +1,17 @@
 package server
 
 import (
-	"bufio"
 	"bytes"
-	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"mullet/internal/e2e"
 )
 
 // Helpers of the hardening tests: a reference redis-server, a server whose
@@ -61,60 +59,20 @@ func startLoggedServer(t testing.TB, directives ...[]string) (*testServer, *logB
 	return ts, logs
 }
 
-// startRefRedisIn is startRedis (compat_test.go) run under another
-// command: ip netns exec, for the protected-mode test. It waits for the
-// server's "Ready" line, since its port cannot be dialled from here.
+// startRefRedisIn is startRedis run under another command: ip netns
+// exec, for the protected-mode test. Its port cannot be dialled from here,
+// so readiness is read from its log. It returns the address it listens on
+// (the first of its --bind addresses).
 func startRefRedisIn(t testing.TB, prefix []string, args ...string) string {
 	t.Helper()
-	bin := redisBin(t)
-	port := freePort(t)
-	dir := t.TempDir()
-	argv := append([]string{bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", dir, "--daemonize", "no"}, args...)
-	argv = append(append([]string(nil), prefix...), argv...)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = dir
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	ready := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		var lines []string
-		for sc.Scan() {
-			lines = append(lines, sc.Text())
-			if strings.Contains(sc.Text(), "Ready to accept connections") {
-				ready <- nil
-				io.Copy(io.Discard, out)
-				return
-			}
-		}
-		ready <- fmt.Errorf("redis-server exited before it was ready:\n%s", strings.Join(lines, "\n"))
-	}()
-	select {
-	case err := <-ready:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("redis-server did not start")
-	}
+	s := e2e.StartRedisWith(t, e2e.RedisOptions{Prefix: prefix, Args: append([]string{"--appendonly", "no"}, args...)})
 	host := "127.0.0.1"
 	for i, a := range args {
 		if a == "--bind" && i+1 < len(args) {
 			host = strings.Fields(args[i+1])[0]
 		}
 	}
-	return net.JoinHostPort(host, strconv.Itoa(port))
+	return net.JoinHostPort(host, strconv.Itoa(s.Port))
 }
 
 // exchange sends in to addr on a fresh connection and returns everything

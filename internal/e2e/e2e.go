@@ -2,7 +2,9 @@
 // (kill -9 under load), start-up with damaged files, a full disk, interop
 // with redis-server on the same directory. Its helpers are meant for any
 // end-to-end test that needs a running server, as bbolt's
-// tests/robustness and beanstalkd's forked muststart.
+// tests/robustness and beanstalkd's forked muststart; it is also the one
+// place the reference redis-server is started (StartRedisWith), for the
+// comparisons in aof, config and server.
 //
 // The binary is built once per test binary (go build ./cmd/mullet into a
 // temporary directory, removed by Main). Servers listen on 127.0.0.1 on a
@@ -96,7 +98,8 @@ func FreePort(t testing.TB) int {
 type Server struct {
 	Dir  string // the server's dir
 	Port int
-	Addr string // 127.0.0.1:Port
+	Addr string   // 127.0.0.1:Port
+	Args []string // redis-server's arguments after its config file (StartRedisWith)
 
 	cmd    *exec.Cmd
 	out    *syncBuffer   // stdout and stderr
@@ -150,27 +153,140 @@ func Spawn(t testing.TB, dir string, directives ...string) *Server {
 // its data. The test fails (never skips) if redis-server is missing.
 func StartRedis(t testing.TB, dir string, extra ...string) *Server {
 	t.Helper()
-	s := SpawnRedis(t, dir, extra...)
-	if err := s.WaitReady(60 * time.Second); err != nil {
-		t.Fatalf("redis-server did not start: %v\n%s", err, s.Output())
-	}
-	return s
+	return StartRedisWith(t, RedisOptions{Dir: dir, Args: append([]string{"--logfile", ""}, extra...)})
 }
 
 // SpawnRedis starts redis-server like StartRedis but does not wait for it.
 func SpawnRedis(t testing.TB, dir string, extra ...string) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server is required (CI installs it): %v", err)
+	s, _ := spawnRedis(t, RedisOptions{Dir: dir, Args: append([]string{"--logfile", ""}, extra...)})
+	return s
+}
+
+// RedisOptions say how StartRedisWith runs redis-server. Every package
+// whose tests compare with the real server starts it here.
+type RedisOptions struct {
+	// Dir is its working directory (--dir); empty means t.TempDir().
+	Dir string
+	// Config, if not empty, is written to Dir/redis.conf, which is passed
+	// first, as redis-server wants its config file.
+	Config string
+	// Args come after the ones StartRedisWith sets: --port (free),
+	// --bind 127.0.0.1, --dir, --save "", --daemonize no.
+	Args []string
+	// Env is added to the environment (LC_ALL=C for bytewise SORT ALPHA).
+	Env []string
+	// Prefix runs redis-server under another command, such as ip netns
+	// exec NS. Its port is then not reachable from here, so readiness is
+	// read from its log instead of answered PINGs.
+	Prefix []string
+}
+
+var (
+	redisOnce sync.Once
+	redisPath string
+	redisErr  error
+)
+
+// RedisBin returns the path of redis-server, checked once to be 7.0: the
+// tests that compare with it pin 7.0's behaviour. It fails the test (never
+// skips) if redis-server is missing: CI installs it.
+func RedisBin(t testing.TB) string {
+	t.Helper()
+	redisOnce.Do(func() {
+		redisPath, redisErr = exec.LookPath("redis-server")
+		if redisErr != nil {
+			redisErr = fmt.Errorf("redis-server 7.0 is required (apt-get install redis-server; CI does): %w", redisErr)
+			return
+		}
+		if out, err := exec.Command(redisPath, "--version").Output(); err != nil || !bytes.Contains(out, []byte("v=7.0.")) {
+			redisErr = fmt.Errorf("these tests compare with redis-server 7.0; %s --version: %s %v", redisPath, out, err)
+		}
+	})
+	if redisErr != nil {
+		t.Fatal(redisErr)
+	}
+	return redisPath
+}
+
+// StartRedisWith runs redis-server as o says and waits until it has
+// loaded its data and accepts connections. A port taken between FreePort
+// and the server's bind is retried with another.
+func StartRedisWith(t testing.TB, o RedisOptions) *Server {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		s, err := spawnRedis(t, o)
+		if err == nil {
+			if len(o.Prefix) > 0 {
+				err = s.waitLog("Ready to accept connections", 60*time.Second)
+			} else {
+				// Loaded: PONG, or NOAUTH under requirepass (not LOADING).
+				err = s.poll(60*time.Second, func(reply string) bool {
+					return reply == "+PONG" || strings.HasPrefix(reply, "-NOAUTH")
+				})
+			}
+		}
+		if err == nil {
+			return s
+		}
+		s.signal(syscall.SIGKILL)
+		<-s.exited
+		if attempt < 3 && strings.Contains(s.Output(), "Address already in use") {
+			continue
+		}
+		t.Fatalf("redis-server did not start: %v\n%s", err, s.Output())
+	}
+}
+
+func spawnRedis(t testing.TB, o RedisOptions) (*Server, error) {
+	t.Helper()
+	bin := RedisBin(t)
+	if o.Dir == "" {
+		o.Dir = t.TempDir()
 	}
 	port := FreePort(t)
-	args := append([]string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--dir", dir,
-		"--save", "", "--daemonize", "no", "--logfile", ""}, extra...)
-	return spawn(t, bin, dir, port, args...)
+	args := append([]string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--dir", o.Dir,
+		"--save", "", "--daemonize", "no"}, o.Args...)
+	argv := args
+	if o.Config != "" {
+		conf := filepath.Join(o.Dir, "redis.conf")
+		if err := os.WriteFile(conf, []byte(o.Config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		argv = append([]string{conf}, args...)
+	}
+	if len(o.Prefix) > 0 {
+		argv = append(append(append([]string(nil), o.Prefix[1:]...), bin), argv...)
+		bin = o.Prefix[0]
+	}
+	s := spawnEnv(t, bin, o.Dir, port, o.Env, argv...)
+	s.Args = args
+	return s, nil
+}
+
+// waitLog waits until the process has printed substr.
+func (s *Server) waitLog(substr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(s.Output(), substr) {
+		select {
+		case <-s.exited:
+			return fmt.Errorf("process exited (%v) before it printed %q", s.err, substr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no %q after %v", substr, timeout)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a subprocess's output: there is nothing to wait on
+	}
+	return nil
 }
 
 func spawn(t testing.TB, bin, dir string, port int, args ...string) *Server {
+	t.Helper()
+	return spawnEnv(t, bin, dir, port, nil, args...)
+}
+
+func spawnEnv(t testing.TB, bin, dir string, port int, env []string, args ...string) *Server {
 	t.Helper()
 	s := &Server{
 		Dir: dir, Port: port, Addr: fmt.Sprintf("127.0.0.1:%d", port),
@@ -178,6 +294,11 @@ func spawn(t testing.TB, bin, dir string, port int, args ...string) *Server {
 	}
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	if len(env) > 0 {
+		s.cmd.Env = append(os.Environ(), env...)
+	}
+	// Killed with the test binary, whatever happens to it.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
