@@ -105,25 +105,42 @@ func newTestNetns(t *testing.T, addr string) *testNetns {
 }
 
 // do runs fn on an OS thread switched into the namespace: sockets fn
-// creates belong to it for good. The thread is thrown away afterwards
-// rather than trusted to switch back.
+// creates belong to it for good. The thread is switched back afterwards;
+// only if that fails is it thrown away (the goroutine exits locked). A
+// thread that exits would also kill every process it once forked with
+// Pdeathsig (the reference redis-servers, the MariaDB of other tests), so
+// the normal path must not end threads.
 func (ns *testNetns) do(fn func()) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		// No UnlockOSThread: the goroutine exits locked, so the runtime
-		// ends the thread instead of reusing it in the wrong namespace.
+		home, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer home.Close()
 		f, err := os.Open(ns.path)
 		if err != nil {
+			runtime.UnlockOSThread()
 			errc <- err
 			return
 		}
 		defer f.Close()
 		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("setns: %w", err)
 			return
 		}
 		fn()
+		if err := unix.Setns(int(home.Fd()), unix.CLONE_NEWNET); err != nil {
+			// Still in the namespace: stay locked, so the runtime ends
+			// this thread instead of reusing it in the wrong namespace.
+			errc <- fmt.Errorf("setns back: %w", err)
+			return
+		}
+		runtime.UnlockOSThread()
 		errc <- nil
 	}()
 	return <-errc
