@@ -1,11 +1,8 @@
 package aof
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +12,7 @@ import (
 	"time"
 
 	"mullet/internal/e2e"
+	respc "mullet/internal/resp"
 )
 
 // redisProc is a redis-server started by a test (through internal/e2e,
@@ -24,8 +22,7 @@ type redisProc struct {
 	t    testing.TB
 	srv  *e2e.Server
 	addr string
-	conn net.Conn
-	rd   *bufio.Reader
+	conn *respc.Conn
 }
 
 // needRedis fails the test unless redis-server 7.0 and redis-check-aof are
@@ -45,11 +42,11 @@ func startRedis(t testing.TB, dir string, extra ...string) *redisProc {
 	needRedis(t)
 	srv := e2e.StartRedisWith(t, e2e.RedisOptions{Dir: dir,
 		Args: append([]string{"--appendonly", "yes", "--aof-use-rdb-preamble", "no"}, extra...)})
-	c, err := net.Dial("tcp", srv.Addr)
+	c, err := respc.Dial(srv.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &redisProc{t: t, srv: srv, addr: srv.Addr, conn: c, rd: bufio.NewReader(c)}
+	r := &redisProc{t: t, srv: srv, addr: srv.Addr, conn: c}
 	t.Cleanup(r.stop)
 	return r
 }
@@ -65,50 +62,10 @@ func (r *redisProc) stop() {
 }
 
 // do sends one command and reads the reply: string, int64, nil, []any, or
-// an error for -ERR replies.
+// a resp.Error for -ERR replies.
 func (r *redisProc) do(a ...string) (any, error) {
-	if _, err := r.conn.Write(appendCommand(nil, args(a...))); err != nil {
-		return nil, err
-	}
-	return r.read()
-}
-
-func (r *redisProc) read() (any, error) {
-	line, err := r.rd.ReadString('\n')
-	if err != nil {
-		return nil, err
-	}
-	line = strings.TrimSuffix(line, "\r\n")
-	switch line[0] {
-	case '+':
-		return line[1:], nil
-	case '-':
-		return nil, errors.New(line[1:])
-	case ':':
-		return strconv.ParseInt(line[1:], 10, 64)
-	case '$':
-		n, _ := strconv.Atoi(line[1:])
-		if n < 0 {
-			return nil, nil
-		}
-		b := make([]byte, n+2)
-		if _, err := io.ReadFull(r.rd, b); err != nil {
-			return nil, err
-		}
-		return string(b[:n]), nil
-	case '*':
-		n, _ := strconv.Atoi(line[1:])
-		out := make([]any, 0, max(n, 0))
-		for range n {
-			v, err := r.read()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("bad reply %q", line)
+	r.conn.SetDeadline(time.Now().Add(20 * time.Second))
+	return r.conn.Do(respc.Args(a...)...)
 }
 
 func (r *redisProc) must(a ...string) any {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"mullet/internal/resp"
 	"os"
 	"path/filepath"
 	"slices"
@@ -196,7 +197,7 @@ func TestRedisConfigSet(t *testing.T) {
 		redis := rc.do(t, append([]string{"CONFIG", "SET"}, tc...)...)
 		err := c.Set(tc...)
 		switch r := redis.(type) {
-		case replyError:
+		case resp.Error:
 			want := strings.TrimPrefix(string(r), "ERR ")
 			if err == nil {
 				t.Errorf("CONFIG SET %q: mullet OK, redis %q", tc, want)

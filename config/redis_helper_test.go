@@ -1,22 +1,17 @@
 package config
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"mullet/internal/e2e"
+	"mullet/internal/resp"
 )
 
 // The helpers here run the real redis-server 7.0 the tests compare
@@ -43,81 +38,30 @@ func startRedis(t testing.TB) (*respConn, []string) {
 func startRedisWithFile(t testing.TB, content string) (*respConn, []string) {
 	t.Helper()
 	s := e2e.StartRedisWith(t, e2e.RedisOptions{Config: content, Args: []string{"--appendonly", "no"}})
-	conn, err := net.Dial("tcp", s.Addr)
+	conn, err := resp.Dial(s.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &respConn{c: conn, r: bufio.NewReader(conn)}, s.Args
+	return &respConn{conn}, s.Args
 }
 
-// respConn is a minimal RESP2 client: enough for CONFIG.
-type respConn struct {
-	c net.Conn
-	r *bufio.Reader
-}
+// respConn is the shared RESP client with failures as test failures.
+type respConn struct{ c *resp.Conn }
 
 // do sends a command and returns its reply: string, int64, []any, nil,
-// or a replyError.
+// or, for an error reply, a resp.Error.
 func (rc *respConn) do(t testing.TB, args ...string) any {
 	t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	rc.c.SetDeadline(time.Now().Add(10 * time.Second))
+	v, err := rc.c.Do(resp.Args(args...)...)
+	if re, ok := err.(resp.Error); ok {
+		return re
 	}
-	_ = rc.c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(rc.c, b.String()); err != nil {
-		t.Fatal(err)
-	}
-	v, err := rc.read()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return v
-}
-
-type replyError string
-
-func (rc *respConn) read() (any, error) {
-	line, err := rc.r.ReadString('\n')
-	if err != nil {
-		return nil, err
-	}
-	line = strings.TrimSuffix(line, "\r\n")
-	if line == "" {
-		return nil, errors.New("empty reply line")
-	}
-	switch line[0] {
-	case '+':
-		return line[1:], nil
-	case '-':
-		return replyError(line[1:]), nil
-	case ':':
-		return strconv.ParseInt(line[1:], 10, 64)
-	case '$':
-		n, _ := strconv.Atoi(line[1:])
-		if n < 0 {
-			return nil, nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(rc.r, buf); err != nil {
-			return nil, err
-		}
-		return string(buf[:n]), nil
-	case '*':
-		n, _ := strconv.Atoi(line[1:])
-		out := make([]any, 0, max(n, 0))
-		for range n {
-			v, err := rc.read()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("bad reply %q", line)
 }
 
 // configGet returns CONFIG GET's pairs as a map.

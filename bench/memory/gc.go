@@ -1,7 +1,7 @@
 package main
 
 import (
-	"mullet/bench/internal/harness"
+	"mullet/internal/resp"
 
 	"context"
 	"fmt"
@@ -124,7 +124,7 @@ func loadgen(addr string, d time.Duration) error {
 	}
 	for w := range 8 {
 		wg.Go(func() {
-			c, err := harness.Dial(addr)
+			c, err := resp.Dial(addr)
 			if err != nil {
 				errs <- err
 				return

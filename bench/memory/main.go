@@ -23,6 +23,7 @@ package main
 
 import (
 	"mullet/bench/internal/harness"
+	"mullet/internal/resp"
 
 	"errors"
 	"flag"
@@ -138,7 +139,7 @@ func figureRSS(f flavour, work string, n, size int) error {
 		return err
 	}
 	defer s.stop()
-	c, err := harness.Dial(s.addr)
+	c, err := resp.Dial(s.addr)
 	if err != nil {
 		return err
 	}
@@ -173,7 +174,7 @@ func figureRSS(f flavour, work string, n, size int) error {
 
 // pushUntilOOM pushes items in pipelines of 100 until one is refused and
 // returns the error text.
-func pushUntilOOM(c *harness.Conn, key string, val []byte) (acked int64, oom string, err error) {
+func pushUntilOOM(c *resp.Conn, key string, val []byte) (acked int64, oom string, err error) {
 	for sent := 0; sent < 50_000_000; sent += 100 {
 		for range 100 {
 			c.Send("LPUSH", key, val)
@@ -183,7 +184,7 @@ func pushUntilOOM(c *harness.Conn, key string, val []byte) (acked int64, oom str
 		}
 		for range 100 {
 			_, err := c.Read()
-			var re harness.Error
+			var re resp.Error
 			switch {
 			case errors.As(err, &re):
 				oom = string(re)
@@ -208,7 +209,7 @@ func figureFit(f flavour, work, limit string, size int) error {
 		return err
 	}
 	defer s.stop()
-	c, err := harness.Dial(s.addr)
+	c, err := resp.Dial(s.addr)
 	if err != nil {
 		return err
 	}
@@ -248,7 +249,7 @@ func figureFlood(f flavour, work, limit string, d time.Duration) error {
 	val := item(1000)
 	for range 20 {
 		wg.Go(func() {
-			c, err := harness.Dial(s.addr)
+			c, err := resp.Dial(s.addr)
 			if err != nil {
 				errs <- err
 				return
@@ -269,7 +270,7 @@ func figureFlood(f flavour, work, limit string, d time.Duration) error {
 				}
 				for range 50 {
 					_, err := c.Read()
-					var re harness.Error
+					var re resp.Error
 					switch {
 					case errors.As(err, &re):
 						if string(re) != oomText {
@@ -292,7 +293,7 @@ func figureFlood(f flavour, work, limit string, d time.Duration) error {
 	// what a producer pipeline pushes, so the queue hovers at the cap
 	// while chunks are freed and allocated.
 	wg.Go(func() {
-		c, err := harness.Dial(s.addr)
+		c, err := resp.Dial(s.addr)
 		if err != nil {
 			errs <- err
 			return
@@ -351,7 +352,7 @@ func figureFlood(f flavour, work, limit string, d time.Duration) error {
 	}
 	hwm, _ := harness.Status(s.cmd.Process.Pid, "VmHWM")
 	peak = max(peak, hwm)
-	c, err := harness.Dial(s.addr)
+	c, err := resp.Dial(s.addr)
 	if err != nil {
 		return err
 	}

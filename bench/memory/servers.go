@@ -2,6 +2,7 @@ package main
 
 import (
 	"mullet/bench/internal/harness"
+	"mullet/internal/resp"
 
 	"fmt"
 	"net"
@@ -53,7 +54,7 @@ func startServer(name, bin string, argv0 []string, work string, extra ...string)
 	go func() { cmd.Wait(); close(s.done) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		c, err := harness.Dial(s.addr)
+		c, err := resp.Dial(s.addr)
 		if err == nil {
 			v, err := c.Do("PING")
 			c.Close()
@@ -88,7 +89,7 @@ func (s *proc) stop() {
 
 // infoField returns a field of INFO memory, or "" if the server has none.
 func infoField(addr, field string) string {
-	c, err := harness.Dial(addr)
+	c, err := resp.Dial(addr)
 	if err != nil {
 		return ""
 	}

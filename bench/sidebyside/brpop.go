@@ -1,7 +1,7 @@
 package main
 
 import (
-	"mullet/bench/internal/harness"
+	"mullet/internal/resp"
 
 	"errors"
 	"fmt"
@@ -51,7 +51,7 @@ func brpopLatency(addr string, cfg brpopConfig) (latencies, error) {
 	// On an early return, closing the connections ends the consumers'
 	// BRPOPs and quit their sends: no goroutine outlives the call.
 	quit := make(chan struct{})
-	var conns []*harness.Conn
+	var conns []*resp.Conn
 	defer func() {
 		close(quit)
 		for _, c := range conns {
@@ -60,7 +60,7 @@ func brpopLatency(addr string, cfg brpopConfig) (latencies, error) {
 		wg.Wait()
 	}()
 	for i := 0; i < cfg.Consumers; i++ {
-		c, err := harness.Dial(addr)
+		c, err := resp.Dial(addr)
 		if err != nil {
 			return latencies{}, err
 		}
@@ -103,7 +103,7 @@ func brpopLatency(addr string, cfg brpopConfig) (latencies, error) {
 		})
 	}
 
-	prod, err := harness.Dial(addr)
+	prod, err := resp.Dial(addr)
 	if err != nil {
 		return latencies{}, err
 	}

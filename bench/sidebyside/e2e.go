@@ -1,7 +1,7 @@
 package main
 
 import (
-	"mullet/bench/internal/harness"
+	"mullet/internal/resp"
 
 	"bufio"
 	"database/sql"
@@ -158,7 +158,7 @@ func pushAndWait(addr, dsn string, cfg e2eConfig) (e2eResult, error) {
 		return e2eResult{}, err
 	}
 	defer sqldb.Close()
-	c, err := harness.Dial(addr)
+	c, err := resp.Dial(addr)
 	if err != nil {
 		return e2eResult{}, err
 	}

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"mullet/bench/internal/harness"
+	"mullet/internal/resp"
 
 	"errors"
 	"fmt"
@@ -17,7 +17,7 @@ import (
 // fill LPUSHes n items of size bytes onto key, one item per LPUSH (as
 // producers do), pipelined in batches of 1000.
 func fill(addr, key string, n, size int) error {
-	c, err := harness.Dial(addr)
+	c, err := resp.Dial(addr)
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func fill(addr, key string, n, size int) error {
 // fillUntilOOM pushes items of size bytes in pipelines of 100 until the
 // server refuses one with an OOM error, and returns how many it holds.
 func fillUntilOOM(addr string, size int) (int64, error) {
-	c, err := harness.Dial(addr)
+	c, err := resp.Dial(addr)
 	if err != nil {
 		return 0, err
 	}
@@ -74,7 +74,7 @@ func fillUntilOOM(addr string, size int) (int64, error) {
 		oom := false
 		for range 100 {
 			_, err := c.Read()
-			var re harness.Error
+			var re resp.Error
 			switch {
 			case errors.As(err, &re) && strings.HasPrefix(string(re), "OOM "):
 				oom = true
@@ -134,7 +134,7 @@ func loadTime(f *flavour, workDir, template string, n int) (time.Duration, error
 		return 0, err
 	}
 	defer p.stop()
-	c, err := harness.Dial(p.addr)
+	c, err := resp.Dial(p.addr)
 	if err != nil {
 		return 0, err
 	}

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"mullet/bench/internal/harness"
+	"mullet/internal/resp"
 
 	"bytes"
 	"encoding/csv"
@@ -84,7 +84,7 @@ func parseBenchmarkCSV(out []byte) (map[string]float64, error) {
 // issue a few requests more than -n per test, so a small difference is
 // reported, not fatal.
 func checkList(addr string, requests int) (string, error) {
-	c, err := harness.Dial(addr)
+	c, err := resp.Dial(addr)
 	if err != nil {
 		return "", err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"mullet/bench/internal/harness"
+	"mullet/internal/resp"
 
 	"errors"
 	"fmt"
@@ -112,7 +113,7 @@ func startOnce(f *flavour, dir string, port int, extra []string) (*proc, error) 
 // loads its AOF, so the first PONG marks a loaded dataset.
 func (p *proc) waitPong(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	var c *harness.Conn
+	var c *resp.Conn
 	defer func() {
 		if c != nil {
 			c.Close()
@@ -125,7 +126,7 @@ func (p *proc) waitPong(timeout time.Duration) error {
 		default:
 		}
 		if c == nil {
-			c, _ = harness.Dial(p.addr)
+			c, _ = resp.Dial(p.addr)
 		}
 		if c != nil {
 			v, err := c.Do("PING")
@@ -133,7 +134,7 @@ func (p *proc) waitPong(timeout time.Duration) error {
 				p.ready = time.Now()
 				return nil
 			}
-			var re harness.Error
+			var re resp.Error
 			if err != nil && !errors.As(err, &re) {
 				c.Close()
 				c = nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"mullet/internal/e2e"
+
+	respc "mullet/internal/resp"
 )
 
 // These tests run the real binary, as an operator would: built from
@@ -131,52 +132,29 @@ func (p *proc) kill9() {
 	<-p.done
 }
 
-// resp is a bare RESP2 connection.
-type resp struct {
-	c  net.Conn
-	br *bufio.Reader
-}
+// resp is the shared RESP client (internal/resp) with replies as text.
+type resp struct{ c *respc.Conn }
 
 func dialResp(addr string) (*resp, error) {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
+	c, err := respc.Dial(addr)
 	if err != nil {
 		return nil, err
 	}
-	return &resp{c: c, br: bufio.NewReader(c)}, nil
+	return &resp{c}, nil
 }
 
-// do sends a command and returns the reply's first line (for +, -, :) or
-// the bulk's content; arrays are not needed here.
+// do sends a command and returns the reply as text: a status, an integer
+// in decimal, a bulk's content, "" for a null; an error reply is the error.
 func (r *resp) do(args ...string) (string, error) {
-	var b []byte
-	b = fmt.Appendf(b, "*%d\r\n", len(args))
-	for _, a := range args {
-		b = fmt.Appendf(b, "$%d\r\n%s\r\n", len(a), a)
-	}
 	r.c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := r.c.Write(b); err != nil {
-		return "", err
-	}
-	line, err := r.br.ReadString('\n')
+	v, err := r.c.Do(respc.Args(args...)...)
 	if err != nil {
 		return "", err
 	}
-	line = strings.TrimSuffix(line, "\r\n")
-	switch {
-	case strings.HasPrefix(line, "-"):
-		return "", fmt.Errorf("%s", line[1:])
-	case strings.HasPrefix(line, "$"):
-		n, _ := strconv.Atoi(line[1:])
-		if n < 0 {
-			return "", nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(r.br, buf); err != nil {
-			return "", err
-		}
-		return string(buf[:n]), nil
+	if v == nil {
+		return "", nil
 	}
-	return line[1:], nil
+	return fmt.Sprint(v), nil
 }
 
 func (r *resp) close() { r.c.Close() }

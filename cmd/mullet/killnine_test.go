@@ -26,8 +26,10 @@ func TestKillNine(t *testing.T) {
 	}
 }
 
-func killNine(t *testing.T, fsync string) {
-	m := testutil.StartMariaDB(t)
+// createOrders creates the article's orders table, which both kill -9
+// tests drain into.
+func createOrders(t *testing.T, m *testutil.MariaDB) {
+	t.Helper()
 	if err := m.Exec(`CREATE TABLE orders (
 		id BIGINT AUTO_INCREMENT PRIMARY KEY,
 		order_id VARCHAR(32) NOT NULL,
@@ -35,6 +37,11 @@ func killNine(t *testing.T, fsync string) {
 	) ENGINE=InnoDB`); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func killNine(t *testing.T, fsync string) {
+	m := testutil.StartMariaDB(t)
+	createOrders(t, m)
 	dir := t.TempDir()
 	port := freePort(t)
 	args := []string{"--dir", dir, "--appendonly", "yes", "--appendfsync", fsync,
@@ -168,13 +175,7 @@ func drain(t *testing.T, p *proc) {
 // poison item in order_queue:dead, once.
 func TestKillNineMariaDBRestartPoison(t *testing.T) {
 	m := testutil.StartMariaDB(t)
-	if err := m.Exec(`CREATE TABLE orders (
-		id BIGINT AUTO_INCREMENT PRIMARY KEY,
-		order_id VARCHAR(32) NOT NULL,
-		total DECIMAL(10,2) NOT NULL
-	) ENGINE=InnoDB`); err != nil {
-		t.Fatal(err)
-	}
+	createOrders(t, m)
 	dir := t.TempDir()
 	port := freePort(t)
 	args := []string{"--dir", dir, "--appendonly", "yes", "--appendfsync", "everysec",

@@ -1,3 +1,6 @@
+// Package harness is what the benchmark programs in bench/ share besides
+// the RESP client (mullet/internal/resp): readings of a server process's
+// memory and CPU from /proc.
 package harness
 
 import (

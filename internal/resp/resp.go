@@ -1,10 +1,12 @@
-// Package harness is what the benchmark programs in bench/ share: a
-// minimal RESP2 client and readings of a server process's memory.
+// Package resp is the minimal RESP2 client that the benchmark programs
+// in bench/ and the tests that talk to a server subprocess share.
 //
-// The client talks to redis-server and mullet through the same few lines,
-// so neither pays for a client library's pool or retries, and pipelining
-// is explicit: Send queues, Flush writes, Read takes one reply.
-package harness
+// It talks to redis-server and mullet through the same few lines, so
+// neither pays for a client library's pool or retries, and pipelining is
+// explicit: Send queues, Flush writes, Read takes one reply. (Tests that
+// compare replies byte for byte read the socket themselves; tests that
+// want a full client use go-redis.)
+package resp
 
 import (
 	"bufio"
@@ -40,6 +42,10 @@ func Dial(addr string) (*Conn, error) {
 // Close closes the connection.
 func (c *Conn) Close() error { return c.c.Close() }
 
+// SetDeadline bounds the reads and writes until t (net.Conn's), so a
+// test fails instead of hanging on a server that stopped answering.
+func (c *Conn) SetDeadline(t time.Time) error { return c.c.SetDeadline(t) }
+
 // Send queues one command; its arguments are strings, byte slices or ints.
 func (c *Conn) Send(args ...any) {
 	c.bw.WriteByte('*')
@@ -58,7 +64,7 @@ func (c *Conn) Send(args ...any) {
 			c.bulk(len(s))
 			c.bw.WriteString(s)
 		default:
-			panic(fmt.Sprintf("harness: Send of a %T", a))
+			panic(fmt.Sprintf("resp: Send of a %T", a))
 		}
 		c.bw.WriteString("\r\n")
 	}
@@ -134,6 +140,15 @@ func (c *Conn) Do(args ...any) (any, error) {
 		return nil, err
 	}
 	return c.Read()
+}
+
+// Args turns string arguments into Send's and Do's.
+func Args(a ...string) []any {
+	out := make([]any, len(a))
+	for i, s := range a {
+		out[i] = s
+	}
+	return out
 }
 
 // Int runs a command that replies with an integer.
