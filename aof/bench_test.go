@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -130,20 +131,25 @@ func BenchmarkSyncCovered(b *testing.B) {
 	}
 }
 
-// BenchmarkFdatasyncModes measures one pwrite plus fdatasync of a batch by
+// BenchmarkFdatasyncModes measures one write plus fdatasync of a batch by
 // how the file's blocks were prepared: appending into space reserved with
-// fallocate KEEP_SIZE (what the writer does), appending with no
+// fallocate KEEP_SIZE (the writer under everysec), appending with no
 // reservation, and overwriting blocks already written inside the file
-// size. docs/durability.md has the figures and what they mean for
-// appendfsync always. The directory is MULLET_BENCH_DIR if set (to measure
-// the disk the AOF will live on), else a temporary one.
+// size (the writer's padding under always). The overwrite is also made
+// durable two ways the writer does not use, to measure them against it:
+// the fdatasync submitted through io_uring (no Go thread blocks in it;
+// the io-wq hand-off is what this shows), and O_DIRECT pwritev2 with
+// RWF_DSYNC (one system call, no page cache; batches must then be whole
+// aligned blocks). docs/durability.md has the figures and what they mean
+// for appendfsync always. The directory is MULLET_BENCH_DIR if set (to
+// measure the disk the AOF will live on), else a temporary one.
 func BenchmarkFdatasyncModes(b *testing.B) {
 	dir := os.Getenv("MULLET_BENCH_DIR")
 	if dir == "" {
 		dir = b.TempDir()
 	}
 	for _, size := range []int{4 << 10, 64 << 10, 256 << 10, 512 << 10} {
-		for _, mode := range []string{"keepsize", "plain", "overwrite"} {
+		for _, mode := range []string{"keepsize", "plain", "overwrite", "overwrite-iouring", "overwrite-direct-dsync"} {
 			b.Run(fmt.Sprintf("%s/%dKiB", mode, size>>10), func(b *testing.B) {
 				path := filepath.Join(dir, "fdatasync-bench")
 				f, err := os.Create(path)
@@ -153,10 +159,10 @@ func BenchmarkFdatasyncModes(b *testing.B) {
 				defer os.Remove(path)
 				defer f.Close()
 				total := int64(size) * int64(b.N)
-				switch mode {
-				case "keepsize":
+				switch {
+				case mode == "keepsize":
 					err = unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_KEEP_SIZE, 0, total)
-				case "overwrite":
+				case strings.HasPrefix(mode, "overwrite"):
 					chunk := make([]byte, 1<<20)
 					for off := int64(0); off < total && err == nil; off += int64(len(chunk)) {
 						_, err = f.WriteAt(chunk[:min(int64(len(chunk)), total-off)], off)
@@ -168,14 +174,40 @@ func BenchmarkFdatasyncModes(b *testing.B) {
 				if err != nil {
 					b.Skipf("%s: %v", mode, err)
 				}
-				buf := make([]byte, size)
+				buf := alignedBuf(size)
+				fd := int(f.Fd())
+				write := func(i int) error {
+					_, err := f.WriteAt(buf, int64(i)*int64(size))
+					return err
+				}
+				sync := func() error { return unix.Fdatasync(fd) }
+				switch mode {
+				case "overwrite-iouring":
+					r, err := newTestRing()
+					if err != nil {
+						b.Skipf("no io_uring here: %v", err)
+					}
+					defer r.close()
+					sync = func() error { return r.fdatasync(fd) }
+				case "overwrite-direct-dsync":
+					df, err := os.OpenFile(path, os.O_WRONLY|unix.O_DIRECT, 0)
+					if err != nil {
+						b.Skipf("no O_DIRECT here: %v", err)
+					}
+					defer df.Close()
+					write = func(i int) error {
+						_, err := unix.Pwritev2(int(df.Fd()), [][]byte{buf}, int64(i)*int64(size), unix.RWF_DSYNC)
+						return err
+					}
+					sync = func() error { return nil } // RWF_DSYNC made the write durable
+				}
 				b.SetBytes(int64(size))
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					if _, err := f.WriteAt(buf, int64(i)*int64(size)); err != nil {
+					if err := write(i); err != nil {
 						b.Fatal(err)
 					}
-					if err := unix.Fdatasync(int(f.Fd())); err != nil {
+					if err := sync(); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -1,104 +1,10 @@
 package aof
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"testing"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
-
-// Ways to make a batch durable that the writer does not use, measured
-// against the one it does (pwrite over padding, then fdatasync on a
-// thread), so that docs/durability.md's reasoning about appendfsync always
-// can be re-run on any disk:
-//
-//   - iouring: the same fdatasync submitted as IORING_OP_FSYNC, so no Go
-//     thread blocks in it. The kernel runs it on an io-wq worker; the
-//     hand-off is what this measures.
-//   - direct-dsync: O_DIRECT pwritev2 with RWF_DSYNC over blocks already
-//     written, one system call per batch and no page cache (the batch
-//     must then be written in whole, aligned blocks).
-//
-// MULLET_BENCH_DIR chooses the disk, as for BenchmarkFdatasyncModes.
-func BenchmarkFdatasyncPaths(b *testing.B) {
-	dir := os.Getenv("MULLET_BENCH_DIR")
-	if dir == "" {
-		dir = b.TempDir()
-	}
-	for _, size := range []int{4 << 10, 64 << 10, 256 << 10} {
-		for _, mode := range []string{"thread", "iouring", "direct-dsync"} {
-			b.Run(fmt.Sprintf("%s/%dKiB", mode, size>>10), func(b *testing.B) {
-				path := filepath.Join(dir, "fsync-paths-bench")
-				total := int64(size) * int64(b.N)
-				f := preparedFile(b, path, total)
-				defer os.Remove(path)
-				defer f.Close()
-				buf := alignedBuf(size)
-				var sync func(i int) error
-				switch mode {
-				case "thread":
-					sync = func(i int) error {
-						if _, err := f.WriteAt(buf, int64(i)*int64(size)); err != nil {
-							return err
-						}
-						return unix.Fdatasync(int(f.Fd()))
-					}
-				case "iouring":
-					r, err := newTestRing()
-					if err != nil {
-						b.Skipf("no io_uring here: %v", err)
-					}
-					defer r.close()
-					sync = func(i int) error {
-						if _, err := f.WriteAt(buf, int64(i)*int64(size)); err != nil {
-							return err
-						}
-						return r.fdatasync(int(f.Fd()))
-					}
-				case "direct-dsync":
-					df, err := os.OpenFile(path, os.O_WRONLY|unix.O_DIRECT, 0)
-					if err != nil {
-						b.Skipf("no O_DIRECT here: %v", err)
-					}
-					defer df.Close()
-					sync = func(i int) error {
-						_, err := unix.Pwritev2(int(df.Fd()), [][]byte{buf}, int64(i)*int64(size), unix.RWF_DSYNC)
-						return err
-					}
-				}
-				b.SetBytes(int64(size))
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if err := sync(i); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		}
-	}
-}
-
-// preparedFile creates path with total bytes written and synced, so the
-// benchmark overwrites blocks inside the file size (the padded case).
-func preparedFile(b *testing.B, path string, total int64) *os.File {
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	chunk := make([]byte, 1<<20)
-	for off := int64(0); off < total; off += int64(len(chunk)) {
-		if _, err := f.WriteAt(chunk[:min(int64(len(chunk)), total-off)], off); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := unix.Fdatasync(int(f.Fd())); err != nil {
-		b.Fatal(err)
-	}
-	return f
-}
 
 // alignedBuf returns size bytes aligned for O_DIRECT (4 KiB).
 func alignedBuf(size int) []byte {
