@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -24,14 +23,6 @@ func TestNodeRedis3(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "redis")); err != nil {
 		t.Fatalf("node-redis 3 is not installed: run npm ci --prefix server/testdata/node (make test does): %v", err)
 	}
-	ts := startServer(t)
-	port := ts.addr[strings.LastIndexByte(ts.addr, ':')+1:]
-	cmd := exec.Command(node, "client.js", port)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node-redis 3 client failed: %v\n%s", err, out)
-	}
 	var got struct {
 		Version string   `json:"server_info_version"`
 		LPush   int      `json:"lpush"`
@@ -43,11 +34,9 @@ func TestNodeRedis3(t *testing.T) {
 		Multi []json.RawMessage `json:"multi"`
 		Nil   *string           `json:"nil"`
 	}
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("client output %q: %v", out, err)
-	}
+	runClient(t, "node-redis 3", dir, &got, node, "client.js")
 	if got.Version != Version || got.LPush != 1 || len(got.BRPop) != 2 || got.BRPop[0] != "order_queue" ||
 		got.Order.ID != 7 || got.Order.Total != 9.5 || len(got.Multi) != 2 || got.Nil != nil {
-		t.Fatalf("node-redis 3 saw %s", out)
+		t.Fatalf("node-redis 3 saw %+v", got)
 	}
 }

@@ -35,18 +35,6 @@ func TestRedisPy(t *testing.T) {
 		t.Fatalf("redis-py is not installed (Debian: apt-get install python3-redis; .ci/run does): %s",
 			strings.Join(tried, "; "))
 	}
-	ts := startServer(t)
-	port := ts.addr[strings.LastIndexByte(ts.addr, ':')+1:]
-	cmd := exec.Command(py, "client.py", port)
-	cmd.Dir = "testdata/redispy"
-	out, err := cmd.Output()
-	if err != nil {
-		stderr := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		t.Fatalf("redis-py client failed: %v\n%s%s", err, out, stderr)
-	}
 	var got struct {
 		Ping         bool             `json:"ping"`
 		Version      string           `json:"redis_version"`
@@ -66,9 +54,7 @@ func TestRedisPy(t *testing.T) {
 		S            string           `json:"s"`
 		DBSize       int              `json:"dbsize"`
 	}
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("client output %q: %v", out, err)
-	}
+	runClient(t, "redis-py", "testdata/redispy", &got, py, "client.py")
 	multi, _ := json.Marshal(got.Multi)
 	for _, c := range []struct {
 		what      string
@@ -95,6 +81,26 @@ func TestRedisPy(t *testing.T) {
 		if g, w := jsonOf(c.got), jsonOf(c.want); g != w {
 			t.Errorf("redis-py %s = %s, want %s", c.what, g, w)
 		}
+	}
+}
+
+// runClient runs a client program (argv, in dir) against a fresh mullet
+// whose port it gets as its last argument, and decodes the JSON it prints
+// on stdout into got. A failure reports stdout and stderr.
+func runClient(t *testing.T, name, dir string, got any, argv ...string) {
+	t.Helper()
+	ts := startServer(t)
+	port := ts.addr[strings.LastIndexByte(ts.addr, ':')+1:]
+	cmd := exec.Command(argv[0], append(argv[1:], port)...)
+	cmd.Dir = dir
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s client failed: %v\n%s%s", name, err, out, stderr.String())
+	}
+	if err := json.Unmarshal(out, got); err != nil {
+		t.Fatalf("%s client output %q: %v", name, out, err)
 	}
 }
 
