@@ -3,9 +3,9 @@ package coll
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"math"
 	"slices"
 	"sort"
-	"strconv"
 	"unsafe"
 )
 
@@ -149,18 +149,30 @@ func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 1 && b[0] == '0' {
 		return 0, true
 	}
+	neg := b[0] == '-'
 	s := b
-	if s[0] == '-' {
+	if neg {
 		s = s[1:]
 	}
 	if len(s) == 0 || s[0] < '1' || s[0] > '9' {
 		return 0, false
 	}
+	var u uint64
 	for _, c := range s {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
+		d := uint64(c - '0')
+		if u > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		u = u*10 + d
 	}
-	v, err := strconv.ParseInt(string(b), 10, 64)
-	return v, err == nil
+	switch {
+	case !neg && u <= math.MaxInt64:
+		return int64(u), true
+	case neg && u <= 1<<63:
+		return int64(-u), true
+	}
+	return 0, false
 }
