@@ -2,6 +2,7 @@ package coll
 
 import (
 	"bytes"
+	"slices"
 	"unsafe"
 )
 
@@ -17,6 +18,7 @@ import (
 // about zblock/4 writes at least).
 type zorder struct {
 	blocks [][]zent
+	lasts  []zent // lasts[i] is blocks[i]'s last entry: search reads one array
 	n      int
 	fen    []int32 // fen[1..len(blocks)]: Fenwick tree over len(blocks[i])
 	fenOK  bool
@@ -37,7 +39,8 @@ var (
 
 func (o *zorder) recount() {
 	o.bytes = zorderHeader + int64(len(o.blocks))*zblockBytes +
-		sliceBytes(cap(o.blocks), unsafe.Sizeof([]zent(nil))) + sliceBytes(cap(o.fen), 4)
+		sliceBytes(cap(o.blocks), unsafe.Sizeof([]zent(nil))) + sliceBytes(cap(o.fen), 4) +
+		sliceBytes(cap(o.lasts), unsafe.Sizeof(zent{}))
 }
 
 // member returns the member an entry refers to.
@@ -64,8 +67,7 @@ func (o *zorder) search(pred func(e zent) bool) (int, int) {
 	lo, hi := 0, len(o.blocks)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		b := o.blocks[m]
-		if pred(b[len(b)-1]) {
+		if pred(o.lasts[m]) {
 			hi = m
 		} else {
 			lo = m + 1
@@ -152,6 +154,7 @@ func (o *zorder) at(r int) (int, int) {
 func (o *zorder) insert(bi, i int, e zent) {
 	if len(o.blocks) == 0 {
 		o.blocks = append(o.blocks, make([]zent, 0, zblock))
+		o.lasts = append(o.lasts, zent{})
 		o.fenOK = false
 		o.recount()
 	}
@@ -164,6 +167,7 @@ func (o *zorder) insert(bi, i int, e zent) {
 	copy(b[i+1:], b[i:])
 	b[i] = e
 	o.blocks[bi] = b
+	o.lasts[bi] = b[len(b)-1]
 	o.n++
 	if len(b) < zblock {
 		o.fenAdd(bi, 1)
@@ -176,6 +180,7 @@ func (o *zorder) insert(bi, i int, e zent) {
 	o.blocks = append(o.blocks, nil)
 	copy(o.blocks[bi+2:], o.blocks[bi+1:])
 	o.blocks[bi+1] = nb
+	o.lasts = slices.Insert(o.lasts, bi, o.blocks[bi][zblock/2-1])
 	o.fenOK = false
 	o.recount()
 }
@@ -186,6 +191,9 @@ func (o *zorder) remove(bi, i int) {
 	copy(b[i:], b[i+1:])
 	b = b[:len(b)-1]
 	o.blocks[bi] = b
+	if len(b) > 0 {
+		o.lasts[bi] = b[len(b)-1]
+	}
 	o.n--
 	switch {
 	case len(b) == 0:
@@ -200,12 +208,14 @@ func (o *zorder) remove(bi, i int) {
 		a, c := o.blocks[lo], o.blocks[hi]
 		if len(a)+len(c) <= zblock*3/4 {
 			o.blocks[lo] = append(a, c...)
+			o.lasts[lo] = o.lasts[hi]
 			o.dropBlock(hi)
 		} else {
 			all := append(append(make([]zent, 0, len(a)+len(c)), a...), c...)
 			half := len(all) / 2
 			o.blocks[lo] = append(a[:0], all[:half]...)
 			o.blocks[hi] = append(c[:0], all[half:]...)
+			o.lasts[lo] = all[half-1]
 			o.fenOK = false
 		}
 	default:
@@ -217,8 +227,10 @@ func (o *zorder) dropBlock(bi int) {
 	copy(o.blocks[bi:], o.blocks[bi+1:])
 	o.blocks[len(o.blocks)-1] = nil
 	o.blocks = o.blocks[:len(o.blocks)-1]
+	o.lasts = slices.Delete(o.lasts, bi, bi+1)
 	if cap(o.blocks) > 64 && len(o.blocks) < cap(o.blocks)/4 {
 		o.blocks = append([][]zent(nil), o.blocks...)
+		o.lasts = append([]zent(nil), o.lasts...)
 	}
 	o.fenOK = false
 	o.recount()
@@ -258,9 +270,10 @@ func (o *zorder) iter(r int, reverse bool, fn func(e zent) bool) {
 
 // eachRef yields a pointer to every entry's reference, for table.compact.
 func (o *zorder) eachRef(fn func(ref *uint64)) {
-	for _, b := range o.blocks {
+	for bi, b := range o.blocks {
 		for i := range b {
 			fn(&b[i].ref)
 		}
+		o.lasts[bi] = b[len(b)-1]
 	}
 }

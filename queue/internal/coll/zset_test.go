@@ -70,6 +70,9 @@ func checkZSet(t testing.TB, z *ZSet, m zmodel) {
 			if len(b) == 0 || len(b) > zblock || cap(b) != zblock {
 				t.Fatalf("block %d: len %d cap %d", bi, len(b), cap(b))
 			}
+			if len(z.o.lasts) != len(z.o.blocks) || z.o.lasts[bi] != b[len(b)-1] {
+				t.Fatalf("block %d: last entry not mirrored in lasts", bi)
+			}
 		}
 		before := z.o.bytes
 		z.o.recount()
