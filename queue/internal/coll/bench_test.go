@@ -14,7 +14,7 @@ import (
 // is not built in order.
 func benchMember(buf []byte, i int) []byte { return fmt.Appendf(buf[:0], "member:%09d", i) }
 func benchValue(buf []byte, i int) []byte  { return fmt.Appendf(buf[:0], "v%07d", i%10_000_000) }
-func benchScore(i, n int) float64         { return float64(uint64(i) * 2654435761 % uint64(n)) }
+func benchScore(i, n int) float64          { return float64(uint64(i) * 2654435761 % uint64(n)) }
 
 const benchN = 1_000_000
 
