@@ -83,9 +83,10 @@ func (h *Hash) Get(field []byte) ([]byte, bool) {
 
 // Prepare converts the hash if any of args (the fields and values a
 // command is about to set) is too long for the listpack encoding. It is
-// Redis's hashTypeTryConversion, which HSET, HMSET and HSETNX run on all
-// their arguments before setting anything (HSETNX even when the field
-// exists), so that OBJECT ENCODING matches Redis's after the command.
+// Redis's hashTypeTryConversion, which HSET and HMSET run on all their
+// arguments before setting anything. (HSETNX runs it only when the field
+// is new, and Set checks the lengths itself, so HSETNX needs no Prepare:
+// on an existing field with a long value, Redis 7.0 keeps the listpack.)
 func (h *Hash) Prepare(args ...[]byte) {
 	if h.t != nil {
 		return

@@ -192,7 +192,7 @@ func TestHashEncodingThresholds(t *testing.T) {
 	h3.Set([]byte("a"), []byte("b"))
 	h3.Prepare([]byte("a"), bytes.Repeat([]byte("z"), 65))
 	if h3.Encoding() != "hashtable" {
-		t.Fatal("Prepare with a long argument kept the listpack (HSETNX on an existing field converts in Redis)")
+		t.Fatal("Prepare with a long argument kept the listpack (HSET a b a <65 bytes> converts before setting)")
 	}
 }
 

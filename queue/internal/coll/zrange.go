@@ -3,6 +3,7 @@ package coll
 import (
 	"bytes"
 	"strconv"
+	"strings"
 )
 
 // A ScoreRange is a ZRANGEBYSCORE-style interval: Min and Max, each
@@ -32,21 +33,43 @@ func (r ScoreRange) Empty() bool {
 	return r.Min > r.Max || r.Min == r.Max && (r.MinEx || r.MaxEx)
 }
 
-// ParseScoreBound parses one end of a score range as Redis's zslParseRange
-// does: "(" makes it exclusive; "inf", "+inf" and "-inf" are accepted;
-// NaN is not. It reports false for anything else, which the command layer
-// answers with "ERR min or max is not a float". (Number syntax follows
-// strconv.ParseFloat, which differs from C's strtod in corner cases the
-// command layer's shared float parser may want to settle.)
+// ParseScoreBound parses one end of a score range as Redis 7.0's
+// zslParseRange does: "(" makes it exclusive, and the rest must be
+// consumed whole by C's strtod, which takes leading white space, hex
+// ("0x10"), "inf", "infinity", and the empty string (as 0); NaN is
+// rejected. It reports false for anything else, which the command layer
+// answers with "ERR min or max is not a float".
 func ParseScoreBound(b []byte) (v float64, ex bool, ok bool) {
 	if len(b) > 0 && b[0] == '(' {
 		b, ex = b[1:], true
 	}
-	v, err := strconv.ParseFloat(string(b), 64)
-	if err != nil && !isRangeErr(err) || v != v {
-		return 0, false, false
+	v, ok = strtod(b)
+	return v, ex, ok && v == v
+}
+
+// strtod parses all of b as C's strtod would, reporting false if strtod
+// would stop before the end.
+func strtod(b []byte) (float64, bool) {
+	if len(b) == 0 {
+		return 0, true // strtod converts nothing and stops at the NUL
 	}
-	return v, ex, true
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] >= '\t' && b[i] <= '\r') {
+		i++
+	}
+	s := string(b[i:])
+	if s == "" || strings.IndexByte(s, '_') >= 0 {
+		return 0, false // Go takes underscores in some forms; C never
+	}
+	// C takes a hex mantissa without an exponent; Go wants one.
+	if h := strings.TrimLeft(s, "+-"); len(h) > 2 && h[0] == '0' && (h[1] == 'x' || h[1] == 'X') && !strings.ContainsAny(h, "pP") {
+		s += "p0"
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil && !isRangeErr(err) {
+		return 0, false
+	}
+	return v, true
 }
 
 func isRangeErr(err error) bool {

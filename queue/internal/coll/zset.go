@@ -17,8 +17,9 @@ import (
 // never converts back. The big encoding is a table from member to score
 // (Redis's dict) and a zorder for ranks and ranges (Redis's skiplist).
 //
-// Scores compare as floats: -0 and 0 are the same score (the member keeps
-// the one it was given), NaN is never stored. Ranks are 0-based from the
+// Scores compare as floats: -0 and 0 are the same score (a skiplist keeps
+// the sign a member was given, a listpack stores 0, as Redis 7.0 does),
+// NaN is never stored. Ranks are 0-based from the
 // lowest score. Byte slices returned alias the set's memory and are valid
 // until it is next changed, or only during a callback where one is taken.
 // A ZSet is not safe for concurrent use.
@@ -104,7 +105,13 @@ func (z *ZSet) lpFind(member []byte) (off, end int, score float64) {
 	return -1, -1, 0
 }
 
+// lpInsert inserts member in order. Like Redis 7.0's listpack, which keeps
+// a score as the text d2string gives and reads "-0" back as an integer 0,
+// a listpack stores -0 as 0; a skiplist keeps the sign.
 func (z *ZSet) lpInsert(member []byte, score float64) {
+	if score == 0 {
+		score = 0
+	}
 	b := z.lp.b
 	p := 0
 	for p < len(b) {
