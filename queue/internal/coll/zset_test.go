@@ -3,6 +3,7 @@ package coll
 import (
 	"bytes"
 	"cmp"
+	"fmt"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -485,5 +486,78 @@ func TestParseScoreBound(t *testing.T) {
 		if ok != c.ok || ok && (v != c.v || ex != c.ex) {
 			t.Errorf("ParseScoreBound(%q) = %v %v %v; want %v %v %v", c.in, v, ex, ok, c.v, c.ex, c.ok)
 		}
+	}
+}
+
+// TestZSetBig grows a skiplist to thousands of members so that its order's
+// blocks split, merge and even out, and its arena compacts, then drains
+// it from both ends and by ranges, checking against the model throughout.
+func TestZSetBig(t *testing.T) {
+	r := testRand(t)
+	lim := DefaultLimits()
+	z := NewZSet(&lim, NewEpochs())
+	m := zmodel{}
+	const space = 6000
+	mem := func() []byte { return fmt.Appendf(nil, "member-%d", r.IntN(space)) }
+	maxBlocks := 0
+	for op := 0; op < 60000; op++ {
+		switch k := r.IntN(100); {
+		case k < 55 || op < 15000 && k < 90:
+			b, s := mem(), float64(r.IntN(1000))/8
+			z.Add(b, s, 0)
+			m[string(b)] = s
+		case k < 90:
+			b := mem()
+			_, ok := m[string(b)]
+			if z.Remove(b) != ok {
+				t.Fatalf("Remove(%q) != %v", b, ok)
+			}
+			delete(m, string(b))
+		case k < 95:
+			cnt, mx := r.IntN(5), r.IntN(2) == 0
+			s := m.sorted()
+			if mx {
+				slices.Reverse(s)
+			}
+			for _, p := range s[:min(cnt, len(s))] {
+				delete(m, p.m)
+			}
+			z.Pop(cnt, mx, func([]byte, float64) {})
+		default:
+			sr := ScoreRange{Min: float64(r.IntN(1000)) / 8}
+			sr.Max = sr.Min + float64(r.IntN(8))/8
+			for k, s := range m {
+				if s >= sr.Min && s <= sr.Max {
+					delete(m, k)
+				}
+			}
+			z.RemoveRangeByScore(sr)
+		}
+		if z.o != nil {
+			maxBlocks = max(maxBlocks, len(z.o.blocks))
+		}
+		if op%5000 == 0 {
+			checkZSet(t, z, m)
+		}
+	}
+	checkZSet(t, z, m)
+	if maxBlocks < 20 {
+		t.Fatalf("the order never had more than %d blocks", maxBlocks)
+	}
+	// Drain by rank ranges to the end.
+	for z.Len() > 0 {
+		a := r.IntN(z.Len())
+		b := min(z.Len()-1, a+r.IntN(300))
+		s := m.sorted()
+		for _, p := range s[a : b+1] {
+			delete(m, p.m)
+		}
+		if n := z.RemoveRangeByRank(a, b); n != b-a+1 {
+			t.Fatalf("RemoveRangeByRank(%d, %d) = %d", a, b, n)
+		}
+		checkZSet(t, z, m)
+	}
+	if len(z.o.blocks) != 0 || z.o.n != 0 {
+		t.Fatalf("empty set keeps %d blocks", len(z.o.blocks))
 	}
 }
