@@ -91,7 +91,9 @@ func BenchmarkMemory1M(b *testing.B) {
 
 // TestBytesMatchHeap checks that Bytes() is what the structures cost the
 // Go heap: within 3% of the live heap they add (the rest is the garbage
-// of growth, which a collection frees, and allocator rounding).
+// of growth, which a collection frees, and allocator rounding); and that
+// they are nearly pointer-free: the heap the collector must scan grows by
+// under 1% of what they add.
 func TestBytesMatchHeap(t *testing.T) {
 	lim := DefaultLimits()
 	const n = 200_000
@@ -123,11 +125,15 @@ func TestBytesMatchHeap(t *testing.T) {
 			return z.Bytes(), z
 		}},
 	} {
-		live0, _ := heapStats()
+		live0, scan0 := heapStats()
 		counted, keep := c.build()
-		live1, _ := heapStats()
+		live1, scan1 := heapStats()
 		real := int64(live1 - live0)
-		t.Logf("%s: Bytes() %d, live heap +%d", c.name, counted, real)
+		scan := int64(scan1) - int64(scan0)
+		t.Logf("%s: Bytes() %d, live heap +%d, scannable heap +%d", c.name, counted, real, scan)
+		if scan*100 > real {
+			t.Errorf("%s: the GC must scan %d more bytes for %d bytes of data", c.name, scan, real)
+		}
 		if d := float64(counted-real) / float64(real); d > 0.03 || d < -0.03 {
 			t.Errorf("%s: Bytes() %d, live heap grew by %d (%.1f%%)", c.name, counted, real, 100*d)
 		}
