@@ -49,18 +49,6 @@ func (t *table) member(ref uint64) []byte {
 	return k
 }
 
-// cmpEnt compares entry e with (score, member) in Redis's order: by
-// score, then by member bytes (memcmp, shorter first on a tie).
-func cmpEnt(t *table, e zent, score float64, member []byte) int {
-	switch {
-	case e.score < score:
-		return -1
-	case e.score > score:
-		return 1
-	}
-	return bytes.Compare(t.member(e.ref), member)
-}
-
 // search returns the position of the first entry for which pred holds;
 // pred must be false then true along the order. (len(blocks), 0) if none.
 func (o *zorder) search(pred func(e zent) bool) (int, int) {
@@ -81,6 +69,42 @@ func (o *zorder) search(pred func(e zent) bool) (int, int) {
 	for i < j {
 		m := int(uint(i+j) >> 1)
 		if pred(b[m]) {
+			j = m
+		} else {
+			i = m + 1
+		}
+	}
+	return lo, i
+}
+
+// seek is search specialised for (score, member), the hot path of ZADD,
+// ZREM and ZRANK: the first entry >= (score, member), or > if after.
+// Scores compare inline; a member is read from the arena only on a tie.
+func (o *zorder) seek(t *table, score float64, member []byte, after bool) (int, int) {
+	past := func(e zent) bool {
+		if e.score != score {
+			return e.score > score
+		}
+		c := bytes.Compare(t.member(e.ref), member)
+		return c > 0 || c == 0 && !after
+	}
+	lo, hi := 0, len(o.lasts)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if e := o.lasts[m]; e.score > score || e.score == score && past(e) {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	if lo == len(o.blocks) {
+		return lo, 0
+	}
+	b := o.blocks[lo]
+	i, j := 0, len(b)
+	for i < j {
+		m := int(uint(i+j) >> 1)
+		if e := b[m]; e.score > score || e.score == score && past(e) {
 			j = m
 		} else {
 			i = m + 1

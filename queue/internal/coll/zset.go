@@ -212,11 +212,11 @@ func (z *ZSet) update(member []byte, cur, score float64) {
 		z.lpInsert(member, score)
 		return
 	}
-	bi, i := z.o.search(func(e zent) bool { return cmpEnt(z.t, e, cur, member) >= 0 })
+	bi, i := z.o.seek(z.t, cur, member, false)
 	z.o.remove(bi, i)
 	var sb [8]byte
 	_, ref := z.t.put(member, scoreBytes(&sb, score))
-	bi, i = z.o.search(func(e zent) bool { return cmpEnt(z.t, e, score, member) > 0 })
+	bi, i = z.o.seek(z.t, score, member, true)
 	z.o.insert(bi, i, zent{score, ref})
 	z.tidy()
 }
@@ -232,7 +232,7 @@ func (z *ZSet) insert(member []byte, score float64) {
 	}
 	var sb [8]byte
 	_, ref := z.t.put(member, scoreBytes(&sb, score))
-	bi, i := z.o.search(func(e zent) bool { return cmpEnt(z.t, e, score, member) > 0 })
+	bi, i := z.o.seek(z.t, score, member, true)
 	z.o.insert(bi, i, zent{score, ref})
 }
 
@@ -270,7 +270,7 @@ func (z *ZSet) Remove(member []byte) bool {
 		z.lp.n--
 		return true
 	}
-	bi, i := z.o.search(func(e zent) bool { return cmpEnt(z.t, e, score, member) >= 0 })
+	bi, i := z.o.seek(z.t, score, member, false)
 	z.o.remove(bi, i)
 	z.t.del(member)
 	z.tidy()
@@ -283,9 +283,14 @@ func (z *ZSet) Rank(member []byte, reverse bool) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	r := z.firstWhere(func(s float64, m []byte) bool {
-		return s > score || s == score && bytes.Compare(m, member) >= 0
-	})
+	var r int
+	if z.t != nil {
+		r = z.o.rank(z.o.seek(z.t, score, member, false))
+	} else {
+		r = z.firstWhere(func(s float64, m []byte) bool {
+			return s > score || s == score && bytes.Compare(m, member) >= 0
+		})
+	}
 	if reverse {
 		r = z.Len() - 1 - r
 	}
