@@ -293,3 +293,12 @@ func BenchmarkSnapshotView1M(b *testing.B) {
 		ep.Thaw()
 	})
 }
+
+// BenchmarkResize1M is the stall of growing a 1M-field hash's index: the
+// one put that crosses 3/4 full rebuilds the index at twice the size in
+// one step (Redis rehashes incrementally instead). Each iteration rebuilds
+// the 2^21-slot index of bigHash at the same size, the same work.
+func BenchmarkResize1M(b *testing.B) {
+	h := bigHash()
+	loop(b, func() { h.t.resize(h.t.lg) })
+}
