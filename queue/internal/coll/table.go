@@ -253,21 +253,27 @@ func (t *table) resize(lg uint8) {
 	oldLg := t.lg
 	t.initIndex(lg)
 	m := t.mask()
+	fast := oldLg <= 24 && lg <= 24
 	for _, blk := range old {
 		for _, s := range blk {
 			if s == 0 {
 				continue
 			}
 			var h int
-			if oldLg <= 24 && lg <= 24 {
+			if fast {
 				h = int(s>>tagShift) >> (24 - lg)
 			} else {
 				h = t.home(s)
 			}
-			for t.slot(h) != 0 {
+			// The new blocks are this epoch's: written directly.
+			for {
+				b := t.blocks[h>>blockShift]
+				if b[h&(blockSlots-1)] == 0 {
+					b[h&(blockSlots-1)] = s
+					break
+				}
 				h = (h + 1) & m
 			}
-			t.setSlot(h, s)
 		}
 	}
 	t.recount()
