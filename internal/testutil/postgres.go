@@ -311,7 +311,16 @@ func (p *Postgres) bootstrap() error {
 			return err
 		}
 	}
-	return nil
+	// Tables the tests create as the superuser are PostgresUser's to
+	// write, as a DBA's GRANT would make them.
+	app, err := pgxpool.New(ctx, p.url(postgresAdmin, postgresAdminPassword, PostgresDatabase))
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	_, err = app.Exec(ctx, "ALTER DEFAULT PRIVILEGES FOR ROLE "+postgresAdmin+" GRANT ALL ON TABLES TO "+PostgresUser+"; "+
+		"ALTER DEFAULT PRIVILEGES FOR ROLE "+postgresAdmin+" GRANT ALL ON SEQUENCES TO "+PostgresUser)
+	return err
 }
 
 func (p *Postgres) url(usr, pass, db string) string {
