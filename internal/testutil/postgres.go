@@ -105,7 +105,8 @@ func StartPostgres(tb testing.TB, opts ...PostgresOption) *Postgres {
 
 // NewPostgres starts a cluster for programs outside tests (bench/). dir ""
 // makes a fresh directory under os.TempDir(), which the caller removes
-// after Stop; an initialised dir is reused. port 0 picks a free loopback
+// after Stop; an initialised dir is reused. Running as root, user postgres
+// must be able to reach dir (every parent searchable), which "" ensures. port 0 picks a free loopback
 // port. The caller must call Stop.
 func NewPostgres(dir string, port int, opts ...PostgresOption) (*Postgres, error) {
 	p := &Postgres{Port: port}
