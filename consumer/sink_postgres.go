@@ -174,7 +174,7 @@ func (s *Postgres) Write(ctx context.Context, b Batch) error {
 	_, err = tx.Exec(ctx, "INSERT INTO "+s.ledger+" (batch_id, table_name, row_count) VALUES ($1, $2, $3)",
 		b.ID, b.Table, len(b.Items))
 	if err != nil {
-		tx.Rollback(context.WithoutCancel(ctx))
+		rollback(ctx, tx)
 		if pgCode(err) == "23505" {
 			return ErrAlreadyCommitted
 		}
@@ -189,7 +189,7 @@ func (s *Postgres) Write(ctx context.Context, b Batch) error {
 			_, err = tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(st.data.Bytes()), st.copySQL(rel))
 		}
 		if err != nil {
-			tx.Rollback(context.WithoutCancel(ctx))
+			rollback(ctx, tx)
 			return pgClassify(err, b.Table, st)
 		}
 	}
@@ -201,6 +201,18 @@ func (s *Postgres) Write(ctx context.Context, b Batch) error {
 		return pgClassify(err, b.Table, &pgStatement{items: allItems(len(b.Items))})
 	}
 	return nil
+}
+
+// rollbackTimeout bounds a ROLLBACK after a failed statement: the server
+// answers at once unless the connection is dead, and then pgx closes it.
+const rollbackTimeout = 5 * time.Second
+
+// rollback ends a failed transaction, even when ctx has ended (the write
+// was abandoned), so the connection goes back to the pool clean or closed.
+func rollback(ctx context.Context, tx pgx.Tx) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	tx.Rollback(rctx)
 }
 
 func allItems(n int) []int {
