@@ -163,8 +163,8 @@ func (s *Postgres) Write(ctx context.Context, b Batch) error {
 		return err
 	}
 	stmts, err := s.build(rel, rows)
-	defer putPGBufs(stmts)
 	if err != nil {
+		putPGBufs(stmts)
 		return err
 	}
 	tx, err := s.pool.Begin(ctx)
@@ -200,6 +200,10 @@ func (s *Postgres) Write(ctx context.Context, b Batch) error {
 	if err := tx.Commit(ctx); err != nil {
 		return pgClassify(err, b.Table, &pgStatement{items: allItems(len(b.Items))})
 	}
+	// Only now are the buffers free for reuse: after a failed COPY, pgconn
+	// may still be reading one from its sender goroutine, so on every error
+	// path they are left to the garbage collector.
+	putPGBufs(stmts)
 	return nil
 }
 
