@@ -2,14 +2,18 @@ package consumer
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"mullet/internal/testutil"
+	"mullet/queue"
 )
 
 // newPostgres opens a sink on p and closes it when t ends.
@@ -268,5 +272,39 @@ func TestPgCopyLine(t *testing.T) {
 	pgAppendTuple(&buf, r.Columns, r)
 	if want := "(E't\tb\\\\c\nd\re',NULL,E'1.50',E'true',E'{\"k\":\"v\\\\\\\\\"}')"; buf.String() != want {
 		t.Errorf("tuple %q\nwant %q", buf.String(), want)
+	}
+}
+
+// TestConsumerPgBouncer drains through PgBouncer 1.18 in transaction mode,
+// which has no support for named prepared statements and hands each
+// transaction whichever of its 2 server connections is free: 6 writers
+// share them, every row lands once, the poison item is a dead letter, and
+// the ledger is pruned (the sink's SELECT and DELETE go through it too).
+func TestConsumerPgBouncer(t *testing.T) {
+	p := testutil.StartPostgres(t)
+	bouncer := testutil.StartPgBouncer(t, p, 2)
+	h := pgHarness(p)
+	h.open = func(pool int) func(context.Context) (Sink, error) {
+		return func(ctx context.Context) (Sink, error) { return NewPostgres(ctx, bouncer.DSN(), pool, nil) }
+	}
+	h.newTable(t, "bounced")
+	ks := queue.New(queue.Config{})
+	its := orderItems("b", 5000)
+	its = slices.Insert(its, 2500, []byte(`{"order_id":"b-bad","customer":"c","nope":1}`))
+	lpush(t, ks, "bq", its...)
+	c := h.consumer(t, ks, func(cfg *Config) { cfg.PoolSize = 6; cfg.BatchSize = 50 }, Route{"bq", "bounced"})
+	waitFor(t, 60*time.Second, "5000 rows", func() bool {
+		st := routeStats(c, "bq")
+		return st.Rows == 5000 && st.DeadLetters == 1
+	})
+	h.checkExactlyOnce(t, "bounced", "b", 5000)
+	if n, err := p.ConnectionsFrom(testutil.PostgresUser); err != nil || n > 2 {
+		t.Errorf("PostgreSQL sees %d connections from the pooler (%v); want at most 2", n, err)
+	}
+	waitFor(t, 10*time.Second, "ledger pruned", func() bool {
+		return h.count(t, "SELECT count(*) FROM mullet_ledger WHERE table_name = 'bounced'") == 0
+	})
+	if st := routeStats(c, "bq"); st.PeakWriters < 2 {
+		t.Errorf("peak writers %d: the pooler was not shared", st.PeakWriters)
 	}
 }
