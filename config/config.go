@@ -206,6 +206,10 @@ func crossCheck(s *state) (names []string, reason string) {
 		return []string{"consumer-retry-min", "consumer-retry-max"},
 			fmt.Sprintf("consumer-retry-min (%d) must not exceed consumer-retry-max (%d)", lo, hi)
 	}
+	if s.vals[index["consumer-mysql-dsn"].idx].get != "" && s.vals[index["consumer-postgres-dsn"].idx].get != "" {
+		return []string{"consumer-postgres-dsn", "consumer-mysql-dsn"},
+			"consumer-mysql-dsn and consumer-postgres-dsn are both set: the consumer writes to one sink; keep one of them"
+	}
 	return nil, ""
 }
 

@@ -30,7 +30,7 @@ func TestTable(t *testing.T) {
 	// The brief's list of directives that only change at start-up.
 	for _, n := range []string{"bind", "port", "databases", "dir", "appenddirname", "appendfilename",
 		"tls-port", "tls-cert-file", "tls-key-file", "tls-ca-cert-file", "tls-auth-clients",
-		"consumer-route", "consumer-mysql-dsn", "consumer-pool-size", "metrics-addr", "daemonize", "logfile"} {
+		"consumer-route", "consumer-mysql-dsn", "consumer-postgres-dsn", "consumer-pool-size", "metrics-addr", "daemonize", "logfile"} {
 		if d, ok := Describe(n); !ok || d.Mutable {
 			t.Errorf("%s should be immutable (%+v)", n, d)
 		}
@@ -79,7 +79,7 @@ func TestDefaults(t *testing.T) {
 		"save":                       "3600 1 300 100 60 10000",
 		"client-output-buffer-limit": "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
 		"proto-max-bulk-len":         "536870912", "client-query-buffer-limit": "1073741824",
-		"metrics-addr": "", "consumer-route": "", "consumer-mysql-dsn": "", "consumer-pool-size": "10",
+		"metrics-addr": "", "consumer-route": "", "consumer-mysql-dsn": "", "consumer-postgres-dsn": "", "consumer-pool-size": "10",
 		"consumer-batch-size": "500", "consumer-linger": "5", "consumer-retry-min": "100",
 		"consumer-retry-max": "30000", "consumer-strict-order": "no", "consumer-enabled": "yes",
 		"tls-auth-clients": "yes", "tls-port": "0", "unixsocketperm": "0", "replicaof": "",
@@ -148,6 +148,7 @@ func TestSetErrors(t *testing.T) {
 		{[]string{"tls-cert-file", "x"}, "CONFIG SET failed (possibly related to argument 'tls-cert-file') - can't set immutable config"},
 		{[]string{"consumer-route", "q t"}, "CONFIG SET failed (possibly related to argument 'consumer-route') - can't set immutable config"},
 		{[]string{"consumer-pool-size", "5"}, "CONFIG SET failed (possibly related to argument 'consumer-pool-size') - can't set immutable config"},
+		{[]string{"consumer-postgres-dsn", "host=127.0.0.1"}, "CONFIG SET failed (possibly related to argument 'consumer-postgres-dsn') - can't set immutable config"},
 		{[]string{"dbfilename", "x.rdb"}, "CONFIG SET failed (possibly related to argument 'dbfilename') - can't set protected config"},
 		{[]string{"maxmemory-policy", "allkeys-lru"}, "CONFIG SET failed (possibly related to argument 'maxmemory-policy') - mullet never evicts: maxmemory-policy must be noeviction"},
 		{[]string{"maxmemory-policy", "lru"}, "CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"},
@@ -566,6 +567,17 @@ func TestLoadOverridesWin(t *testing.T) {
 	}
 	if err := c.Load("", [][]string{{"consumer-retry-min", "5000"}, {"consumer-retry-max", "1000"}}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("retry-min > retry-max: %v", err)
+	}
+	// One sink: MySQL or PostgreSQL, not both.
+	err = c.Load("", [][]string{{"consumer-mysql-dsn", "u:p@tcp(127.0.0.1:3306)/shop"}, {"consumer-postgres-dsn", "postgres://u:p@127.0.0.1/shop"}})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "consumer-mysql-dsn and consumer-postgres-dsn are both set") {
+		t.Errorf("both DSNs: %v", err)
+	}
+	if c.String("consumer-postgres-dsn") != "" {
+		t.Error("a refused Load set consumer-postgres-dsn")
+	}
+	if err := c.Load("", [][]string{{"consumer-postgres-dsn", "postgres://u:p@127.0.0.1/shop"}}); err != nil {
+		t.Errorf("PostgreSQL DSN alone: %v", err)
 	}
 	if err := c.SetArgs("port", []string{"7002"}); err != nil || c.Int("port") != 7002 {
 		t.Errorf("SetArgs: %v", err)

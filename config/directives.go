@@ -230,6 +230,8 @@ var table = []directive{
 		"QUEUE TABLE: drain list QUEUE into table TABLE. Repeat the directive for more routes."),
 	strD("consumer-mysql-dsn", "", "", imm|fSensitive,
 		"MySQL DSN (go-sql-driver syntax) of the sink; empty uses the embedded bbolt sink in dir."),
+	strD("consumer-postgres-dsn", "", "", imm|fSensitive,
+		"PostgreSQL connection string (pgx: postgres:// URL or key=value) of the sink; not together with consumer-mysql-dsn."),
 	numD("consumer-pool-size", "", "10", 1, 1000, 0, imm, "",
 		"Connections (and parallel writers) to the sink."),
 	numD("consumer-batch-size", "", "500", 1, 1000000, 0, 0, "",

@@ -135,7 +135,7 @@ type Consumer struct {
 
 	sinkMu   sync.Mutex
 	sink     Sink   // nil until opened; guarded by sinkMu
-	sinkKind string // "mysql", "bbolt" or another type's name; guarded by sinkMu
+	sinkKind string // "mysql", "postgres", "bbolt" or another type's name; guarded by sinkMu
 	sinkErr  string // last error opening it; guarded by sinkMu
 
 	pruner pruner
@@ -385,6 +385,8 @@ func sinkKind(s Sink) string {
 	switch s.(type) {
 	case *MySQL:
 		return "mysql"
+	case *Postgres:
+		return "postgres"
 	case *Bolt:
 		return "bbolt"
 	}

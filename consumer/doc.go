@@ -1,5 +1,5 @@
 // Package consumer drains queues (lists in a queue.Keyspace) into a Sink,
-// MySQL or an embedded bbolt file, in batches, through a fixed pool of
+// MySQL, PostgreSQL or an embedded bbolt file, in batches, through a fixed pool of
 // writers, exactly once. It is the "worker" of the FaaS-mullet pattern:
 // however many functions LPUSH, the database sees at most PoolSize
 // connections.

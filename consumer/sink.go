@@ -54,9 +54,10 @@ type Sink interface {
 	Close() error
 }
 
-// Compile-time checks that both sinks satisfy Sink.
+// Compile-time checks that every sink satisfies Sink.
 var (
 	_ Sink = (*MySQL)(nil)
+	_ Sink = (*Postgres)(nil)
 	_ Sink = (*Bolt)(nil)
 )
 

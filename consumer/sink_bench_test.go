@@ -55,6 +55,46 @@ func BenchmarkMySQLSink(b *testing.B) {
 	}
 }
 
+// pgBenchDDL is benchDDL in PostgreSQL's types.
+const pgBenchDDL = `CREATE TABLE IF NOT EXISTS bench_orders (
+	id bigserial PRIMARY KEY,
+	order_id varchar(32) NOT NULL,
+	customer varchar(64) NOT NULL,
+	sku varchar(16) NOT NULL,
+	qty integer NOT NULL,
+	price numeric(10,2) NOT NULL,
+	created_at timestamptz NOT NULL
+)`
+
+// BenchmarkPostgresSink measures rows/s through Write against a local
+// PostgreSQL 15 (synchronous_commit on), by batch size and parallel
+// writers, with the rows sent as COPY FROM STDIN (the sink's way) or as one
+// multi-row INSERT of string literals per batch (the comparison). One op
+// is one batch.
+//
+//	go test -run '^$' -bench PostgresSink ./consumer/
+func BenchmarkPostgresSink(b *testing.B) {
+	p := testutil.StartPostgres(b)
+	if err := p.Exec(pgBenchDDL); err != nil {
+		b.Fatal(err)
+	}
+	var run atomic.Int64
+	for _, batch := range []int{100, 500, 1000} {
+		for _, writers := range []int{1, 4, 10} {
+			for _, mode := range []string{"copy", "insert"} {
+				b.Run(fmt.Sprintf("batch=%d/writers=%d/%s", batch, writers, mode), func(b *testing.B) {
+					if err := p.Exec("TRUNCATE TABLE bench_orders"); err != nil {
+						b.Fatal(err)
+					}
+					s := newPostgres(b, p, writers)
+					s.insert = mode == "insert"
+					benchWriters(b, s, batch, writers, run.Add(1))
+				})
+			}
+		}
+	}
+}
+
 // BenchmarkBoltSink measures rows/s through Write into a bbolt file, one
 // fsync per batch.
 func BenchmarkBoltSink(b *testing.B) {

@@ -208,16 +208,25 @@ func collectKeyspace(ch chan<- prometheus.Metric, s Section) {
 // collectConsumer exports the embedded consumer's section. Two shapes of
 // line are understood:
 //
-//	consumer_batches_committed:12       -> mullet_consumer_batches_committed 12
+//	consumer_batches_committed:12       -> mullet_consumer_batches_committed{sink="postgres"} 12
 //	route0:queue=order_queue,table=orders,pending=3,committed=120
-//	                                    -> mullet_consumer_route_pending{route="route0",queue="order_queue",table="orders"} 3
+//	                                    -> mullet_consumer_route_pending{route="route0",queue="order_queue",table="orders",sink="postgres"} 3
 //	                                       mullet_consumer_route_committed{...} 120
 //
 // In a per-route line, numeric values become metrics and the words queue
 // and table become labels (always both, empty when absent, so every series
-// of a name has the same labels, which Prometheus requires). A name ending
-// in _total is a counter, anything else a gauge.
+// of a name has the same labels, which Prometheus requires). Every
+// consumer metric also carries the label sink, the value of consumer_sink
+// (mysql, postgres, bbolt, or none while the sink is not open), so
+// dashboards can tell the sinks apart. A name ending in _total is a
+// counter, anything else a gauge.
 func collectConsumer(ch chan<- prometheus.Metric, s Section) {
+	var sink string
+	for _, f := range s.Fields {
+		if f.Name == "consumer_sink" {
+			sink = f.Value
+		}
+	}
 	for _, f := range s.Fields {
 		if v, ok := number(f.Value); ok {
 			name := metricName(f.Name)
@@ -225,8 +234,8 @@ func collectConsumer(ch chan<- prometheus.Metric, s Section) {
 				name = "consumer_" + name
 			}
 			ch <- prometheus.MustNewConstMetric(
-				prometheus.NewDesc(namespace+"_"+name, fieldHelp(s.Name, f.Name), nil, nil),
-				valueType(name), v)
+				prometheus.NewDesc(namespace+"_"+name, fieldHelp(s.Name, f.Name), []string{"sink"}, nil),
+				valueType(name), v, sink)
 			continue
 		}
 		ps, ok := pairs(f.Value)
@@ -249,8 +258,8 @@ func collectConsumer(ch chan<- prometheus.Metric, s Section) {
 			}
 			name := "consumer_route_" + metricName(p.Name)
 			ch <- prometheus.MustNewConstMetric(
-				prometheus.NewDesc(namespace+"_"+name, fieldHelp(s.Name+" per-route", p.Name), []string{"route", "queue", "table"}, nil),
-				valueType(name), v, f.Name, queue, table)
+				prometheus.NewDesc(namespace+"_"+name, fieldHelp(s.Name+" per-route", p.Name), []string{"route", "queue", "table", "sink"}, nil),
+				valueType(name), v, f.Name, queue, table, sink)
 		}
 	}
 }

@@ -63,6 +63,7 @@ const fakeInfo = "# Server\r\n" +
 	"\r\n" +
 	"# Consumer\r\n" +
 	"consumer_enabled:1\r\n" +
+	"consumer_sink:postgres\r\n" +
 	"batches_committed_total:12\r\n" +
 	"route0:queue=order_queue,table=orders,pending=3,committed_total=120,status=ok\r\n" +
 	"route1:queue=emails:eu,table=emails,pending=0,committed_total=7,status=err\r\n"
@@ -165,22 +166,22 @@ mullet_connected_clients 3
 mullet_connections_received_total 10
 # HELP mullet_consumer_batches_committed_total INFO consumer field batches_committed_total.
 # TYPE mullet_consumer_batches_committed_total counter
-mullet_consumer_batches_committed_total 12
+mullet_consumer_batches_committed_total{sink="postgres"} 12
 # HELP mullet_consumer_enabled INFO consumer field consumer_enabled.
 # TYPE mullet_consumer_enabled gauge
-mullet_consumer_enabled 1
+mullet_consumer_enabled{sink="postgres"} 1
 # HELP mullet_consumer_route_committed_total INFO consumer per-route field committed_total.
 # TYPE mullet_consumer_route_committed_total counter
-mullet_consumer_route_committed_total{queue="emails:eu",route="route1",table="emails"} 7
-mullet_consumer_route_committed_total{queue="order_queue",route="route0",table="orders"} 120
+mullet_consumer_route_committed_total{queue="emails:eu",route="route1",sink="postgres",table="emails"} 7
+mullet_consumer_route_committed_total{queue="order_queue",route="route0",sink="postgres",table="orders"} 120
 # HELP mullet_consumer_route_pending INFO consumer per-route field pending.
 # TYPE mullet_consumer_route_pending gauge
-mullet_consumer_route_pending{queue="emails:eu",route="route1",table="emails"} 0
-mullet_consumer_route_pending{queue="order_queue",route="route0",table="orders"} 3
+mullet_consumer_route_pending{queue="emails:eu",route="route1",sink="postgres",table="emails"} 0
+mullet_consumer_route_pending{queue="order_queue",route="route0",sink="postgres",table="orders"} 3
 # HELP mullet_consumer_route_status INFO consumer per-route field status (1: ok, 0: err).
 # TYPE mullet_consumer_route_status gauge
-mullet_consumer_route_status{queue="emails:eu",route="route1",table="emails"} 0
-mullet_consumer_route_status{queue="order_queue",route="route0",table="orders"} 1
+mullet_consumer_route_status{queue="emails:eu",route="route1",sink="postgres",table="emails"} 0
+mullet_consumer_route_status{queue="order_queue",route="route0",sink="postgres",table="orders"} 1
 # HELP mullet_db_keys Keys in each database (INFO keyspace).
 # TYPE mullet_db_keys gauge
 mullet_db_keys{db="db0"} 3

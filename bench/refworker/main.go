@@ -45,6 +45,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -53,31 +55,26 @@ func main() {
 		addr     = flag.String("addr", "127.0.0.1:6379", "Redis address")
 		password = flag.String("password", "", "Redis password")
 		queue    = flag.String("queue", "order_queue", "list to BRPOP from")
-		dsn      = flag.String("dsn", "", "MySQL DSN (go-sql-driver syntax), required")
+		dsn      = flag.String("dsn", "", "MySQL DSN (go-sql-driver syntax) or, with -driver postgres, a pgx connection string; required")
+		driver   = flag.String("driver", "mysql", "mysql (the article's Node mysql pool) or postgres (the same worker on node-postgres's pattern: one autocommitted INSERT per item)")
 		table    = flag.String("table", "orders", "table to insert into")
 		loops    = flag.Int("loops", 1, "concurrent BRPOP+INSERT loops (the article's worker: 1)")
-		pool     = flag.Int("pool", 10, "MySQL connection pool size (the article's connectionLimit)")
+		pool     = flag.Int("pool", 10, "database connection pool size (the article's connectionLimit)")
 		count    = flag.Int64("count", 0, "exit after this many items (0: run until a signal)")
 	)
 	flag.Parse()
 	if *dsn == "" {
 		log.Fatal("refworker: -dsn is required")
 	}
-	cfg, err := mysql.ParseDSN(*dsn)
-	if err != nil {
-		log.Fatalf("refworker: -dsn: %v", err)
+	var db inserter
+	switch *driver {
+	case "mysql":
+		db = openMySQL(*dsn, *pool)
+	case "postgres":
+		db = openPostgres(*dsn, *pool)
+	default:
+		log.Fatalf("refworker: -driver %q: want mysql or postgres", *driver)
 	}
-	// Node's mysql package escapes values into the SQL text client-side:
-	// one round trip per query, no prepared statements. interpolateParams
-	// does the same in Go.
-	cfg.InterpolateParams = true
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		log.Fatalf("refworker: %v", err)
-	}
-	db := sql.OpenDB(conn)
-	db.SetMaxOpenConns(*pool)
-	db.SetMaxIdleConns(*pool)
 	defer db.Close()
 
 	rdb := redis.NewClient(&redis.Options{
@@ -89,11 +86,11 @@ func main() {
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		log.Fatalf("refworker: redis: %v", err)
 	}
-	if err := db.PingContext(ctx); err != nil {
-		log.Fatalf("refworker: mysql: %v", err)
+	if err := db.Ping(ctx); err != nil {
+		log.Fatalf("refworker: %s: %v", *driver, err)
 	}
 
-	w := &worker{db: db, rdb: rdb, queue: *queue, insert: "INSERT INTO " + quoteName(*table) + " SET ", count: *count, stop: cancel}
+	w := &worker{db: db, rdb: rdb, queue: *queue, table: *table, count: *count, stop: cancel}
 	fmt.Println("ready")
 	begin := time.Now()
 	var wg sync.WaitGroup
@@ -109,12 +106,12 @@ func main() {
 }
 
 type worker struct {
-	db     *sql.DB
-	rdb    *redis.Client
-	queue  string
-	insert string // "INSERT INTO `orders` SET "
-	count  int64
-	stop   func()
+	db    inserter
+	rdb   *redis.Client
+	queue string
+	table string
+	count int64
+	stop  func()
 
 	taken    atomic.Int64 // items popped
 	inserted atomic.Int64
@@ -153,8 +150,42 @@ func (w *worker) store(ctx context.Context, item []byte) error {
 	if err != nil {
 		return err
 	}
+	return w.db.Insert(ctx, w.table, cols, vals)
+}
+
+// An inserter runs one autocommitted INSERT of one row.
+type inserter interface {
+	Ping(ctx context.Context) error
+	Insert(ctx context.Context, table string, cols []string, vals []any) error
+	Close()
+}
+
+// mysqlDB is the article's pool: Node's mysql with connectionLimit.
+type mysqlDB struct{ db *sql.DB }
+
+func openMySQL(dsn string, pool int) *mysqlDB {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		log.Fatalf("refworker: -dsn: %v", err)
+	}
+	cfg.InterpolateParams = true
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		log.Fatalf("refworker: %v", err)
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(pool)
+	db.SetMaxIdleConns(pool)
+	return &mysqlDB{db: db}
+}
+
+func (m *mysqlDB) Ping(ctx context.Context) error { return m.db.PingContext(ctx) }
+func (m *mysqlDB) Close()                         { m.db.Close() }
+
+// Insert is Node's `INSERT INTO t SET ?`.
+func (m *mysqlDB) Insert(ctx context.Context, table string, cols []string, vals []any) error {
 	var q strings.Builder
-	q.WriteString(w.insert)
+	q.WriteString("INSERT INTO " + quoteName(table) + " SET ")
 	for i, c := range cols {
 		if i > 0 {
 			q.WriteString(", ")
@@ -162,7 +193,51 @@ func (w *worker) store(ctx context.Context, item []byte) error {
 		q.WriteString(quoteName(c))
 		q.WriteString(" = ?")
 	}
-	_, err = w.db.ExecContext(ctx, q.String(), vals...)
+	_, err := m.db.ExecContext(ctx, q.String(), vals...)
+	return err
+}
+
+// pgDB is the same worker on PostgreSQL: a pool of pool connections, one
+// INSERT ... VALUES ($1, ...) per item. The simple protocol sends the
+// values as literals PostgreSQL casts to the columns' types, as
+// node-postgres's untyped text parameters do.
+type pgDB struct{ pool *pgxpool.Pool }
+
+func openPostgres(dsn string, pool int) *pgDB {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		log.Fatalf("refworker: -dsn: %v", err)
+	}
+	cfg.MaxConns = int32(pool)
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	p, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		log.Fatalf("refworker: %v", err)
+	}
+	return &pgDB{pool: p}
+}
+
+func (p *pgDB) Ping(ctx context.Context) error { return p.pool.Ping(ctx) }
+func (p *pgDB) Close()                         { p.pool.Close() }
+
+func (p *pgDB) Insert(ctx context.Context, table string, cols []string, vals []any) error {
+	var q strings.Builder
+	q.WriteString("INSERT INTO " + pgx.Identifier{table}.Sanitize() + " (")
+	for i, c := range cols {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(pgx.Identifier{c}.Sanitize())
+	}
+	q.WriteString(") VALUES (")
+	for i := range cols {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "$%d", i+1)
+	}
+	q.WriteString(")")
+	_, err := p.pool.Exec(ctx, q.String(), vals...)
 	return err
 }
 

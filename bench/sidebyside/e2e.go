@@ -4,6 +4,7 @@ import (
 	"mullet/internal/resp"
 
 	"bufio"
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	_ "github.com/go-sql-driver/mysql" // database/sql driver "mysql"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"mullet/internal/testutil"
 )
@@ -50,6 +52,34 @@ func order(i int) []byte {
 		i, i%50000, i%2000, 1+i%5, 10+i%990, i%100, (i/60)%60, i%60)
 }
 
+// pgOrdersDDL is ordersDDL in PostgreSQL's types, for table %s.
+const pgOrdersDDL = "CREATE TABLE %s (" +
+	"id bigserial PRIMARY KEY, " +
+	"order_id bigint NOT NULL, customer varchar(64) NOT NULL, sku varchar(32) NOT NULL, " +
+	"qty integer NOT NULL, amount numeric(10,2) NOT NULL, currency char(3) NOT NULL, " +
+	"created_at timestamp NOT NULL)"
+
+// An e2eDB is a database server both workers drain into.
+type e2eDB interface {
+	// name is the server as the report names it: MariaDB or PostgreSQL.
+	name() string
+	// freshDB creates a new, empty orders table no earlier run has seen
+	// (nor its ledger) and returns a DSN that reaches it.
+	freshDB() (string, error)
+	// driver is refworker's -driver, dsnFlag mullet's DSN directive.
+	driver() string
+	dsnFlag() string
+	// open connects to dsn for pushAndWait's progress probes.
+	open(dsn string) (prober, error)
+	stop()
+}
+
+// A prober reads the progress of a run: MAX(id) and COUNT(*) of orders.
+type prober interface {
+	query(q string) (int64, error)
+	close()
+}
+
 // mariadb is the one MariaDB of a run, with a fresh database per e2e run so
 // no ledger or row of one run is seen by the next.
 type mariadb struct {
@@ -64,6 +94,10 @@ func startMariaDB(workDir string) (*mariadb, error) {
 	}
 	return &mariadb{m: m}, nil
 }
+
+func (db *mariadb) name() string    { return "MariaDB" }
+func (db *mariadb) driver() string  { return "mysql" }
+func (db *mariadb) dsnFlag() string { return "--consumer-mysql-dsn" }
 
 func (db *mariadb) stop() {
 	if db != nil {
@@ -88,9 +122,89 @@ func (db *mariadb) freshDB() (string, error) {
 	return db.m.DSN(name), nil
 }
 
+type sqlProber struct{ db *sql.DB }
+
+func (db *mariadb) open(dsn string) (prober, error) {
+	d, err := sql.Open("mysql", dsn)
+	return sqlProber{d}, err
+}
+
+func (p sqlProber) query(q string) (int64, error) {
+	var n sql.NullInt64
+	err := p.db.QueryRow(q).Scan(&n)
+	return n.Int64, err
+}
+
+func (p sqlProber) close() { p.db.Close() }
+
+// postgres is the one PostgreSQL 15 of a run (synchronous_commit on), with
+// a fresh schema per e2e run, reached through the DSN's search_path.
+type postgres struct {
+	p    *testutil.Postgres
+	runs int
+}
+
+// startPostgres starts the cluster in a fresh directory of its own under
+// the system temp dir (not workDir: running as root, the server runs as
+// user postgres, which must reach its directory).
+func startPostgres() (*postgres, error) {
+	p, err := testutil.NewPostgres("", 0)
+	if err != nil {
+		return nil, err
+	}
+	return &postgres{p: p}, nil
+}
+
+func (db *postgres) name() string    { return "PostgreSQL" }
+func (db *postgres) driver() string  { return "postgres" }
+func (db *postgres) dsnFlag() string { return "--consumer-postgres-dsn" }
+
+func (db *postgres) stop() {
+	if db != nil {
+		db.p.Stop()
+		os.RemoveAll(db.p.Dir)
+	}
+}
+
+// freshDB creates schema bench_N, owned by the test user, with an empty
+// orders table; the DSN puts it first in search_path, so the orders table
+// and mullet's ledger are the schema's.
+func (db *postgres) freshDB() (string, error) {
+	db.runs++
+	name := "bench_" + strconv.Itoa(db.runs)
+	for _, q := range []string{
+		"DROP SCHEMA IF EXISTS " + name + " CASCADE",
+		"CREATE SCHEMA " + name + " AUTHORIZATION " + testutil.PostgresUser,
+		fmt.Sprintf(pgOrdersDDL, name+".orders"),
+	} {
+		if err := db.p.Exec(q); err != nil {
+			return "", err
+		}
+	}
+	return db.p.DSN(testutil.PostgresDatabase) + "&search_path=" + name, nil
+}
+
+type pgProber struct{ pool *pgxpool.Pool }
+
+func (db *postgres) open(dsn string) (prober, error) {
+	p, err := pgxpool.New(context.Background(), dsn)
+	return pgProber{p}, err
+}
+
+func (p pgProber) query(q string) (int64, error) {
+	var n *int64
+	err := p.pool.QueryRow(context.Background(), q).Scan(&n)
+	if n == nil {
+		return 0, err
+	}
+	return *n, err
+}
+
+func (p pgProber) close() { p.pool.Close() }
+
 // e2eRefWorker measures redis-server plus the reference worker with the
 // given number of loops.
-func e2eRefWorker(redis *flavour, refworker, workDir string, db *mariadb, loops int, cfg e2eConfig, settings []string) (e2eResult, error) {
+func e2eRefWorker(redis *flavour, refworker, workDir string, db e2eDB, loops int, cfg e2eConfig, settings []string) (e2eResult, error) {
 	dsn, err := db.freshDB()
 	if err != nil {
 		return e2eResult{}, err
@@ -100,7 +214,7 @@ func e2eRefWorker(redis *flavour, refworker, workDir string, db *mariadb, loops 
 		return e2eResult{}, err
 	}
 	defer p.stop()
-	w := exec.Command(refworker, "-addr", p.addr, "-dsn", dsn, "-loops", strconv.Itoa(loops))
+	w := exec.Command(refworker, "-addr", p.addr, "-dsn", dsn, "-driver", db.driver(), "-loops", strconv.Itoa(loops))
 	logf, err := os.Create(filepath.Join(p.dir, "refworker.log"))
 	if err != nil {
 		return e2eResult{}, err
@@ -127,37 +241,37 @@ func e2eRefWorker(redis *flavour, refworker, workDir string, db *mariadb, loops 
 	if err != nil || strings.TrimSpace(line) != "ready" {
 		return e2eResult{}, fmt.Errorf("refworker did not start (%q, %v): %s", line, err, tailFile(logf.Name(), 1000))
 	}
-	return pushAndWait(p.addr, dsn, cfg)
+	return pushAndWait(p.addr, db, dsn, cfg)
 }
 
 // e2eMullet measures mullet with its embedded consumer draining
 // order_queue into orders.
-func e2eMullet(mullet *flavour, workDir string, db *mariadb, cfg e2eConfig, settings []string) (e2eResult, error) {
+func e2eMullet(mullet *flavour, workDir string, db e2eDB, cfg e2eConfig, settings []string) (e2eResult, error) {
 	dsn, err := db.freshDB()
 	if err != nil {
 		return e2eResult{}, err
 	}
 	args := append(append([]string(nil), settings...),
 		"--consumer-route", "order_queue", "orders",
-		"--consumer-mysql-dsn", dsn)
+		db.dsnFlag(), dsn)
 	p, err := start(mullet, workDir, "e2e", args...)
 	if err != nil {
 		return e2eResult{}, err
 	}
 	defer p.stop()
-	return pushAndWait(p.addr, dsn, cfg)
+	return pushAndWait(p.addr, db, dsn, cfg)
 }
 
 // pushAndWait LPUSHes cfg.Rows orders onto order_queue, pipelined 1000 at
-// a time (many functions pushing at once), and waits until MariaDB holds
-// them all. The clock runs from the first LPUSH to the poll that sees the
+// a time (many functions pushing at once), and waits until the database
+// holds them all. The clock runs from the first LPUSH to the poll that sees the
 // last row: pushing and draining overlap, as in production.
-func pushAndWait(addr, dsn string, cfg e2eConfig) (e2eResult, error) {
-	sqldb, err := sql.Open("mysql", dsn)
+func pushAndWait(addr string, db e2eDB, dsn string, cfg e2eConfig) (e2eResult, error) {
+	sqldb, err := db.open(dsn)
 	if err != nil {
 		return e2eResult{}, err
 	}
-	defer sqldb.Close()
+	defer sqldb.close()
 	c, err := resp.Dial(addr)
 	if err != nil {
 		return e2eResult{}, err
@@ -203,19 +317,19 @@ func pushAndWait(addr, dsn string, cfg e2eConfig) (e2eResult, error) {
 			pushDone = true
 		case <-tick.C:
 		}
-		var maxID sql.NullInt64
-		if err := sqldb.QueryRow("SELECT MAX(id) FROM orders").Scan(&maxID); err != nil {
+		maxID, err := sqldb.query("SELECT MAX(id) FROM orders")
+		if err != nil {
 			return e2eResult{}, err
 		}
 		now := time.Now()
-		if maxID.Int64 != lastMax {
-			lastMax, lastChange = maxID.Int64, now
+		if maxID != lastMax {
+			lastMax, lastChange = maxID, now
 		}
 		// MAX(id) can run ahead of the row count (a rolled back insert
 		// leaves a gap), so confirm with COUNT(*).
-		if maxID.Int64 >= int64(cfg.Rows) || now.Sub(begin) > cfg.Cap || (pushDone && now.Sub(lastChange) > cfg.Stall) {
-			var n int64
-			if err := sqldb.QueryRow("SELECT COUNT(*) FROM orders").Scan(&n); err != nil {
+		if maxID >= int64(cfg.Rows) || now.Sub(begin) > cfg.Cap || (pushDone && now.Sub(lastChange) > cfg.Stall) {
+			n, err := sqldb.query("SELECT COUNT(*) FROM orders")
+			if err != nil {
 				return e2eResult{}, err
 			}
 			secs := now.Sub(begin).Seconds()
@@ -239,6 +353,6 @@ func pushAndWait(addr, dsn string, cfg e2eConfig) (e2eResult, error) {
 	}
 }
 
-// errNoConsumer means nothing reached MariaDB: mullet was built without
-// its embedded consumer.
-var errNoConsumer = errors.New("no row reached MariaDB (no consumer in this build?)")
+// errNoConsumer means nothing reached the database: mullet was built
+// without its embedded consumer.
+var errNoConsumer = errors.New("no row reached the database (no consumer in this build?)")

@@ -190,11 +190,23 @@ func run(cfg config) (*report, error) {
 	if aofErr != nil {
 		logf("AOF template: %v", aofErr)
 	}
-	db, dbErr := startMariaDB(work)
-	if dbErr != nil {
-		logf("MariaDB: %v", dbErr)
+	// The end-to-end figure drains into each database in turn.
+	var dbs []e2eDB
+	var dbErrs []error
+	maria, err := startMariaDB(work)
+	if err != nil {
+		logf("MariaDB: %v", err)
+	} else {
+		defer maria.stop()
 	}
-	defer db.stop()
+	dbs, dbErrs = append(dbs, maria), append(dbErrs, err)
+	pg, err := startPostgres()
+	if err != nil {
+		logf("PostgreSQL: %v", err)
+	} else {
+		defer pg.stop()
+	}
+	dbs, dbErrs = append(dbs, pg), append(dbErrs, err)
 
 	base := []string{"--appendonly", "yes", "--appendfsync", "everysec"}
 	for r := 1; r <= cfg.Rounds; r++ {
@@ -229,7 +241,9 @@ func run(cfg config) (*report, error) {
 			rep.add("Memory", "Items under maxmemory", i, float64(n), err)
 		}
 		if r <= cfg.E2ERounds {
-			runE2E(rep, flavours, refworker, work, db, dbErr, cfg, base, logf)
+			for i, db := range dbs {
+				runE2E(rep, flavours, refworker, work, db, dbErrs[i], cfg, base, logf)
+			}
 		}
 	}
 	rep.elapsed = time.Since(began)
@@ -333,26 +347,26 @@ func runMemCap(f *flavour, work string, cfg config) (int64, error) {
 	return fillUntilOOM(p.addr, cfg.CapItem)
 }
 
-// runE2E runs the three end-to-end variants: redis-server with the
-// article's one-loop worker, with a ten-loop worker, and mullet's
+// runE2E runs the three end-to-end variants against db: redis-server with
+// the article's one-loop worker, with a ten-loop worker, and mullet's
 // consumer.
-func runE2E(rep *report, flavours []*flavour, refworker, work string, db *mariadb, dbErr error, cfg config, settings []string, logf func(string, ...any)) {
+func runE2E(rep *report, flavours []*flavour, refworker, work string, db e2eDB, dbErr error, cfg config, settings []string, logf func(string, ...any)) {
 	for _, loops := range []int{1, 10} {
-		logf("end to end: redis-server + refworker -loops %d, %d orders", loops, cfg.E2E.Rows)
+		logf("end to end (%s): redis-server + refworker -loops %d, %d orders", db.name(), loops, cfg.E2E.Rows)
 		var r e2eResult
 		err := dbErr
 		if err == nil {
 			r, err = e2eRefWorker(flavours[0], refworker, work, db, loops, cfg.E2E, settings)
 		}
-		rep.e2e(0, loops, r, err)
+		rep.e2e(db.name(), 0, loops, r, err)
 	}
-	logf("end to end: mullet consumer, %d orders", cfg.E2E.Rows)
+	logf("end to end (%s): mullet consumer, %d orders", db.name(), cfg.E2E.Rows)
 	var r e2eResult
 	err := dbErr
 	if err == nil {
 		r, err = e2eMullet(flavours[1], work, db, cfg.E2E, settings)
 	}
-	rep.e2e(1, 0, r, err)
+	rep.e2e(db.name(), 1, 0, r, err)
 }
 
 func goBuild(root, out, pkg string) error {

@@ -158,19 +158,19 @@ func (r *report) brpop(i int, lat latencies, err error) {
 	r.add(section, "p99.9", i, us(lat.P999), err)
 }
 
-// e2e records an end-to-end run: flavour 0 with the reference worker of
+// e2e records an end-to-end run into database dbName: flavour 0 with the reference worker of
 // loops loops, or flavour 1 (mullet's consumer), which both rows compare
 // against.
-func (r *report) e2e(i, loops int, res e2eResult, err error) {
-	section := fmt.Sprintf("End to end: %s JSON orders LPUSHed and committed to MariaDB", count(r.cfg.E2E.Rows))
+func (r *report) e2e(dbName string, i, loops int, res e2eResult, err error) {
+	section := fmt.Sprintf("End to end: %s JSON orders LPUSHed and committed to %s", count(r.cfg.E2E.Rows), dbName)
 	names := []string{"vs redis-server + article's worker (1 loop)", "vs redis-server + worker with 10 loops"}
 	if errors.Is(err, errNoConsumer) && i == 1 {
-		err = errors.New("no embedded consumer in this build: no row reached MariaDB")
+		err = errors.New("no embedded consumer in this build: no row reached " + dbName)
 	}
 	if res.Note != "" {
-		who := "mullet"
+		who := "mullet (" + dbName + ")"
 		if i == 0 {
-			who = fmt.Sprintf("refworker -loops %d", loops)
+			who = fmt.Sprintf("refworker -loops %d (%s)", loops, dbName)
 		}
 		r.notes = append(r.notes, who+": "+res.Note)
 	}
@@ -321,6 +321,11 @@ func shortSection(s string) string {
 	if rest, ok := strings.CutPrefix(s, "redis-benchmark, "); ok {
 		_, fsync, _ := strings.Cut(rest, "values, ")
 		return "redis-benchmark " + fsync
+	}
+	if rest, ok := strings.CutPrefix(s, "End to end: "); ok {
+		if _, db, ok := strings.Cut(rest, "committed to "); ok {
+			return "End to end " + db // MariaDB, PostgreSQL
+		}
 	}
 	s, _, _ = strings.Cut(s, ":")
 	return s

@@ -68,8 +68,8 @@ func TestQuickRun(t *testing.T) {
 			t.Errorf("mullet has no value for %s / %s: %v", f.section, f.name, f.errs[1])
 		}
 	}
-	if n := len(rep.figs); n != 2*10+3+3+2 {
-		t.Errorf("%d figures, want 28", n)
+	if n := len(rep.figs); n != 2*10+3+3+2+2 {
+		t.Errorf("%d figures, want 30 (the end-to-end pair for MariaDB and for PostgreSQL)", n)
 	}
 
 	svg, err := os.ReadFile(filepath.Join(cfg.OutDir, "latest.svg"))
@@ -159,6 +159,7 @@ func TestFormatting(t *testing.T) {
 		{shortSection("redis-benchmark, 50 clients, 200 B values, appendfsync always"), "redis-benchmark appendfsync always"},
 		{shortSection("BRPOP wake-up latency (50 consumers on 5 lists, 4000 items/s)"), "BRPOP wake-up latency"},
 		{shortSection("End to end: 200k JSON orders"), "End to end"},
+		{shortSection("End to end: 200k JSON orders LPUSHed and committed to PostgreSQL"), "End to end PostgreSQL"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)

@@ -12,7 +12,8 @@ import (
 )
 
 // newConsumer builds the embedded consumer from the consumer-* directives:
-// the MySQL sink when consumer-mysql-dsn is set, else the bbolt file
+// the PostgreSQL sink when consumer-postgres-dsn is set, the MySQL sink
+// when consumer-mysql-dsn is (never both), else the bbolt file
 // <dir>/sink.db. It does not start it (Start after the server listens, so
 // a slow sink never delays clients). CONFIG SET of the mutable directives
 // reaches it through OnChange hooks.
@@ -30,7 +31,16 @@ func newConsumer(set *config.Config, ks *queue.Keyspace, dir string, logger *slo
 	cfg.StrictOrder = set.Bool("consumer-strict-order")
 	cfg.Disabled = !set.Bool("consumer-enabled")
 	cfg.Logger = logger
-	if dsn := set.String("consumer-mysql-dsn"); dsn != "" {
+	if dsn := set.String("consumer-postgres-dsn"); dsn != "" {
+		// config's cross-check refuses consumer-mysql-dsn beside it.
+		if err := consumer.CheckPostgresDSN(dsn); err != nil {
+			return nil, err
+		}
+		cfg.OpenSink = func(ctx context.Context) (consumer.Sink, error) {
+			// PostgreSQL sees at most consumer-pool-size connections.
+			return consumer.NewPostgres(ctx, dsn, pool, nil)
+		}
+	} else if dsn := set.String("consumer-mysql-dsn"); dsn != "" {
 		if err := consumer.CheckDSN(dsn); err != nil {
 			return nil, err
 		}

@@ -221,3 +221,32 @@ func TestSinkDumpErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestTwoSQLSinksRefused: consumer-mysql-dsn and consumer-postgres-dsn
+// together stop the server at start-up with a message naming both, and
+// a bad PostgreSQL DSN fails at start-up rather than in a retry loop.
+func TestTwoSQLSinksRefused(t *testing.T) {
+	bin := mulletBin(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"both DSNs", []string{"serve", "--port", "0", "--dir", t.TempDir(), "--appendonly", "no",
+			"--consumer-route", "q", "t",
+			"--consumer-mysql-dsn", "u:p@tcp(127.0.0.1:1)/db",
+			"--consumer-postgres-dsn", "postgres://u:p@127.0.0.1:1/db"},
+			"consumer-mysql-dsn and consumer-postgres-dsn are both set"},
+		{"bad PostgreSQL DSN", []string{"serve", "--port", "0", "--dir", t.TempDir(), "--appendonly", "no",
+			"--consumer-route", "q", "t",
+			"--consumer-postgres-dsn", "postgres://u:p@127.0.0.1:notaport/db"},
+			"PostgreSQL DSN"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := exec.Command(bin, tc.args...).CombinedOutput()
+			if err == nil || !strings.Contains(string(out), tc.want) {
+				t.Errorf("%v: %v\n%s\nwant an error containing %q", tc.args, err, out, tc.want)
+			}
+		})
+	}
+}

@@ -15,15 +15,69 @@ import (
 	"mullet/internal/testutil"
 )
 
-// TestKillNine drains into MariaDB while producers push and the server is
-// killed with SIGKILL at random moments, then restarted on the same dir.
-// Every acknowledged LPUSH must end up as exactly one row; an LPUSH cut
-// off by the kill (no reply) may be there once or not at all; nothing is
-// ever written twice.
+// TestKillNine drains into MariaDB and PostgreSQL while producers push
+// and the server is killed with SIGKILL at random moments, then restarted
+// on the same dir. Every acknowledged LPUSH must end up as exactly one row;
+// an LPUSH cut off by the kill (no reply) may be there once or not at
+// all; nothing is ever written twice.
 func TestKillNine(t *testing.T) {
-	for _, fsync := range []string{"always", "everysec"} {
-		t.Run("appendfsync="+fsync, func(t *testing.T) { killNine(t, fsync) })
+	for _, db := range sinkDBs {
+		for _, fsync := range []string{"always", "everysec"} {
+			t.Run(db.name+"/appendfsync="+fsync, func(t *testing.T) { killNine(t, db.start(t), fsync) })
+		}
 	}
+}
+
+// A sinkDB is a throwaway database server the kill -9 tests drain into,
+// holding the article's orders table.
+type sinkDB struct {
+	dsn    []string // the DSN directive and its value
+	stop   func() error
+	start  func() error
+	counts func(t *testing.T) map[string]int // rows of orders per order_id
+}
+
+// sinkDBs are the SQL sinks the kill -9 tests run against.
+var sinkDBs = []struct {
+	name  string
+	start func(t *testing.T) *sinkDB
+}{
+	{"mysql", func(t *testing.T) *sinkDB {
+		m := testutil.StartMariaDB(t)
+		createOrders(t, m)
+		return &sinkDB{
+			dsn:    []string{"--consumer-mysql-dsn", m.DSN(testutil.MariaDBDatabase)},
+			stop:   m.Stop,
+			start:  m.Start,
+			counts: func(t *testing.T) map[string]int { return orderCounts(t, m) },
+		}
+	}},
+	{"postgres", func(t *testing.T) *sinkDB {
+		p := testutil.StartPostgres(t)
+		if err := p.Exec(`CREATE TABLE orders (
+			id bigserial PRIMARY KEY,
+			order_id varchar(32) NOT NULL,
+			total numeric(10,2) NOT NULL
+		)`); err != nil {
+			t.Fatal(err)
+		}
+		return &sinkDB{
+			dsn:   []string{"--consumer-postgres-dsn", p.DSN(testutil.PostgresDatabase)},
+			stop:  p.Stop, // pg_ctl stop -m fast
+			start: p.Start,
+			counts: func(t *testing.T) map[string]int {
+				ids, err := p.QueryStrings("SELECT order_id FROM orders")
+				if err != nil {
+					t.Fatal(err)
+				}
+				seen := map[string]int{}
+				for _, id := range ids {
+					seen[id]++
+				}
+				return seen
+			},
+		}
+	}},
 }
 
 // createOrders creates the article's orders table, which both kill -9
@@ -39,15 +93,12 @@ func createOrders(t *testing.T, m *testutil.MariaDB) {
 	}
 }
 
-func killNine(t *testing.T, fsync string) {
-	m := testutil.StartMariaDB(t)
-	createOrders(t, m)
+func killNine(t *testing.T, db *sinkDB, fsync string) {
 	dir := t.TempDir()
 	port := freePort(t)
-	args := []string{"--dir", dir, "--appendonly", "yes", "--appendfsync", fsync,
+	args := append([]string{"--dir", dir, "--appendonly", "yes", "--appendfsync", fsync,
 		"--consumer-route", "order_queue", "orders",
-		"--consumer-mysql-dsn", m.DSN(testutil.MariaDBDatabase),
-		"--consumer-batch-size", "50", "--consumer-pool-size", "4"}
+		"--consumer-batch-size", "50", "--consumer-pool-size", "4"}, db.dsn...)
 	p := startMullet(t, port, args...)
 
 	// Producers: each pushes its own orders one LPUSH at a time and keeps
@@ -109,7 +160,7 @@ func killNine(t *testing.T, fsync string) {
 	drain(t, p)
 	p.stop()
 
-	seen := orderCounts(t, m)
+	seen := db.counts(t)
 	var dup, lost, stray []string
 	for id, n := range seen {
 		if n > 1 {
@@ -168,21 +219,25 @@ func drain(t *testing.T, p *proc) {
 	}
 }
 
-// TestKillNineMariaDBRestartPoison is the consumer issue's scenario: a
-// queue of orders with 15 poison items among them, drained into MariaDB
-// while mullet is killed with SIGKILL (twice) and MariaDB is restarted,
-// all mid-drain. Every valid order must end as exactly one row, and every
-// poison item in order_queue:dead, once.
-func TestKillNineMariaDBRestartPoison(t *testing.T) {
-	m := testutil.StartMariaDB(t)
-	createOrders(t, m)
+// TestKillNineRestartPoison is the consumer issue's scenario, for MariaDB
+// and PostgreSQL: a queue of orders with 15 poison items among them,
+// drained while mullet is killed with SIGKILL (twice) and the database is
+// restarted (PostgreSQL: pg_ctl restart -m fast), all mid-drain. Every
+// valid order must end as exactly one row, and every poison item in
+// order_queue:dead, once.
+func TestKillNineRestartPoison(t *testing.T) {
+	for _, db := range sinkDBs {
+		t.Run(db.name, func(t *testing.T) { killNineRestartPoison(t, db.start(t)) })
+	}
+}
+
+func killNineRestartPoison(t *testing.T, db *sinkDB) {
 	dir := t.TempDir()
 	port := freePort(t)
-	args := []string{"--dir", dir, "--appendonly", "yes", "--appendfsync", "everysec",
+	args := append([]string{"--dir", dir, "--appendonly", "yes", "--appendfsync", "everysec",
 		"--consumer-route", "order_queue", "orders",
-		"--consumer-mysql-dsn", m.DSN(testutil.MariaDBDatabase),
 		"--consumer-batch-size", "200", "--consumer-pool-size", "4",
-		"--consumer-retry-min", "20", "--consumer-retry-max", "200"}
+		"--consumer-retry-min", "20", "--consumer-retry-max", "200"}, db.dsn...)
 	p := startMullet(t, port, args...)
 	r, err := dialResp(p.addr)
 	if err != nil {
@@ -248,17 +303,17 @@ func TestKillNineMariaDBRestartPoison(t *testing.T) {
 	p = restart(t, port, args)
 	time.Sleep(40 * time.Millisecond)
 	if n := backlog(p); n == 0 {
-		t.Fatal("drained before MariaDB could be restarted mid-drain")
+		t.Fatal("drained before the database could be restarted mid-drain")
 	}
-	if err := m.Stop(); err != nil {
+	if err := db.stop(); err != nil {
 		t.Fatal(err)
 	}
-	t.Log("stopped MariaDB")
+	t.Log("stopped the database")
 	time.Sleep(200 * time.Millisecond) // the consumer retries meanwhile
-	if err := m.Start(); err != nil {
+	if err := db.start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Log("started MariaDB")
+	t.Log("started the database")
 	time.Sleep(60 * time.Millisecond)
 	if n := backlog(p); n == 0 {
 		t.Fatal("drained before the second kill")
@@ -298,7 +353,7 @@ func TestKillNineMariaDBRestartPoison(t *testing.T) {
 		t.Errorf("order_queue:dead holds %d items, want the %d poison ones", total, len(poison))
 	}
 
-	seen := orderCounts(t, m)
+	seen := db.counts(t)
 	var bad []string
 	for _, id := range want {
 		if seen[id] != 1 {

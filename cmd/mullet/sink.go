@@ -43,7 +43,7 @@ func sinkDump(dir, table string, w io.Writer) error {
 	path := filepath.Join(dir, consumer.BoltFile)
 	if _, err := os.Stat(path); err != nil {
 		// bbolt would create an empty file; say what is wrong instead.
-		return fmt.Errorf("no sink file %s (wrong --dir? with consumer-mysql-dsn set, the rows are in MySQL): %w", path, err)
+		return fmt.Errorf("no sink file %s (wrong --dir? with consumer-mysql-dsn or consumer-postgres-dsn set, the rows are in that database): %w", path, err)
 	}
 	err := consumer.DumpTable(path, table, w)
 	if errors.Is(err, consumer.ErrSinkLocked) {
