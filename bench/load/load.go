@@ -1,71 +1,24 @@
-package main
+// Package load is the load generator behind 'mullet bench': producers
+// LPUSH timestamped items, consumers BRPOP them, and the run reports
+// throughput and latency percentiles. It talks to the server over TCP
+// only, so it loads any Redis-protocol server.
+package load
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/urfave/cli/v2"
 )
 
-func benchCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "bench",
-		Usage: "load a mullet (or any Redis) with producers and consumers; report throughput and latency",
-		Description: "Producers LPUSH items of --size bytes (pipelined --pipeline deep) onto --queue;\n" +
-			"consumers BRPOP them. Each item carries its push time, so the end-to-end latency\n" +
-			"(push to pop) is measured even when producers and consumers run in separate\n" +
-			"'mullet bench' processes on hosts with synchronised clocks (--consumers 0 on one,\n" +
-			"--producers 0 on the other). A progress line prints every second; at the end,\n" +
-			"throughput and latency percentiles and histograms.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:6379", Usage: "server `host:port`"},
-			&cli.StringFlag{Name: "password", EnvVars: []string{"REDISCLI_AUTH"}, Usage: "AUTH password"},
-			&cli.IntFlag{Name: "producers", Value: 4, Usage: "connections pushing"},
-			&cli.IntFlag{Name: "consumers", Value: 4, Usage: "connections popping with BRPOP"},
-			&cli.StringFlag{Name: "queue", Value: "mullet-bench", Usage: "list `key` to use"},
-			&cli.IntFlag{Name: "size", Value: 200, Usage: "item size in `bytes` (at least 20: the timestamp)"},
-			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "how long producers push (ignored with --count)"},
-			&cli.Int64Flag{Name: "count", Usage: "push this many items, then stop (0: use --duration)"},
-			&cli.IntFlag{Name: "pipeline", Value: 1, Usage: "LPUSHes per round trip of each producer"},
-			&cli.DurationFlag{Name: "drain", Value: 10 * time.Second, Usage: "after producers stop, how long consumers may take to pop what was pushed"},
-		},
-		Action: func(cctx *cli.Context) error {
-			cfg := benchConfig{
-				Addr: cctx.String("addr"), Password: cctx.String("password"),
-				Producers: cctx.Int("producers"), Consumers: cctx.Int("consumers"),
-				Queue: cctx.String("queue"), Size: cctx.Int("size"),
-				Duration: cctx.Duration("duration"), Count: cctx.Int64("count"),
-				Pipeline: cctx.Int("pipeline"), Drain: cctx.Duration("drain"),
-				Every: time.Second, Out: cctx.App.Writer, Progress: cctx.App.ErrWriter,
-			}
-			if cfg.Progress == nil {
-				cfg.Progress = os.Stderr
-			}
-			// Ctrl-C ends the run early; the report still prints.
-			ctx, stop := signal.NotifyContext(cctx.Context, syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			res, err := runBench(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			res.write(cfg.Out)
-			return nil
-		},
-	}
-}
-
-// benchConfig is one load run.
-type benchConfig struct {
+// Config is one load run.
+type Config struct {
 	Addr, Password       string
 	Producers, Consumers int
 	Queue                string
@@ -78,7 +31,7 @@ type benchConfig struct {
 	Out, Progress        io.Writer
 }
 
-func (c *benchConfig) validate() error {
+func (c *Config) validate() error {
 	switch {
 	case c.Producers < 0 || c.Consumers < 0 || c.Producers+c.Consumers == 0:
 		return errors.New("bench: need at least one producer or consumer")
@@ -120,9 +73,9 @@ func itemStamp(item string) (time.Time, bool) {
 	return time.Unix(0, ns), true
 }
 
-// benchResult is what a run measured.
-type benchResult struct {
-	cfg                benchConfig
+// Result is what a run measured.
+type Result struct {
+	cfg                Config
 	pushed, popped     int64
 	foreign            int64 // popped items without our timestamp
 	pushErrs           int64
@@ -133,9 +86,9 @@ type benchResult struct {
 	interrupted, short bool // stopped by a signal; drain timed out
 }
 
-// runBench runs producers and consumers against cfg.Addr until the count
+// Run runs producers and consumers against cfg.Addr until the count
 // or duration is reached and consumers have drained what was pushed.
-func runBench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
+func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -154,7 +107,7 @@ func runBench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 		return nil, fmt.Errorf("bench: %s: %w", cfg.Addr, err)
 	}
 
-	res := &benchResult{cfg: cfg}
+	res := &Result{cfg: cfg}
 	start := time.Now()
 	var (
 		pushed, popped, foreign, pushErrs atomic.Int64
@@ -358,8 +311,8 @@ func isClosed(ch <-chan struct{}) bool {
 	}
 }
 
-// write prints the final report.
-func (r *benchResult) write(w io.Writer) {
+// Write prints the final report.
+func (r *Result) Write(w io.Writer) {
 	c := r.cfg
 	fmt.Fprintf(w, "\nmullet bench: %s, queue %q, %d producers (pipeline %d), %d consumers, %d-byte items\n",
 		c.Addr, c.Queue, c.Producers, c.Pipeline, c.Consumers, c.Size)
