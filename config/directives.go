@@ -229,7 +229,7 @@ var table = []directive{
 	specD("consumer-route", "", "", spRoute, imm|fMultiArg|fRepeatable,
 		"QUEUE TABLE: drain list QUEUE into table TABLE. Repeat the directive for more routes."),
 	strD("consumer-mysql-dsn", "", "", imm|fSensitive,
-		"MySQL DSN (go-sql-driver syntax) of the sink; empty uses the embedded bbolt sink in dir."),
+		"MySQL DSN (go-sql-driver syntax) of the sink; empty uses the embedded bbolt sink in dir. Also from $MULLET_MYSQL_DSN; CONFIG GET and errors show it with the password masked."),
 	numD("consumer-pool-size", "", "10", 1, 1000, 0, imm, "",
 		"Connections (and parallel writers) to the sink."),
 	numD("consumer-batch-size", "", "500", 1, 1000000, 0, 0, "",

@@ -34,6 +34,7 @@ func newConsumer(set *config.Config, ks *queue.Keyspace, dir string, logger *slo
 		if err := consumer.CheckDSN(dsn); err != nil {
 			return nil, err
 		}
+		logger.Info("consumer sink: MySQL", "dsn", config.MaskDSN(dsn))
 		cfg.OpenSink = func(ctx context.Context) (consumer.Sink, error) {
 			// The sink's pool is the consumer's: MySQL sees at most
 			// consumer-pool-size connections from mullet.

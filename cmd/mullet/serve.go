@@ -60,11 +60,18 @@ func serve(args []string) error {
 	if err := set.Load(file, overrides); err != nil {
 		return err
 	}
+	ignoredEnv, err := applyEnv(set, overrides, os.Getenv)
+	if err != nil {
+		return err
+	}
 	logger, closeLog, err := openLogger(set)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
+	for _, v := range ignoredEnv {
+		logger.Warn("environment variable ignored: this build has no such directive", "var", v)
+	}
 
 	setProcs(set)
 
