@@ -45,6 +45,7 @@ func benchCommand() *cli.Command {
 			if cfg.Progress == nil {
 				cfg.Progress = os.Stderr
 			}
+			quietRedis()
 			// Ctrl-C ends the run early; the report still prints.
 			ctx, stop := signal.NotifyContext(cctx.Context, syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
