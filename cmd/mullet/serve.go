@@ -42,7 +42,7 @@ func serveCommand() *cli.Command {
 		Action: func(cctx *cli.Context) error {
 			args := cctx.Args().Slice()
 			if slices.Contains(args, "--help") || slices.Contains(args, "-h") {
-				fmt.Fprint(cctx.App.Writer, "Usage: mullet serve [CONFIG_FILE] [--directive value ...]\n\n"+config.Usage())
+				fmt.Fprint(cctx.App.Writer, config.Usage()) // it starts with the Usage line
 				return nil
 			}
 			return serve(args)
