@@ -91,7 +91,7 @@ func TestDeadLetterWorkflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"4 dead letters, oldest first", `#0  `, `item:   {"id":1,"sku":"LONGSKU1"}`,
-		"#1  ", "item:   not json", `#3  `, `item:   {"id":4,"sku":"LONGSKU4"}`, "reason: Data too long for column 'sku'", "table orders"} {
+		"#1  ", "item:   not json", `#3  `, `item:   {"id":4,"sku":"LONGSKU4"}`, "reason: Data too long for column 'sku'", "reason: not valid JSON", "table orders"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("list lacks %q:\n%s", want, out)
 		}
