@@ -32,6 +32,9 @@ func benchCommand() *cli.Command {
 			&cli.Int64Flag{Name: "count", Usage: "push this many items, then stop (0: use --duration)"},
 			&cli.IntFlag{Name: "pipeline", Value: 1, Usage: "LPUSHes per round trip of each producer"},
 			&cli.DurationFlag{Name: "drain", Value: 10 * time.Second, Usage: "after producers stop, how long consumers may take to pop what was pushed"},
+			&cli.BoolFlag{Name: "sink", Usage: "measure the server's embedded consumer: push --item and report the rows/s its route of --queue commits (INFO consumer); no BRPOP consumers, --queue defaults to order_queue"},
+			&cli.StringFlag{Name: "item", Value: load.DefaultItem, Usage: "with --sink, the JSON object pushed; {n} becomes a number counting from --start"},
+			&cli.Int64Flag{Name: "start", Value: 1, Usage: "with --sink, the first {n} (use a fresh range per run if it is a primary key)"},
 		},
 		Action: func(cctx *cli.Context) error {
 			cfg := load.Config{
@@ -41,6 +44,15 @@ func benchCommand() *cli.Command {
 				Duration: cctx.Duration("duration"), Count: cctx.Int64("count"),
 				Pipeline: cctx.Int("pipeline"), Drain: cctx.Duration("drain"),
 				Every: time.Second, Out: cctx.App.Writer, Progress: cctx.App.ErrWriter,
+				Sink: cctx.Bool("sink"), Item: cctx.String("item"), Start: cctx.Int64("start"),
+			}
+			if cfg.Sink {
+				if !cctx.IsSet("consumers") {
+					cfg.Consumers = 0
+				}
+				if !cctx.IsSet("queue") {
+					cfg.Queue = "order_queue"
+				}
 			}
 			if cfg.Progress == nil {
 				cfg.Progress = os.Stderr

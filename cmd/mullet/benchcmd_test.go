@@ -62,3 +62,21 @@ func TestBenchCommand(t *testing.T) {
 		t.Errorf("without the password: %v, want a NOAUTH error", err)
 	}
 }
+
+// TestBenchSinkCommand: 'mullet bench --sink' against the real binary
+// with its bbolt sink: the consumer's rows are counted, and --queue
+// defaults to order_queue, mullet.conf's route.
+func TestBenchSinkCommand(t *testing.T) {
+	p := startMullet(t, 0, "--appendonly", "no", "--dir", t.TempDir(), "--consumer-route", "order_queue", "orders")
+	var out, errs bytes.Buffer
+	app := &cli.App{Name: "mullet", Writer: &out, ErrWriter: &errs, Commands: []*cli.Command{benchCommand()}}
+	err := app.Run([]string{"mullet", "bench", "--sink", "--addr", p.addr, "--count", "300", "--producers", "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`mullet bench --sink: ` + p.addr + `, queue "order_queue"`, "committed        300 rows"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
