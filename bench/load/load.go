@@ -103,7 +103,7 @@ type Result struct {
 	pushLat, e2eLat    histogram
 	backlogEnd         int64
 	deadEvents         int64 // Sink: items dead-lettered during the run
-	interrupted, short bool // stopped by a signal; drain timed out
+	interrupted, short bool  // stopped by a signal; drain timed out
 }
 
 // Run runs producers and consumers against cfg.Addr until the count
