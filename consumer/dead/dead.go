@@ -103,8 +103,14 @@ const maxTries = 20
 
 func keys(queue string) (dead, reasons string) { return queue + ":dead", queue + ":dead:reasons" }
 
-// read returns the letters of queue, oldest first, from one consistent
-// view (inside a WATCH, or not).
+// errMoved reports lists read unpaired under WATCH: two reads are not one
+// moment, so either they changed between the reads (and the EXEC would
+// fail anyway) or they are unpaired for good; change tells which.
+var errMoved = errors.New("dead: the lists changed while being read")
+
+// read returns the letters of queue, oldest first, reading the two lists
+// with two commands (under a WATCH: an EXEC after it fails if they
+// changed meanwhile).
 func read(ctx context.Context, c redis.Cmdable, queue string) ([]Letter, error) {
 	dk, rk := keys(queue)
 	items, err := c.LRange(ctx, dk, 0, -1).Result()
@@ -116,9 +122,31 @@ func read(ctx context.Context, c redis.Cmdable, queue string) ([]Letter, error) 
 		return nil, err
 	}
 	if len(items) != len(recs) {
-		return nil, fmt.Errorf("%w: %s holds %d items, %s %d records; pair them by hand (each record repeats its item)",
-			ErrUnpaired, dk, len(items), rk, len(recs))
+		return nil, errMoved
 	}
+	return pair(items, recs), nil
+}
+
+// snapshot reads both lists in one MULTI/EXEC, so at one moment.
+func snapshot(ctx context.Context, c *redis.Client, queue string) ([]Letter, error) {
+	dk, rk := keys(queue)
+	var items, recs *redis.StringSliceCmd
+	if _, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		items, recs = p.LRange(ctx, dk, 0, -1), p.LRange(ctx, rk, 0, -1)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if len(items.Val()) != len(recs.Val()) {
+		return nil, fmt.Errorf("%w: %s holds %d items, %s %d records; pair them by hand (each record repeats its item)",
+			ErrUnpaired, dk, len(items.Val()), rk, len(recs.Val()))
+	}
+	return pair(items.Val(), recs.Val()), nil
+}
+
+// pair matches items with their records (both stored newest first) and
+// numbers them from the oldest.
+func pair(items, recs []string) []Letter {
 	out := make([]Letter, len(items))
 	for i := range items {
 		// Stored newest first: position p from the left is index n-1-p.
@@ -129,19 +157,12 @@ func read(ctx context.Context, c redis.Cmdable, queue string) ([]Letter, error) 
 		}
 		out[i] = l
 	}
-	return out, nil
+	return out
 }
 
 // List returns the dead letters of queue, oldest first.
 func List(ctx context.Context, c *redis.Client, queue string) ([]Letter, error) {
-	var out []Letter
-	dk, rk := keys(queue)
-	err := c.Watch(ctx, func(tx *redis.Tx) error {
-		var err error
-		out, err = read(ctx, tx, queue)
-		return err
-	}, dk, rk)
-	return out, err
+	return snapshot(ctx, c, queue)
 }
 
 // Requeue moves the selected dead letters back to the queue, at its right
@@ -230,6 +251,13 @@ func change(ctx context.Context, c *redis.Client, queue string, sel Selector, re
 		err := c.Watch(ctx, fn, dk, rk)
 		if errors.Is(err, redis.TxFailedErr) {
 			continue // a list changed under us: read again
+		}
+		if errors.Is(err, errMoved) {
+			// Unpaired for good, or only between the two reads?
+			if _, err := snapshot(ctx, c, queue); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if err != nil {
 			return nil, err
