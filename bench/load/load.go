@@ -521,3 +521,7 @@ func consumerCounts(ctx context.Context, rdb *redis.Client, queue string) (route
 	}
 	return routeCounts{}, fmt.Errorf("bench: --sink: the server has no consumer route for queue %q (INFO consumer); route it with consumer-route %s TABLE", queue, queue)
 }
+
+// Committed returns, for a Sink run, the rows the consumer committed and
+// the seconds from the start to the last commit.
+func (r *Result) Committed() (rows int64, seconds float64) { return r.popped, r.popTime.Seconds() }
