@@ -23,7 +23,7 @@ func benchCommand() *cli.Command {
 			"throughput and latency percentiles and histograms.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:6379", Usage: "server `host:port`"},
-			&cli.StringFlag{Name: "password", EnvVars: []string{"REDISCLI_AUTH"}, Usage: "AUTH password"},
+			&cli.StringFlag{Name: "password", Aliases: []string{"a"}, EnvVars: []string{"REDISCLI_AUTH"}, Usage: "AUTH password (-a as in redis-cli)"},
 			&cli.IntFlag{Name: "producers", Value: 4, Usage: "connections pushing"},
 			&cli.IntFlag{Name: "consumers", Value: 4, Usage: "connections popping with BRPOP"},
 			&cli.StringFlag{Name: "queue", Value: "mullet-bench", Usage: "list `key` to use"},

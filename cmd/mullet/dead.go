@@ -19,7 +19,7 @@ import (
 func deadCommand() *cli.Command {
 	conn := []cli.Flag{
 		&cli.StringFlag{Name: "addr", Value: "127.0.0.1:6379", Usage: "server `host:port`"},
-		&cli.StringFlag{Name: "password", EnvVars: []string{"REDISCLI_AUTH"}, Usage: "AUTH password"},
+		&cli.StringFlag{Name: "password", Aliases: []string{"a"}, EnvVars: []string{"REDISCLI_AUTH"}, Usage: "AUTH password (-a as in redis-cli)"},
 	}
 	pick := append([]cli.Flag{
 		&cli.BoolFlag{Name: "all", Usage: "every dead letter of the queue"},

@@ -154,3 +154,16 @@ func TestDeadLetterWorkflow(t *testing.T) {
 		t.Errorf("orders holds %d of ids 1-4 (%v), want 4", rows, err)
 	}
 }
+
+// TestDeadAuth: 'mullet dead' authenticates with -a (or --password), as
+// redis-cli and 'mullet bench' do.
+func TestDeadAuth(t *testing.T) {
+	addr := startInProcess(t, []string{"requirepass", "pw"})
+	out, err := runDead(t, "list", "--addr", addr, "-a", "pw", "order_queue")
+	if err != nil || !strings.Contains(out, "order_queue:dead: 0 dead letters") {
+		t.Errorf("with -a: %v\n%s", err, out)
+	}
+	if _, err := runDead(t, "list", "--addr", addr, "order_queue"); err == nil || !strings.Contains(err.Error(), "NOAUTH") {
+		t.Errorf("without a password: %v, want NOAUTH", err)
+	}
+}
