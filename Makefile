@@ -6,7 +6,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 ARGS    ?=
 
-.PHONY: all build run test test-short vet fmt fuzz bench bench-consumer clean node-deps
+.PHONY: all build run test test-short vet fmt fuzz bench bench-consumer bench-sink clean node-deps
 
 all: build
 
@@ -59,6 +59,11 @@ test-short: vet
 # and a local PostgreSQL 15 with synchronous_commit on (150,000 rows/s).
 bench-consumer:
 	$(GO) test -run '^$$' -bench 'Drain(MySQL|Postgres)$$' -benchtime 200000x ./consumer/
+
+# mullet bench --sink through the binary into a fresh MariaDB: the rows/s
+# a user measures against their own database.
+bench-sink:
+	$(GO) test -run '^$$' -bench 'BenchSinkMariaDB' -benchtime 200000x ./cmd/mullet/
 
 # make bench: mullet and redis-server 7.0 side by side on this machine, with
 # identical settings, interleaved rounds (~9 minutes). Writes

@@ -43,6 +43,9 @@ type Config struct {
 	// state and store it, and Set runs hooks, all under mu.
 	mu    sync.Mutex
 	hooks map[int][]func(value string) error // by table index; guarded by mu
+	// external holds the DSN directives given outside the file (flags,
+	// SetExternal), which Rewrite leaves alone; guarded by mu.
+	external map[int]bool
 
 	file atomic.Pointer[string] // absolute path of the loaded file, if any
 
@@ -159,6 +162,9 @@ func (c *Config) Load(file string, overrides [][]string) error {
 		if err := l.override(o); err != nil {
 			return err
 		}
+		if e, ok := lookup(o[0]); ok && isDSN(e.idx) {
+			c.markExternalLocked(o[0])
+		}
 	}
 	if _, reason := crossCheck(l.st); reason != "" {
 		return fmt.Errorf("%w: %s", ErrInvalid, reason)
@@ -220,7 +226,7 @@ func (c *Config) Get(name string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return c.load().vals[e.idx].get, true
+	return shown(e.idx, c.load().vals[e.idx].get), true
 }
 
 // Match returns name/value pairs for directives matching a CONFIG GET
@@ -238,12 +244,13 @@ func matchIn(st *state, pattern string) [][2]string {
 		if !ok {
 			return nil
 		}
-		return [][2]string{{pattern, st.vals[e.idx].get}}
+		return [][2]string{{pattern, shown(e.idx, st.vals[e.idx].get)}}
 	}
 	var out [][2]string
 	for _, n := range allNames {
 		if globMatch(pattern, n) {
-			out = append(out, [2]string{n, st.vals[index[n].idx].get})
+			i := index[n].idx
+			out = append(out, [2]string{n, shown(i, st.vals[i].get)})
 		}
 	}
 	return out

@@ -127,7 +127,7 @@ type FlagError struct {
 // Error names the flag and its arguments, then the reason.
 func (e *FlagError) Error() string {
 	s := "config: --" + e.Flag
-	for _, a := range e.Args {
+	for _, a := range maskArgs(e.Flag, e.Args) {
 		s += " " + Quote(a)
 	}
 	return s + ": " + e.Reason

@@ -93,6 +93,9 @@ func (l *loader) loadBytes(name string, data []byte, depth int) error {
 		if len(argv) == 0 {
 			continue
 		}
+		if e, ok := lookup(argv[0]); ok && isDSN(e.idx) {
+			line = MaskDSN(line) // the line only reaches error texts from here on
+		}
 		if len(argv) == 2 && asciiLower(argv[0]) == "include" {
 			if err := l.include(argv[1], depth, &at{name, i + 1, line}); err != nil {
 				return err

@@ -57,7 +57,7 @@ func FuzzParseFile(f *testing.F) {
 			}
 			return
 		}
-		out := rewriteContent(nil, l.st)
+		out := rewriteContent(nil, l.st, nil)
 		back := fuzzLoader()
 		if err := back.loadBytes("rewritten.conf", out, 0); err != nil {
 			t.Fatalf("the rewritten file does not load: %v\n%s", err, out)

@@ -163,8 +163,8 @@ func (r *route) write(ctx, wctx context.Context, sink Sink, b *batch) ([]*batch,
 			return nil, false
 		}
 		r.retries.Add(1)
-		r.fail(err, attempt)
-		if !sleepCtx(ctx, c.backoff(attempt)) {
+		r.fail(err)
+		if !sleepCtx(ctx, c.retryDelay(attempt, err)) {
 			return nil, false
 		}
 	}
@@ -216,23 +216,29 @@ func (r *route) ack(b *batch) {
 	b.free()
 }
 
-// fail records a failed attempt and logs it: every change of error, and
-// then on attempts 1, 2, 4, 8... so a long outage does not flood the log.
-func (r *route) fail(err error, attempt int) {
-	r.mu.Lock()
-	changed := r.lastErr != err.Error() || r.state != stateBackoff
-	r.mu.Unlock()
-	r.setState(stateBackoff, err.Error())
-	if !changed && attempt&(attempt-1) != 0 {
+// fail records a failed attempt and logs it: once when the route goes
+// into backoff, with the cause, then every backoffReminder while it stays
+// there (setState logs the recovery), so a long outage neither floods the
+// log nor goes quiet.
+func (r *route) fail(err error) {
+	note := r.setState(stateBackoff, err.Error())
+	if note == backoffQuiet {
 		return
+	}
+	args := []any{"queue", r.queue, "table", r.table, "err", err}
+	if note == backoffRemind {
+		d, n := r.backoffFor(time.Now())
+		args = append(args, "for", d.Round(100*time.Millisecond).String(), "attempts", n, "backlog", r.backlogSeen.Load())
 	}
 	var te *TableError
 	switch {
+	case note == backoffRemind:
+		r.c.log.Warn("route still in backoff: the sink keeps failing; retrying", args...)
 	case IsRetryable(err):
-		r.c.log.Warn("sink write failed; retrying", "queue", r.queue, "table", r.table, "attempt", attempt, "err", err)
+		r.c.log.Warn("route in backoff: sink write failed; retrying", args...)
 	case errors.As(err, &te):
-		r.c.log.Error("route parked: table cannot take rows; retrying", "queue", r.queue, "table", r.table, "attempt", attempt, "err", err)
+		r.c.log.Error("route in backoff: table cannot take rows; retrying", args...)
 	default:
-		r.c.log.Error("sink write failed (configuration?); retrying", "queue", r.queue, "table", r.table, "attempt", attempt, "err", err)
+		r.c.log.Error("route in backoff: sink write failed (configuration?); retrying", args...)
 	}
 }

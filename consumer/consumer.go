@@ -363,19 +363,27 @@ func (c *Consumer) openSink(ctx context.Context) (Sink, bool) {
 			c.sinkKind = sinkKind(s)
 			c.sinkMu.Unlock()
 			c.log.Info("sink open", "sink", sinkKind(s), "routes", len(c.routes))
+			if pd, ok := s.(interface{ PruneDenied() error }); ok && pd.PruneDenied() != nil {
+				c.pruner.refuse(pd.PruneDenied())
+				c.log.Warn("the ledger will not be pruned: it grows by one row per batch until this is fixed",
+					"err", pd.PruneDenied())
+			}
 			return s, true
 		}
 		c.sinkMu.Lock()
 		changed := c.sinkErr != err.Error()
 		c.sinkErr = err.Error()
 		c.sinkMu.Unlock()
+		note := backoffQuiet
 		for _, r := range c.routes {
-			r.setState(stateBackoff, "sink: "+err.Error())
+			note = max(note, r.setState(stateBackoff, "sink: "+err.Error()))
 		}
-		if changed || attempt&(attempt-1) == 0 {
+		// Once when it starts failing and on every new error, then a
+		// reminder every backoffReminder; the routes log the recovery.
+		if changed || note != backoffQuiet {
 			c.log.Error("cannot open the sink; retrying", "err", err, "attempt", attempt)
 		}
-		if !sleepCtx(ctx, c.backoff(attempt)) {
+		if !sleepCtx(ctx, c.retryDelay(attempt, err)) {
 			return nil, false
 		}
 	}

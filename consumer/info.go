@@ -24,8 +24,12 @@ type RouteStats struct {
 	LatencyP50, LatencyP99 time.Duration
 	// Retries counts failed write attempts that were retried.
 	Retries int64
-	// DeadLetters counts items moved to QUEUE:dead.
+	// DeadLetters is the number of items in QUEUE:dead now (its LLEN, as
+	// seen at most backlogEvery ago): what waits for a person.
 	DeadLetters int64
+	// DeadLetterEvents counts items this run moved to QUEUE:dead; an item
+	// requeued and dead again counts twice.
+	DeadLetterEvents int64
 	// Backlog is the queue's length (LLEN QUEUE): items not yet claimed,
 	// as seen at most backlogEvery ago. (Stats and Info never take the
 	// keyspace lock: the server may call Info inside a command's Tx.)
@@ -73,7 +77,7 @@ func (c *Consumer) Stats() []RouteStats {
 			st.LatencyP99 = lat[(len(lat)-1)*99/100]
 		}
 		st.Rows, st.Batches = r.rows.Load(), r.batches.Load()
-		st.Retries, st.DeadLetters = r.retries.Load(), r.deadLetters.Load()
+		st.Retries, st.DeadLetters, st.DeadLetterEvents = r.retries.Load(), r.deadSeen.Load(), r.deadEvents.Load()
 		st.Backlog = r.backlogSeen.Load()
 		if since := r.behindSince.Load(); since != 0 && st.Backlog > 0 {
 			st.Lag = time.Since(time.Unix(0, since))
@@ -118,6 +122,7 @@ func (c *Consumer) isStopped() bool {
 //	consumer_pool_size:10
 //	consumer_pool_in_use:2
 //	consumer_pool_idle:8
+//	consumer_ledger_unpruned:0
 //	consumer_routes:1
 //	route0:queue=order_queue,table=orders,state=running,rows=1500,batches=3,...
 func (c *Consumer) Info(add func(name, value string)) {
@@ -141,13 +146,18 @@ func (c *Consumer) Info(add func(name, value string)) {
 	add("consumer_batch_size", strconv.FormatInt(c.batchSize.Load(), 10))
 	add("consumer_linger_ms", ms(time.Duration(c.linger.Load())))
 	add("consumer_strict_order", boolInt(c.strict))
+	unpruned, pruneErr := c.pruner.status()
+	add("consumer_ledger_unpruned", strconv.FormatInt(unpruned, 10))
+	if pruneErr != "" {
+		add("consumer_ledger_prune_error", oneLine(pruneErr))
+	}
 	stats := c.Stats()
 	add("consumer_routes", strconv.Itoa(len(stats)))
 	for i, st := range stats {
 		v := fmt.Sprintf("queue=%s,table=%s,state=%s,rows=%d,batches=%d,latency_p50_ms=%s,latency_p99_ms=%s,"+
-			"retries=%d,dead_letters=%d,backlog=%d,lag_ms=%s,inflight_batches=%d,inflight_items=%d,settled_dropped=%d,settled_retried=%d",
+			"retries=%d,dead_letters=%d,dead_letter_events=%d,backlog=%d,lag_ms=%s,inflight_batches=%d,inflight_items=%d,settled_dropped=%d,settled_retried=%d",
 			st.Queue, st.Table, st.State, st.Rows, st.Batches, ms(st.LatencyP50), ms(st.LatencyP99),
-			st.Retries, st.DeadLetters, st.Backlog, ms(st.Lag), st.InflightBatches, st.InflightItems, st.SettledDropped, st.SettledRetried)
+			st.Retries, st.DeadLetters, st.DeadLetterEvents, st.Backlog, ms(st.Lag), st.InflightBatches, st.InflightItems, st.SettledDropped, st.SettledRetried)
 		add("route"+strconv.Itoa(i), v)
 		if st.LastError != "" && st.State == "backoff" {
 			add("route"+strconv.Itoa(i)+"_last_error", oneLine(st.LastError))

@@ -64,6 +64,7 @@ func (r *route) isolate(b *batch, re *RowError) ([]*batch, error) {
 	default:
 		parts, err = r.halve(tx, b)
 	}
+	deadLen, _ := tx.Len(c.db, r.dead)
 	ticket := tx.End()
 	if err != nil {
 		// Nothing was changed: every step checks types before moving.
@@ -77,7 +78,8 @@ func (r *route) isolate(b *batch, re *RowError) ([]*batch, error) {
 		dead -= len(p.items)
 	}
 	b.buf.refs += len(parts)
-	r.deadLetters.Add(int64(dead))
+	r.deadEvents.Add(int64(dead))
+	r.deadSeen.Store(deadLen)
 	r.inflightBatches.Add(int64(len(parts) - 1))
 	r.inflightItems.Add(-int64(dead))
 	if dead > 0 {

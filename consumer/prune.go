@@ -30,8 +30,32 @@ type pruner struct {
 	kick chan struct{}
 
 	mu     sync.Mutex
-	ids    []string // acknowledged, not yet forgotten; guarded by mu
-	ticket uint64   // the latest acknowledgement's log record; guarded by mu
+	ids    []string  // acknowledged, not yet forgotten; guarded by mu
+	ticket uint64    // the latest acknowledgement's log record; guarded by mu
+	given  int64     // IDs dropped from ids past pruneKeep: they stay in the ledger; guarded by mu
+	err    string    // the last prune's error, "" once one succeeds; guarded by mu
+	warned time.Time // when that error was last logged; guarded by mu
+}
+
+// pruneReminder is how often a prune that keeps failing for a reason that
+// waits for a person (a missing DELETE privilege) is logged again.
+const pruneReminder = 10 * time.Minute
+
+// status returns the ledger records this run acknowledged and has not
+// deleted (waiting for the next prune, or left behind after pruneKeep),
+// and the last prune's error ("" if it worked).
+func (p *pruner) status() (unpruned int64, err string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return int64(len(p.ids)) + p.given, p.err
+}
+
+// refuse records an error that makes every prune fail, known before any
+// is tried (the sink's start-up check found DELETE denied).
+func (p *pruner) refuse(err error) {
+	p.mu.Lock()
+	p.err, p.warned = err.Error(), time.Now()
+	p.mu.Unlock()
 }
 
 func (p *pruner) init(c *Consumer) {
@@ -84,14 +108,39 @@ func (p *pruner) flush(ctx context.Context, sink Sink) {
 	if err == nil || errors.Is(err, queue.ErrNoLog) {
 		err = sink.Forget(ctx, ids)
 	}
+	p.mu.Lock()
+	failing := p.err != ""
 	if err == nil {
+		p.err = ""
+		p.mu.Unlock()
+		if failing {
+			p.c.log.Info("ledger pruning works again", "pruned", len(ids))
+		}
 		return
 	}
-	p.c.log.Debug("ledger pruning postponed", "ids", len(ids), "err", err)
-	p.mu.Lock()
+	changed := p.err != err.Error()
+	p.err = err.Error()
 	p.ids = append(ids, p.ids...)
 	if over := len(p.ids) - pruneKeep; over > 0 {
 		p.ids = p.ids[over:]
+		p.given += int64(over)
+	}
+	unpruned := int64(len(p.ids)) + p.given
+	remind := !changed && time.Since(p.warned) >= pruneReminder
+	if changed || remind {
+		p.warned = time.Now()
 	}
 	p.mu.Unlock()
+	if IsRetryable(err) {
+		// The sink is unreachable: the routes' backoff lines say so, and
+		// the next prune catches up.
+		p.c.log.Debug("ledger pruning postponed", "ids", len(ids), "err", err)
+		return
+	}
+	if changed || remind {
+		// A person must act (GRANT DELETE, say), or the ledger grows by
+		// one row per batch.
+		p.c.log.Warn("cannot prune the ledger: it grows by one row per batch until this is fixed",
+			"ledger_unpruned", unpruned, "err", err)
+	}
 }

@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -40,19 +41,29 @@ type route struct {
 	notify chan struct{} // the keyspace signals pushes to the queue here
 
 	// Counters for INFO.
-	rows, batches, retries, deadLetters atomic.Int64
-	settledDropped, settledRetried      atomic.Int64
-	inflightBatches, inflightItems      atomic.Int64
-	writers, peakWriters                atomic.Int64 // batches being written now, and the most at once
-	backlogSeen                         atomic.Int64 // queue length at the last look, for INFO
-	behindSince                         atomic.Int64 // unix ns the queue was last seen non-empty after being empty; 0: empty
+	rows, batches, retries         atomic.Int64
+	deadEvents                     atomic.Int64 // items this run moved to QUEUE:dead
+	deadSeen                       atomic.Int64 // LLEN QUEUE:dead at the last look
+	settledDropped, settledRetried atomic.Int64
+	inflightBatches, inflightItems atomic.Int64
+	writers, peakWriters           atomic.Int64 // batches being written now, and the most at once
+	backlogSeen                    atomic.Int64 // queue length at the last look, for INFO
+	behindSince                    atomic.Int64 // unix ns the queue was last seen non-empty after being empty; 0: empty
 
 	mu      sync.Mutex
 	state   routeState    // guarded by mu
 	lastErr string        // guarded by mu
 	healthy chan struct{} // closed unless state is backoff; guarded by mu
 	lat     latencies     // guarded by mu
+	// The current backoff, for its log lines; guarded by mu.
+	backoffSince time.Time // when the route entered it
+	failures     int       // failed attempts since then
+	reminded     time.Time // the last log line about it
 }
+
+// backoffReminder is how often a route that stays in backoff says so
+// again in the log, with its current error.
+const backoffReminder = 30 * time.Second
 
 func newRoute(c *Consumer, idx int, r Route) *route {
 	h := make(chan struct{})
@@ -71,19 +82,59 @@ func newRoute(c *Consumer, idx int, r Route) *route {
 	}
 }
 
-// setState records the route's state and, for backoff, why.
-func (r *route) setState(s routeState, why string) {
+// A backoffNote says what a failed attempt changed in the route's
+// backoff, for the caller's log line.
+type backoffNote int
+
+const (
+	backoffQuiet  backoffNote = iota // still in backoff, reminded recently
+	backoffEnter                     // the route just went into backoff
+	backoffRemind                    // still in backoff; time to say so again
+)
+
+// setState records the route's state and, for backoff, why (one failed
+// attempt). Leaving backoff for running logs the recovery: how long the
+// route was in backoff, after how many failed attempts, and the backlog
+// that built up meanwhile.
+func (r *route) setState(s routeState, why string) backoffNote {
+	now := time.Now()
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	note := backoffQuiet
+	prev := r.state
 	if s == stateBackoff {
 		r.lastErr = why
-		if r.state != stateBackoff {
+		r.failures++
+		if prev != stateBackoff {
 			r.healthy = make(chan struct{})
+			r.backoffSince, r.failures, r.reminded = now, 1, now
+			note = backoffEnter
+		} else if now.Sub(r.reminded) >= backoffReminder {
+			r.reminded = now
+			note = backoffRemind
 		}
-	} else if r.state == stateBackoff {
+	} else if prev == stateBackoff {
 		close(r.healthy)
 	}
 	r.state = s
+	since, failures := r.backoffSince, r.failures
+	r.mu.Unlock()
+	if prev == stateBackoff && s == stateRunning {
+		r.c.log.Info(fmt.Sprintf("sink recovered after %.1fs, %d attempts, backlog %d",
+			now.Sub(since).Seconds(), failures, r.backlogSeen.Load()),
+			"queue", r.queue, "table", r.table)
+	}
+	return note
+}
+
+// backoffFor returns how long the route has been in backoff and how many
+// attempts failed meanwhile (zero when it is not in backoff).
+func (r *route) backoffFor(now time.Time) (time.Duration, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state != stateBackoff {
+		return 0, 0
+	}
+	return now.Sub(r.backoffSince), r.failures
 }
 
 // waitHealthy blocks while the route is in backoff: a batch is retrying,
@@ -118,8 +169,9 @@ func (r *route) run(ctx, wctx context.Context, sink Sink) {
 			return
 		}
 	}
+	claimFailing := false // the backoff is the claim's own (WRONGTYPE at the queue)
 	for {
-		if !c.waitEnabled(ctx) || !r.waitHealthy(ctx) {
+		if !c.waitEnabled(ctx) || !claimFailing && !r.waitHealthy(ctx) {
 			return
 		}
 		want := c.batchSize.Load()
@@ -139,18 +191,25 @@ func (r *route) run(ctx, wctx context.Context, sink Sink) {
 			return
 		}
 		b, err := r.claim(int(want))
-		if err != nil || b == nil {
+		if err != nil {
 			c.release()
-			if err != nil {
-				// The queue key holds a string, say: nothing to do but
-				// wait for someone to fix it.
-				r.setState(stateBackoff, err.Error())
-				c.log.Error("cannot claim from queue", "queue", r.queue, "err", err)
-				if !sleepCtx(ctx, c.retryMaxDur()) {
-					return
-				}
-				r.setState(stateRunning, "")
+			// The queue key holds a string, say: nothing to do but
+			// wait for someone to fix it.
+			if r.setState(stateBackoff, err.Error()) != backoffQuiet {
+				c.log.Error("route in backoff: cannot claim from queue", "queue", r.queue, "err", err)
 			}
+			claimFailing = true
+			if !sleepCtx(ctx, c.retryMaxDur()) {
+				return
+			}
+			continue
+		}
+		if claimFailing {
+			claimFailing = false
+			r.setState(stateRunning, "")
+		}
+		if b == nil {
+			c.release()
 			continue
 		}
 		r.start(ctx, wctx, sink, b)
@@ -195,12 +254,15 @@ func (r *route) linger(ctx context.Context, want int64, d time.Duration) {
 	}
 }
 
-// backlog returns the queue's length.
+// backlog returns the queue's length. It also looks at the dead letters'
+// list, for INFO.
 func (r *route) backlog() int64 {
 	tx := r.c.ks.Begin()
 	n, _ := tx.Len(r.c.db, r.qkey)
+	dead, _ := tx.Len(r.c.db, r.dead)
 	tx.End()
 	r.backlogSeen.Store(n)
+	r.deadSeen.Store(dead)
 	switch {
 	case n == 0:
 		r.behindSince.Store(0)
@@ -208,6 +270,26 @@ func (r *route) backlog() int64 {
 		r.behindSince.Store(time.Now().UnixNano())
 	}
 	return n
+}
+
+// unreachableRetryMax caps the backoff while the sink is unreachable
+// (connection refused or lost, server restarting: the retryable errors).
+// Such a retry is one connection attempt, as cheap as a ping, and the cap
+// is what lets draining resume within about a second of the database
+// coming back, instead of after a RetryMax (30 s by default) sleep begun
+// during the outage. Errors that wait for a person (a missing table or
+// privilege) keep the full schedule.
+const unreachableRetryMax = time.Second
+
+// retryDelay returns the delay before retry number attempt (1-based)
+// after err: backoff, capped at unreachableRetryMax when err is
+// retryable.
+func (c *Consumer) retryDelay(attempt int, err error) time.Duration {
+	d := c.backoff(attempt)
+	if IsRetryable(err) && d > unreachableRetryMax {
+		d = unreachableRetryMax/2 + rand.N(unreachableRetryMax/2+1)
+	}
+	return d
 }
 
 // backoff returns the delay before retry number attempt (1-based):

@@ -46,8 +46,8 @@ func (r *route) settle(ctx context.Context, sink Sink) ([]*batch, bool) {
 		if ctx.Err() != nil {
 			return nil, false
 		}
-		r.fail(err, attempt)
-		if !sleepCtx(ctx, c.backoff(attempt)) {
+		r.fail(err)
+		if !sleepCtx(ctx, c.retryDelay(attempt, err)) {
 			return nil, false
 		}
 	}

@@ -2,11 +2,13 @@ package consumer
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"slices"
 	"strings"
@@ -44,6 +46,22 @@ type MySQLOptions struct {
 	// go into further statements of the same transaction beyond it. 0 means
 	// 4 MiB. A single row may exceed it, up to max_allowed_packet.
 	StatementBytes int
+	// Logger receives the driver's own messages ("closing bad idle
+	// connection: EOF"), so they have the server log's format; nil leaves
+	// the driver's logger (mysql.SetLogger's).
+	Logger *slog.Logger
+}
+
+// MySQLLogger adapts l to go-sql-driver/mysql's Logger (for
+// mysql.SetLogger, or MySQLOptions.Logger): each message is one WARN
+// record with component=mysql. The driver only logs trouble.
+func MySQLLogger(l *slog.Logger) mysql.Logger { return driverLogger{l.With("component", "mysql")} }
+
+type driverLogger struct{ l *slog.Logger }
+
+// Print logs v as fmt.Sprintln would join it, on one line.
+func (d driverLogger) Print(v ...any) {
+	d.l.Warn(strings.Join(strings.Fields(fmt.Sprintln(v...)), " "))
 }
 
 // MySQL is a Sink writing to MySQL or MariaDB through a fixed pool of
@@ -55,6 +73,7 @@ type MySQL struct {
 	softBytes    int    // soft statement size limit
 	hardBytes    int    // hard statement size limit, from max_allowed_packet
 	placeholders bool   // send ? placeholders instead of literals: for the benchmark comparison only, its size limits ignore the arguments
+	pruneDenied  error  // the start-up check found DELETE on the ledger denied
 	closed       atomic.Bool
 }
 
@@ -86,6 +105,9 @@ func NewMySQL(ctx context.Context, dsn string, poolSize int, opts *MySQLOptions)
 		return nil, fmt.Errorf("consumer: MySQL DSN: %w", err)
 	}
 	cfg.InterpolateParams = true
+	if o.Logger != nil {
+		cfg.Logger = MySQLLogger(o.Logger)
+	}
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
 	}
@@ -133,7 +155,17 @@ func (s *MySQL) setup(ctx context.Context, clientPacket int) error {
 		committed_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
 	) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`
 	if _, err := s.db.ExecContext(ctx, ddl); err != nil {
-		return classifyOp("create ledger table", err)
+		// Without CREATE the statement fails even when the table exists
+		// (MySQL checks privileges first); an existing ledger will do.
+		if !isDenied(err) {
+			return classifyOp("create ledger table", err)
+		}
+		if _, serr := s.db.ExecContext(ctx, "SELECT 1 FROM "+s.ledger+" LIMIT 0"); serr != nil {
+			return fmt.Errorf("consumer: the MySQL user cannot create the ledger table %s (GRANT CREATE on the database, once): %w", s.ledger, err)
+		}
+	}
+	if err := s.checkPrivileges(ctx); err != nil {
+		return err
 	}
 	var packet int
 	if err := s.db.QueryRowContext(ctx, "SELECT @@max_allowed_packet").Scan(&packet); err != nil {
@@ -146,6 +178,56 @@ func (s *MySQL) setup(ctx context.Context, clientPacket int) error {
 	s.hardBytes = packet - 1024
 	s.softBytes = min(s.softBytes, s.hardBytes)
 	return nil
+}
+
+// checkPrivileges does to the ledger, in a transaction it rolls back,
+// what the sink will do: INSERT a record (every batch), SELECT it
+// (settlement after a restart), DELETE it (pruning). The first two are
+// required: it fails naming the missing privilege. Without DELETE the
+// sink works but the ledger is never pruned: PruneDenied reports it.
+func (s *MySQL) checkPrivileges(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return classifyOp("check privileges", err)
+	}
+	defer tx.Rollback()
+	var r [8]byte
+	rand.Read(r[:])
+	id := fmt.Sprintf("mullet-privilege-check-%x", r)
+	steps := []struct{ priv, why, query string }{
+		{"INSERT", "every batch records its ID there", "INSERT INTO " + s.ledger + " (batch_id, table_name, row_count) VALUES (?, '', 0)"},
+		{"SELECT", "settlement reads it after a restart", "SELECT batch_id FROM " + s.ledger + " WHERE batch_id = ?"},
+		{"DELETE", "pruning deletes the records no longer needed", "DELETE FROM " + s.ledger + " WHERE batch_id = ?"},
+	}
+	for _, st := range steps {
+		if _, err := tx.ExecContext(ctx, st.query, id); err != nil {
+			if !isDenied(err) {
+				return classifyOp("check privileges ("+st.priv+")", err)
+			}
+			denied := fmt.Errorf("consumer: the MySQL user lacks %s on the ledger table %s (%s): %w", st.priv, s.ledger, st.why, err)
+			if st.priv == "DELETE" {
+				s.pruneDenied = denied
+				return nil
+			}
+			return denied
+		}
+	}
+	return nil
+}
+
+// PruneDenied returns why Forget will fail, if the start-up check found
+// DELETE on the ledger denied; the sink works, but the ledger grows by a
+// row per batch until someone grants it.
+func (s *MySQL) PruneDenied() error { return s.pruneDenied }
+
+// isDenied reports a missing privilege: on a table, a column or the
+// database.
+func isDenied(err error) bool {
+	switch mysqlErrno(err) {
+	case 1044, 1142, 1143:
+		return true
+	}
+	return false
 }
 
 // Write implements Sink. The transaction inserts the ledger record first, so

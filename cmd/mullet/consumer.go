@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/go-sql-driver/mysql"
+
 	"mullet/config"
 	"mullet/consumer"
 	"mullet/queue"
@@ -18,6 +20,9 @@ import (
 // a slow sink never delays clients). CONFIG SET of the mutable directives
 // reaches it through OnChange hooks.
 func newConsumer(set *config.Config, ks *queue.Keyspace, dir string, logger *slog.Logger) (*consumer.Consumer, error) {
+	// The driver's own messages go through the server's log handler, in
+	// its format (for connections not opened through MySQLOptions too).
+	mysql.SetLogger(consumer.MySQLLogger(logger))
 	cfg := consumer.DefaultConfig()
 	for _, r := range set.Routes() {
 		cfg.Routes = append(cfg.Routes, consumer.Route{Queue: r.Queue, Table: r.Table})
@@ -44,10 +49,11 @@ func newConsumer(set *config.Config, ks *queue.Keyspace, dir string, logger *slo
 		if err := consumer.CheckDSN(dsn); err != nil {
 			return nil, err
 		}
+		logger.Info("consumer sink: MySQL", "dsn", config.MaskDSN(dsn))
 		cfg.OpenSink = func(ctx context.Context) (consumer.Sink, error) {
 			// The sink's pool is the consumer's: MySQL sees at most
 			// consumer-pool-size connections from mullet.
-			return consumer.NewMySQL(ctx, dsn, pool, nil)
+			return consumer.NewMySQL(ctx, dsn, pool, &consumer.MySQLOptions{Logger: logger})
 		}
 	} else {
 		path := filepath.Join(dir, consumer.BoltFile)

@@ -23,6 +23,7 @@ func main() {
 			aofCommand(),
 			sinkCommand(),
 			benchCommand(),
+			deadCommand(),
 		},
 	}
 	if err := app.Run(os.Args); err != nil {

@@ -42,7 +42,7 @@ func serveCommand() *cli.Command {
 		Action: func(cctx *cli.Context) error {
 			args := cctx.Args().Slice()
 			if slices.Contains(args, "--help") || slices.Contains(args, "-h") {
-				fmt.Fprint(cctx.App.Writer, "Usage: mullet serve [CONFIG_FILE] [--directive value ...]\n\n"+config.Usage())
+				fmt.Fprint(cctx.App.Writer, config.Usage()) // it starts with the Usage line
 				return nil
 			}
 			return serve(args)
@@ -60,11 +60,18 @@ func serve(args []string) error {
 	if err := set.Load(file, overrides); err != nil {
 		return err
 	}
+	ignoredEnv, err := applyEnv(set, overrides, os.Getenv)
+	if err != nil {
+		return err
+	}
 	logger, closeLog, err := openLogger(set)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
+	for _, v := range ignoredEnv {
+		logger.Warn("environment variable ignored: this build has no such directive", "var", v)
+	}
 
 	setProcs(set)
 

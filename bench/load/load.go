@@ -1,71 +1,25 @@
-package main
+// Package load is the load generator behind 'mullet bench': producers
+// LPUSH timestamped items, consumers BRPOP them, and the run reports
+// throughput and latency percentiles. It talks to the server over TCP
+// only, so it loads any Redis-protocol server.
+package load
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/urfave/cli/v2"
 )
 
-func benchCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "bench",
-		Usage: "load a mullet (or any Redis) with producers and consumers; report throughput and latency",
-		Description: "Producers LPUSH items of --size bytes (pipelined --pipeline deep) onto --queue;\n" +
-			"consumers BRPOP them. Each item carries its push time, so the end-to-end latency\n" +
-			"(push to pop) is measured even when producers and consumers run in separate\n" +
-			"'mullet bench' processes on hosts with synchronised clocks (--consumers 0 on one,\n" +
-			"--producers 0 on the other). A progress line prints every second; at the end,\n" +
-			"throughput and latency percentiles and histograms.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:6379", Usage: "server `host:port`"},
-			&cli.StringFlag{Name: "password", EnvVars: []string{"REDISCLI_AUTH"}, Usage: "AUTH password"},
-			&cli.IntFlag{Name: "producers", Value: 4, Usage: "connections pushing"},
-			&cli.IntFlag{Name: "consumers", Value: 4, Usage: "connections popping with BRPOP"},
-			&cli.StringFlag{Name: "queue", Value: "mullet-bench", Usage: "list `key` to use"},
-			&cli.IntFlag{Name: "size", Value: 200, Usage: "item size in `bytes` (at least 20: the timestamp)"},
-			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "how long producers push (ignored with --count)"},
-			&cli.Int64Flag{Name: "count", Usage: "push this many items, then stop (0: use --duration)"},
-			&cli.IntFlag{Name: "pipeline", Value: 1, Usage: "LPUSHes per round trip of each producer"},
-			&cli.DurationFlag{Name: "drain", Value: 10 * time.Second, Usage: "after producers stop, how long consumers may take to pop what was pushed"},
-		},
-		Action: func(cctx *cli.Context) error {
-			cfg := benchConfig{
-				Addr: cctx.String("addr"), Password: cctx.String("password"),
-				Producers: cctx.Int("producers"), Consumers: cctx.Int("consumers"),
-				Queue: cctx.String("queue"), Size: cctx.Int("size"),
-				Duration: cctx.Duration("duration"), Count: cctx.Int64("count"),
-				Pipeline: cctx.Int("pipeline"), Drain: cctx.Duration("drain"),
-				Every: time.Second, Out: cctx.App.Writer, Progress: cctx.App.ErrWriter,
-			}
-			if cfg.Progress == nil {
-				cfg.Progress = os.Stderr
-			}
-			// Ctrl-C ends the run early; the report still prints.
-			ctx, stop := signal.NotifyContext(cctx.Context, syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			res, err := runBench(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			res.write(cfg.Out)
-			return nil
-		},
-	}
-}
-
-// benchConfig is one load run.
-type benchConfig struct {
+// Config is one load run.
+type Config struct {
 	Addr, Password       string
 	Producers, Consumers int
 	Queue                string
@@ -76,13 +30,25 @@ type benchConfig struct {
 	Drain                time.Duration // consumers' grace after producers stop
 	Every                time.Duration // progress line interval
 	Out, Progress        io.Writer
+	// Sink measures the server's embedded consumer instead of BRPOP
+	// consumers: producers push Item, and the run counts the rows the
+	// route of Queue commits (INFO consumer), until all are committed or
+	// Drain runs out. Consumers must be 0; Size is ignored.
+	Sink bool
+	// Item is the JSON object pushed with Sink; each {n} in it becomes a
+	// number counting up from Start, so primary keys differ.
+	Item  string
+	Start int64
 }
 
-func (c *benchConfig) validate() error {
+// DefaultItem is Item's default: a row of README.md's orders table.
+const DefaultItem = `{"id":{n},"total":12.50}`
+
+func (c *Config) validate() error {
 	switch {
 	case c.Producers < 0 || c.Consumers < 0 || c.Producers+c.Consumers == 0:
 		return errors.New("bench: need at least one producer or consumer")
-	case c.Size < minItemSize:
+	case c.Size < minItemSize && !c.Sink:
 		return fmt.Errorf("bench: --size must be at least %d bytes (the timestamp)", minItemSize)
 	case c.Pipeline < 1:
 		return errors.New("bench: --pipeline must be at least 1")
@@ -92,6 +58,12 @@ func (c *benchConfig) validate() error {
 		return errors.New("bench: need --duration or --count")
 	case c.Queue == "":
 		return errors.New("bench: --queue must not be empty")
+	case c.Sink && c.Consumers != 0:
+		return errors.New("bench: --sink measures the server's consumer: --consumers must be 0")
+	case c.Sink && c.Producers == 0:
+		return errors.New("bench: --sink needs producers")
+	case c.Sink && !strings.HasPrefix(strings.TrimSpace(c.Item), "{"):
+		return errors.New("bench: --item must be a JSON object (the consumer writes objects as rows)")
 	}
 	return nil
 }
@@ -120,9 +92,9 @@ func itemStamp(item string) (time.Time, bool) {
 	return time.Unix(0, ns), true
 }
 
-// benchResult is what a run measured.
-type benchResult struct {
-	cfg                benchConfig
+// Result is what a run measured.
+type Result struct {
+	cfg                Config
 	pushed, popped     int64
 	foreign            int64 // popped items without our timestamp
 	pushErrs           int64
@@ -130,18 +102,19 @@ type benchResult struct {
 	pushTime, popTime  time.Duration // from start to the last push / pop
 	pushLat, e2eLat    histogram
 	backlogEnd         int64
-	interrupted, short bool // stopped by a signal; drain timed out
+	deadEvents         int64 // Sink: items dead-lettered during the run
+	interrupted, short bool  // stopped by a signal; drain timed out
 }
 
-// runBench runs producers and consumers against cfg.Addr until the count
+// Run runs producers and consumers against cfg.Addr until the count
 // or duration is reached and consumers have drained what was pushed.
-func runBench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
+func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	rdb := redis.NewClient(&redis.Options{
 		Addr: cfg.Addr, Password: cfg.Password,
-		PoolSize: cfg.Producers + cfg.Consumers + 2, // + the progress line's LLEN
+		PoolSize: cfg.Producers + cfg.Consumers + 3, // + the progress line's LLEN, the sink's INFO
 		// No retries: a retried LPUSH may be a duplicate, and the counts
 		// must be exact.
 		MaxRetries: -1,
@@ -154,10 +127,11 @@ func runBench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 		return nil, fmt.Errorf("bench: %s: %w", cfg.Addr, err)
 	}
 
-	res := &benchResult{cfg: cfg}
+	res := &Result{cfg: cfg}
 	start := time.Now()
 	var (
 		pushed, popped, foreign, pushErrs atomic.Int64
+		deadEvents                        atomic.Int64 // Sink: items the consumer dead-lettered
 		errOnce                           sync.Once
 		lastPush, lastPop                 atomic.Int64 // ns since start
 		fatal                             = make(chan error, cfg.Producers+cfg.Consumers)
@@ -173,6 +147,15 @@ func runBench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 		defer cancel()
 	}
 	var claimed atomic.Int64 // items producers have taken on (count mode)
+	var seq atomic.Int64     // {n} of the next sink item
+	seq.Store(cfg.Start)
+	var sinkBase routeCounts // the route's counters before the run (Sink)
+	if cfg.Sink {
+		var err error
+		if sinkBase, err = consumerCounts(ctx, rdb, cfg.Queue); err != nil {
+			return nil, err
+		}
+	}
 
 	var pwg sync.WaitGroup
 	for range cfg.Producers {
@@ -197,7 +180,11 @@ func runBench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 				t0 := time.Now()
 				pipe := rdb.Pipeline()
 				for i := range n {
-					stampItem(items[i], t0)
+					if cfg.Sink {
+						items[i] = appendItem(items[i][:0], cfg.Item, seq.Add(1)-1)
+					} else {
+						stampItem(items[i], t0)
+					}
 					pipe.LPush(ctx, cfg.Queue, items[i])
 				}
 				cmds, err := pipe.Exec(ctx)
@@ -234,6 +221,10 @@ func runBench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 	// done (or, without producers, Count items or Duration), or the drain
 	// time runs out.
 	finished := func() bool {
+		if cfg.Sink {
+			// A dead-lettered item never becomes a row.
+			return isClosed(producersDone) && popped.Load()+deadEvents.Load() >= pushed.Load()
+		}
 		if cfg.Producers > 0 {
 			return isClosed(producersDone) && popped.Load() >= pushed.Load()
 		}
@@ -265,6 +256,36 @@ func runBench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 		}()
 	}
 	var cwg sync.WaitGroup
+	if cfg.Sink {
+		// The server's consumer pops; "popped" counts the rows its route
+		// committed since the start, read from INFO consumer.
+		cwg.Go(func() {
+			t := time.NewTicker(50 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-cctx.Done():
+					return
+				case <-t.C:
+				}
+				now, err := consumerCounts(cctx, rdb, cfg.Queue)
+				if err != nil {
+					if cctx.Err() == nil {
+						fatal <- err
+					}
+					return
+				}
+				if rows := now.rows - sinkBase.rows; rows != popped.Load() {
+					popped.Store(rows)
+					lastPop.Store(int64(time.Since(start)))
+				}
+				deadEvents.Store(now.deadEvents - sinkBase.deadEvents)
+				if finished() {
+					stopConsumers()
+				}
+			}
+		})
+	}
 	for range cfg.Consumers {
 		cwg.Go(func() {
 			var h histogram
@@ -320,8 +341,8 @@ loop:
 			if n, err := rdb.LLen(ctx, cfg.Queue).Result(); err == nil {
 				backlog = thousands(n)
 			}
-			fmt.Fprintf(cfg.Progress, "%6.1fs  pushed %10s/s  popped %10s/s  backlog %s\n",
-				now.Sub(start).Seconds(), thousands(int64(float64(p-prevPush)/secs)),
+			fmt.Fprintf(cfg.Progress, "%6.1fs  pushed %10s/s  %s %10s/s  backlog %s\n",
+				now.Sub(start).Seconds(), thousands(int64(float64(p-prevPush)/secs)), popWord(cfg),
 				thousands(int64(float64(q-prevPop)/secs)), backlog)
 			prevPush, prevPop, prevT = p, q, now
 		}
@@ -342,6 +363,7 @@ loop:
 	res.short = short.Load()
 	res.pushed, res.popped, res.foreign, res.pushErrs = pushed.Load(), popped.Load(), foreign.Load(), pushErrs.Load()
 	res.pushTime, res.popTime = time.Duration(lastPush.Load()), time.Duration(lastPop.Load())
+	res.deadEvents = deadEvents.Load()
 	res.interrupted = ctx.Err() != nil
 	if n, err := rdb.LLen(context.Background(), cfg.Queue).Result(); err == nil {
 		res.backlogEnd = n
@@ -358,11 +380,16 @@ func isClosed(ch <-chan struct{}) bool {
 	}
 }
 
-// write prints the final report.
-func (r *benchResult) write(w io.Writer) {
+// Write prints the final report.
+func (r *Result) Write(w io.Writer) {
 	c := r.cfg
-	fmt.Fprintf(w, "\nmullet bench: %s, queue %q, %d producers (pipeline %d), %d consumers, %d-byte items\n",
-		c.Addr, c.Queue, c.Producers, c.Pipeline, c.Consumers, c.Size)
+	if c.Sink {
+		fmt.Fprintf(w, "\nmullet bench --sink: %s, queue %q, %d producers (pipeline %d), the server's consumer, items %s\n",
+			c.Addr, c.Queue, c.Producers, c.Pipeline, c.Item)
+	} else {
+		fmt.Fprintf(w, "\nmullet bench: %s, queue %q, %d producers (pipeline %d), %d consumers, %d-byte items\n",
+			c.Addr, c.Queue, c.Producers, c.Pipeline, c.Consumers, c.Size)
+	}
 	if r.interrupted {
 		fmt.Fprintln(w, "interrupted: figures cover the run so far")
 	}
@@ -372,7 +399,14 @@ func (r *benchResult) write(w io.Writer) {
 		}
 		return thousands(int64(float64(n)/d.Seconds())) + "/s"
 	}
-	if c.Producers > 0 {
+	if c.Sink {
+		fmt.Fprintf(w, "pushed  %12s items in %7.2fs  %12s\n", thousands(r.pushed), r.pushTime.Seconds(), rate(r.pushed, r.pushTime))
+		fmt.Fprintf(w, "committed %10s rows  in %7.2fs  %12s  (INFO consumer: the route's rows, from start to the last commit)\n",
+			thousands(r.popped), r.popTime.Seconds(), rate(r.popped, r.popTime))
+		if r.deadEvents > 0 {
+			fmt.Fprintf(w, "dead    %12s items dead-lettered (see 'mullet dead list %s')\n", thousands(r.deadEvents), c.Queue)
+		}
+	} else if c.Producers > 0 {
 		fmt.Fprintf(w, "pushed  %12s items in %7.2fs  %12s  %.1f MB/s\n", thousands(r.pushed), r.pushTime.Seconds(),
 			rate(r.pushed, r.pushTime), float64(r.pushed)*float64(c.Size)/1e6/max(r.pushTime.Seconds(), 1e-9))
 	}
@@ -386,7 +420,7 @@ func (r *benchResult) write(w io.Writer) {
 		fmt.Fprintf(w, "foreign %12s popped items had no mullet bench timestamp (not in the latency figures)\n", thousands(r.foreign))
 	}
 	if r.short {
-		fmt.Fprintf(w, "drain   consumers did not pop everything within --drain %v\n", c.Drain)
+		fmt.Fprintf(w, "drain   consumers did not %s everything within --drain %v\n", popWord(c), c.Drain)
 	}
 	fmt.Fprintf(w, "backlog %12s items left in %q\n\n", thousands(r.backlogEnd), c.Queue)
 
@@ -436,3 +470,58 @@ func thousands(n int64) string {
 	}
 	return string(b)
 }
+
+// popWord names what consumers do in the progress line and report.
+func popWord(c Config) string {
+	if c.Sink {
+		return "committed"
+	}
+	return "popped"
+}
+
+// appendItem renders tmpl with every {n} replaced by n.
+func appendItem(buf []byte, tmpl string, n int64) []byte {
+	for {
+		i := strings.Index(tmpl, "{n}")
+		if i < 0 {
+			return append(buf, tmpl...)
+		}
+		buf = append(buf, tmpl[:i]...)
+		buf = strconv.AppendInt(buf, n, 10)
+		tmpl = tmpl[i+3:]
+	}
+}
+
+// routeCounts are a consumer route's counters in INFO consumer.
+type routeCounts struct{ rows, deadEvents int64 }
+
+// consumerCounts reads the counters of the route draining queue from
+// INFO consumer (route lines: routeN:queue=Q,table=T,...,rows=N,...).
+func consumerCounts(ctx context.Context, rdb *redis.Client, queue string) (routeCounts, error) {
+	info, err := rdb.Info(ctx, "consumer").Result()
+	if err != nil {
+		return routeCounts{}, fmt.Errorf("bench: INFO consumer: %w", err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		_, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || !strings.HasPrefix(line, "route") || !strings.HasPrefix(v, "queue="+queue+",") {
+			continue
+		}
+		var rc routeCounts
+		for _, kv := range strings.Split(v, ",") {
+			k, val, _ := strings.Cut(kv, "=")
+			switch k {
+			case "rows":
+				rc.rows, _ = strconv.ParseInt(val, 10, 64)
+			case "dead_letter_events":
+				rc.deadEvents, _ = strconv.ParseInt(val, 10, 64)
+			}
+		}
+		return rc, nil
+	}
+	return routeCounts{}, fmt.Errorf("bench: --sink: the server has no consumer route for queue %q (INFO consumer); route it with consumer-route %s TABLE", queue, queue)
+}
+
+// Committed returns, for a Sink run, the rows the consumer committed and
+// the seconds from the start to the last commit.
+func (r *Result) Committed() (rows int64, seconds float64) { return r.popped, r.popTime.Seconds() }

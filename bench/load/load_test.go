@@ -1,4 +1,4 @@
-package main
+package load
 
 import (
 	"bytes"
@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/urfave/cli/v2"
 
 	"mullet/config"
 	"mullet/queue"
@@ -44,8 +42,8 @@ func startInProcess(t *testing.T, directives ...[]string) string {
 	return ln.Addr().String()
 }
 
-func benchCfg(addr string) benchConfig {
-	return benchConfig{
+func benchCfg(addr string) Config {
+	return Config{
 		Addr: addr, Producers: 3, Consumers: 2, Queue: "q", Size: 64,
 		Pipeline: 4, Drain: 10 * time.Second, Every: 20 * time.Millisecond,
 		Out: io.Discard, Progress: io.Discard,
@@ -60,7 +58,7 @@ func TestBenchCount(t *testing.T) {
 	cfg.Count = 3001 // not a multiple of the pipeline: the last batch is short
 	var progress bytes.Buffer
 	cfg.Progress = &progress
-	res, err := runBench(t.Context(), cfg)
+	res, err := Run(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +80,7 @@ func TestBenchCount(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	res.write(&out)
+	res.Write(&out)
 	for _, want := range []string{
 		"pushed         3,001 items", "popped         3,001 items",
 		"p50", "p90", "p99", "p99.9", "max",
@@ -104,7 +102,7 @@ func TestBenchSplit(t *testing.T) {
 	var progress bytes.Buffer
 	cfg.Progress = &progress
 	begin := time.Now()
-	res, err := runBench(t.Context(), cfg)
+	res, err := Run(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +118,7 @@ func TestBenchSplit(t *testing.T) {
 
 	cfg = benchCfg(addr)
 	cfg.Producers, cfg.Count = 0, res.pushed
-	res2, err := runBench(t.Context(), cfg)
+	res2, err := Run(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +133,7 @@ func TestBenchServerErrors(t *testing.T) {
 	addr := startInProcess(t, []string{"maxmemory", "1mb"})
 	cfg := benchCfg(addr)
 	cfg.Consumers, cfg.Count, cfg.Size = 0, 3000, 1000
-	res, err := runBench(t.Context(), cfg)
+	res, err := Run(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,47 +141,26 @@ func TestBenchServerErrors(t *testing.T) {
 		t.Errorf("pushed %d, refused %d (first %q); want some refused with OOM, 3000 in all", res.pushed, res.pushErrs, res.firstErr)
 	}
 	var out bytes.Buffer
-	res.write(&out)
+	res.Write(&out)
 	if !strings.Contains(out.String(), "LPUSHes refused; first: OOM ") {
 		t.Errorf("report lacks the refusals:\n%s", out.String())
 	}
 }
 
-// TestBenchCommand runs the subcommand through the CLI, flags and all.
-func TestBenchCommand(t *testing.T) {
-	addr := startInProcess(t, []string{"requirepass", "pw"})
-	var out, errs bytes.Buffer
-	app := &cli.App{Name: "mullet", Writer: &out, ErrWriter: &errs, Commands: []*cli.Command{benchCommand()}}
-	err := app.Run([]string{"mullet", "bench", "--addr", addr, "--password", "pw", "--producers", "2",
-		"--consumers", "2", "--queue", "jobs", "--size", "100", "--count", "500", "--pipeline", "8"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{`queue "jobs", 2 producers (pipeline 8), 2 consumers, 100-byte items`, "pushed           500 items", "popped           500 items"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out.String())
-		}
-	}
-	err = app.Run([]string{"mullet", "bench", "--addr", addr, "--count", "1"})
-	if err == nil || !strings.Contains(err.Error(), "NOAUTH") {
-		t.Errorf("without the password: %v, want a NOAUTH error", err)
-	}
-}
-
 func TestBenchValidate(t *testing.T) {
-	ok := benchConfig{Producers: 1, Consumers: 1, Queue: "q", Size: 20, Pipeline: 1, Duration: time.Second}
+	ok := Config{Producers: 1, Consumers: 1, Queue: "q", Size: 20, Pipeline: 1, Duration: time.Second}
 	tests := []struct {
 		name string
-		edit func(*benchConfig)
+		edit func(*Config)
 		want string
 	}{
-		{"ok", func(*benchConfig) {}, ""},
-		{"nobody", func(c *benchConfig) { c.Producers, c.Consumers = 0, 0 }, "at least one producer or consumer"},
-		{"small", func(c *benchConfig) { c.Size = 19 }, "--size must be at least 20"},
-		{"pipeline", func(c *benchConfig) { c.Pipeline = 0 }, "--pipeline"},
-		{"no end", func(c *benchConfig) { c.Duration = 0 }, "--duration or --count"},
-		{"count", func(c *benchConfig) { c.Duration, c.Count = 0, 5 }, ""},
-		{"queue", func(c *benchConfig) { c.Queue = "" }, "--queue"},
+		{"ok", func(*Config) {}, ""},
+		{"nobody", func(c *Config) { c.Producers, c.Consumers = 0, 0 }, "at least one producer or consumer"},
+		{"small", func(c *Config) { c.Size = 19 }, "--size must be at least 20"},
+		{"pipeline", func(c *Config) { c.Pipeline = 0 }, "--pipeline"},
+		{"no end", func(c *Config) { c.Duration = 0 }, "--duration or --count"},
+		{"count", func(c *Config) { c.Duration, c.Count = 0, 5 }, ""},
+		{"queue", func(c *Config) { c.Queue = "" }, "--queue"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
