@@ -68,7 +68,8 @@ func (s *syncBuffer) String() string {
 // the schedule that bounds it).
 func TestRecoveryLogged(t *testing.T) {
 	m := testutil.StartMariaDB(t)
-	newTable(t, m, "recov")
+	h := mariaHarness(m)
+	h.newTable(t, "recov")
 	ks := queue.New(queue.Config{})
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil)) // Info: the default level
@@ -100,7 +101,7 @@ func TestRecoveryLogged(t *testing.T) {
 	waitFor(t, 60*time.Second, "the first row after the restart", func() bool { return routeStats(c, "rq").Rows > 1000 })
 	t.Logf("draining resumed %v after MariaDB accepted connections", time.Since(ready).Round(time.Millisecond))
 	waitFor(t, 60*time.Second, "the drain", func() bool { return routeStats(c, "rq").Rows == 3000 })
-	checkExactlyOnce(t, m, "recov", "a", 3000)
+	h.checkExactlyOnce(t, "recov", "a", 3000)
 
 	log := logs.String()
 	enter := regexp.MustCompile(`level=WARN msg="route in backoff: sink write failed; retrying" component=consumer queue=rq table=recov err=".*(refused|EOF|bad connection|invalid connection|gone away|shutdown)`).FindStringIndex(log)
