@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"errors"
@@ -20,13 +20,33 @@ const (
 	blockMPop                  // BLMPOP: [key, [items]]
 )
 
-// blockReq is what a blocking handler leaves for serve: the waiter is
-// registered in the keyspace; serve waits once the Tx has ended.
-type blockReq struct {
-	active  bool
+// BlockRequest is what a blocking command asks of its transport: wait
+// until the session's waiter (registered in the keyspace by the handler)
+// is served, or Timeout passes (0: forever), then call ReplyServed or
+// ReplyTimeout. A transport that cannot wait (replay; an HTTP request
+// past its own cap) cancels the wait with CancelBlock and answers
+// ReplyTimeout.
+type BlockRequest struct {
+	Active  bool
+	Timeout time.Duration // 0: forever
 	kind    blockKind
-	timeout time.Duration // 0: forever
 }
+
+// TakeBlock returns the blocking request the last command left, if any,
+// and clears it. The session remembers its reply shape until the next
+// one.
+func (c *Session) TakeBlock() BlockRequest {
+	req := c.block
+	c.block = BlockRequest{}
+	if req.Active {
+		c.blockKind = req.kind
+	}
+	return req
+}
+
+// Waiter is the session's keyspace waiter: a blocked session's transport
+// waits on its Ready channel or its Notify callback.
+func (c *Session) Waiter() *queue.Waiter { return c.waiter }
 
 // parseTimeout parses a blocking command's timeout in seconds the way
 // Redis 7.0 does, quirks included, since clients see the difference:
@@ -65,7 +85,7 @@ func intTimeoutMs(b []byte) (int64, string) {
 // timeoutMs is ceill(strtold(b) * 1000) as a long long, or the error.
 func timeoutMs(b []byte) (int64, string) {
 	// MAX_LONG_DOUBLE_CHARS is 5k: longer strings are refused unread.
-	if len(b) == 0 || len(b) >= 5*1024 || isSpace(b[0]) {
+	if len(b) == 0 || len(b) >= 5*1024 || isCSpace(b[0]) {
 		return 0, msgTimeoutFloat
 	}
 	s := string(b)
@@ -206,7 +226,7 @@ func scanStrtold(s string) (kind int, ok bool) {
 // blockOn registers the client as waiting on keys. Inside EXEC a blocking
 // command acts as its non-blocking form: it replies at once as if the
 // timeout had fired.
-func (c *client) blockOn(keys [][]byte, op queue.BlockOp, kind blockKind, timeout time.Duration) {
+func (c *Session) blockOn(keys [][]byte, op queue.BlockOp, kind blockKind, timeout time.Duration) {
 	if c.inExec {
 		if kind == blockMove {
 			c.null() // BLMOVE's non-blocking form answers a null bulk
@@ -217,140 +237,27 @@ func (c *client) blockOn(keys [][]byte, op queue.BlockOp, kind blockKind, timeou
 	}
 	c.waiter.Op = op
 	c.tx.Block(c.waiter, c.db, keys)
-	c.block = blockReq{active: true, kind: kind, timeout: timeout}
+	c.block = BlockRequest{Active: true, kind: kind, Timeout: timeout}
 }
 
-// timeoutReply is what a blocking command answers when its time runs out:
+// ReplyTimeout is what a blocking command answers when its time runs out:
 // a null array, even for BLMOVE, as Redis 7.0 does.
-func (c *client) timeoutReply(kind blockKind) {
+func (c *Session) ReplyTimeout() {
 	c.nullArray()
 }
 
-// watchResult is what the disconnect watcher saw.
-type watchResult struct {
-	n   int
-	err error
-}
-
-// awaitBlock waits for the registered waiter to be served, time out, be
-// unblocked, or for the client to disconnect or the server to stop. It
-// returns false when the connection must close.
-//
-// While blocked, a watcher goroutine keeps reading the socket: that is how
-// a disconnect is noticed (Redis sees the fd become readable), and bytes
-// the client pipelined after the blocking command are kept, unprocessed,
-// for when the wait ends.
-func (c *client) awaitBlock() bool {
-	req := c.block
-	c.block = blockReq{}
-	w := c.waiter
-	// The idle timeout does not apply to a blocked client.
-	c.conn.SetReadDeadline(time.Time{})
-	c.flags.Or(cfBlocked)
-	defer c.flags.And(^cfBlocked)
-	// Replies to the commands before the blocking one go out first.
-	if !c.flush() {
-		c.cancelBlock()
-		return false
-	}
-	var timer <-chan time.Time
-	if req.timeout > 0 {
-		t := time.NewTimer(req.timeout)
-		defer t.Stop()
-		timer = t.C
-	}
-	watch := c.startWatch()
-	for {
-		select {
-		case <-w.Ready():
-			if !c.stopWatch(watch) {
-				c.returnItems(w)
-				return false
-			}
-			return c.replyServed(req.kind)
-		case <-timer:
-			served := c.cancelBlock()
-			ok := c.stopWatch(watch)
-			if served {
-				if !ok {
-					c.returnItems(w)
-					return false
-				}
-				return c.replyServed(req.kind)
-			}
-			c.timeoutReply(req.kind)
-			return ok
-		case r := <-watch:
-			if r.n > 0 {
-				c.rd.w += r.n
-				c.s.stats.netIn.Add(int64(r.n))
-			}
-			if r.err != nil && !isTimeout(r.err) || r.n == 0 {
-				// The client left (or KILL closed it): it leaves no trace.
-				if c.cancelBlock() {
-					c.returnItems(w)
-				}
-				return false
-			}
-			watch = c.startWatch()
-		case <-c.s.done:
-			if c.cancelBlock() {
-				c.returnItems(w)
-			}
-			c.stopWatch(watch)
-			return false
-		}
-	}
-}
-
-// cancelBlock withdraws the waiter; it reports whether it had been served
+// CancelBlock withdraws the waiter; it reports whether it had been served
 // meanwhile.
-func (c *client) cancelBlock() bool {
-	tx := c.s.ks.Begin()
+func (c *Session) CancelBlock() bool {
+	tx := c.core.ks.Begin()
 	served := tx.Cancel(c.waiter)
 	tx.End()
 	return served
 }
 
-// startWatch starts the disconnect watcher, reading into free space of
-// the request buffer.
-func (c *client) startWatch() chan watchResult {
-	ch := make(chan watchResult, 1)
-	buf, err := c.rd.room()
-	if err != nil {
-		ch <- watchResult{0, err}
-		return ch
-	}
-	go func() {
-		n, err := c.conn.Read(buf)
-		ch <- watchResult{n, err}
-	}()
-	return ch
-}
-
-// stopWatch interrupts the watcher's read and keeps what it read. It
-// returns false if the connection is gone.
-func (c *client) stopWatch(ch chan watchResult) bool {
-	c.conn.SetReadDeadline(time.Unix(1, 0))
-	r := <-ch
-	c.conn.SetReadDeadline(time.Time{})
-	if r.n > 0 {
-		c.rd.w += r.n
-		c.s.stats.netIn.Add(int64(r.n))
-	}
-	if r.err != nil && !isTimeout(r.err) {
-		return r.n > 0 // process what arrived before the close, then leave
-	}
-	select {
-	case <-c.s.done:
-		return false
-	default:
-	}
-	return !c.killed.Load()
-}
-
-// replyServed writes the reply for a served (or unblocked) wait.
-func (c *client) replyServed(kind blockKind) bool {
+// ReplyServed writes the reply for a served (or unblocked) wait.
+func (c *Session) ReplyServed() {
+	kind := c.blockKind
 	w := c.waiter
 	if w.Ticket != 0 {
 		c.ticket = w.Ticket
@@ -359,7 +266,7 @@ func (c *client) replyServed(kind blockKind) bool {
 	case w.Err != nil:
 		c.replyErr(w.Err)
 	case w.TimedOut:
-		c.timeoutReply(kind)
+		c.ReplyTimeout()
 	default:
 		switch kind {
 		case blockPop:
@@ -374,15 +281,15 @@ func (c *client) replyServed(kind blockKind) bool {
 			c.bulks(w.Items)
 		}
 	}
-	return true
 }
 
-// returnItems puts back items that were handed to a client that left
+// ReturnItems puts back items that were handed to a client that left
 // before it could receive them, at the end they came from, so a disconnect
 // loses nothing. (Redis, being single-threaded, never hands items to a
 // client that has gone; we can, by a hair, so we undo it.) A move is left
 // done: its item is safe in the destination list.
-func (c *client) returnItems(w *queue.Waiter) {
+func (c *Session) ReturnItems() {
+	w := c.waiter
 	if w.Err != nil || w.TimedOut || w.Op.Dest != nil || len(w.Items) == 0 {
 		return
 	}
@@ -390,10 +297,10 @@ func (c *client) returnItems(w *queue.Waiter) {
 	for i, it := range w.Items {
 		items[len(items)-1-i] = it // push back in reverse to restore order
 	}
-	tx := c.s.ks.Begin()
+	tx := c.core.ks.Begin()
 	_, err := tx.Push(c.db, w.Key, items, w.Op.Front, false)
 	tx.End()
 	if err != nil && !errors.Is(err, queue.ErrWrongType) {
-		c.s.log.Error("could not return items of a departed client", "client", c.id, "key", string(w.Key), "err", err)
+		c.core.log.Error("could not return items of a departed client", "client", c.id, "key", string(w.Key), "err", err)
 	}
 }

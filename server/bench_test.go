@@ -88,9 +88,9 @@ func benchDispatch(b *testing.B, reqs ...[]string) {
 	for b.Loop() {
 		c.feed(req)
 		if !c.runBuffered() {
-			b.Fatalf("connection closed: %q", c.out)
+			b.Fatalf("connection closed: %q", c.rw.Buf)
 		}
-		c.out = c.out[:0]
+		c.rw.Buf = c.rw.Buf[:0]
 	}
 }
 

@@ -70,7 +70,7 @@ func TestWrongType(t *testing.T) {
 		{"LPUSH", "s", "a"}, {"RPOP", "s"}, {"LLEN", "s"}, {"LRANGE", "s", "0", "-1"},
 		{"LMOVE", "s", "d", "LEFT", "LEFT"}, {"BLPOP", "s", "1"},
 	} {
-		if got := r.do(cmd...); got != "-"+msgWrongType+"\r\n" {
+		if got := r.do(cmd...); got != "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n" {
 			t.Errorf("%v: %q", cmd, got)
 		}
 	}

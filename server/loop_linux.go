@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"mullet/command"
 )
 
 // A loop serves plain-TCP clients the way Redis's event loop does, instead
@@ -115,7 +117,7 @@ func (s *Server) takeOver(c *client) bool {
 	}
 	l := s.loops[s.nextLoop.Add(1)%uint64(len(s.loops))]
 	c.lp, c.fd = l, fd
-	c.waiter.Notify = func() { l.post(loopMsg{kind: msgWake, c: c}) }
+	c.sess.Waiter().Notify = func() { l.post(loopMsg{kind: msgWake, c: c}) }
 	return true
 }
 
@@ -338,7 +340,7 @@ func (l *loop) drainInbox() bool {
 					l.close(c)
 					continue
 				}
-				c.out = append(c.out, m.line...)
+				c.rw.Buf = append(c.rw.Buf, m.line...)
 				l.schedule(c)
 			}
 		case msgResume:
@@ -359,9 +361,9 @@ func (l *loop) guard(c *client, fn func()) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.s.log.Error("panic serving client", "client", c.id, "addr", c.addr, "panic", r, "stack", string(debug.Stack()))
-			c.s.stats.unexpectedErr.Add(1)
-			c.abandonTx()
-			c.out = c.out[:0]
+			c.s.core.Stats.UnexpectedErr.Add(1)
+			c.sess.AbandonTx()
+			c.rw.Buf = c.rw.Buf[:0]
 			l.close(c)
 		}
 	}()
@@ -375,14 +377,14 @@ func (l *loop) readable(c *client) {
 	if err != nil {
 		l.s.log.Warn("closing client that reached max query buffer length", "client", c.id, "addr", c.addr,
 			"qbuf", c.rd.pending())
-		c.s.stats.queryLimited.Add(1)
+		c.s.core.Stats.QueryLimited.Add(1)
 		l.close(c)
 		return
 	}
 	n, err := unix.Read(c.fd, buf)
 	if n > 0 {
 		c.rd.w += n
-		c.s.stats.netIn.Add(int64(n))
+		c.s.core.Stats.NetIn.Add(int64(n))
 	}
 	if n == 0 || (err != nil && err != unix.EAGAIN && err != unix.EINTR) {
 		l.close(c)
@@ -402,10 +404,10 @@ func (l *loop) process(c *client) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.s.log.Error("panic serving client", "client", c.id, "addr", c.addr, "panic", r, "stack", string(debug.Stack()))
-			c.s.stats.unexpectedErr.Add(1)
-			c.abandonTx()
-			c.out = c.out[:0]
-			c.closeAfterReply = true
+			c.s.core.Stats.UnexpectedErr.Add(1)
+			c.sess.AbandonTx()
+			c.rw.Buf = c.rw.Buf[:0]
+			c.sess.SetCloseAfterReply()
 			l.close(c)
 		}
 	}()
@@ -413,7 +415,7 @@ func (l *loop) process(c *client) {
 }
 
 func (l *loop) processCommands(c *client) {
-	if c.waiting || c.durableWait || c.flags.Load()&cfMonitor != 0 || c.closeAfterReply {
+	if c.waiting || c.durableWait || c.sess.Flags()&command.FlagMonitor != 0 || c.sess.CloseAfterReply() {
 		return
 	}
 	if len(c.wpend) > 0 {
@@ -430,33 +432,33 @@ func (l *loop) processCommands(c *client) {
 	for {
 		args, err := c.nextCommand()
 		if err != nil {
-			c.closeAfterReply = true
+			c.sess.SetCloseAfterReply()
 			break
 		}
 		if args == nil {
 			break
 		}
-		mark, flushes := len(c.out), c.flushes
-		c.dispatch(args)
-		if c.outLimited {
-			c.closeOverLimit("hard", c.outPeak)
+		mark, flushes := len(c.rw.Buf), c.flushes
+		c.sess.Dispatch(args)
+		if c.rw.Limited {
+			c.closeOverLimit("hard", c.rw.Peak)
 			l.close(c)
 			return
 		}
-		if c.block.active {
-			l.block(c)
+		if req := c.sess.TakeBlock(); req.Active {
+			l.block(c, req)
 			break
 		}
 		if c.waiting {
 			break // suspended (WAITAOF, CLIENT PAUSE): resumes on msgResume
 		}
-		if c.replyMode != replyOn {
+		if c.sess.RepliesOff() {
 			c.discardReply(mark, flushes)
 		}
-		if c.closeAfterReply || c.flags.Load()&cfMonitor != 0 {
+		if c.sess.CloseAfterReply() || c.sess.Flags()&command.FlagMonitor != 0 {
 			break
 		}
-		if len(c.out) >= flushAt {
+		if len(c.rw.Buf) >= flushAt {
 			// Write what we have this round and come back for the rest:
 			// a long pipeline does not hold all its replies in memory.
 			l.again = append(l.again, c)
@@ -468,7 +470,7 @@ func (l *loop) processCommands(c *client) {
 
 // schedule queues c's replies for the end of the round.
 func (l *loop) schedule(c *client) {
-	if !c.scheduled && (len(c.out) > 0 || c.closeAfterReply) {
+	if !c.scheduled && (len(c.rw.Buf) > 0 || c.sess.CloseAfterReply()) {
 		c.scheduled = true
 		l.pending = append(l.pending, c)
 	}
@@ -481,7 +483,7 @@ func (l *loop) endRound() {
 	for len(l.pending) > 0 {
 		var t uint64
 		for _, c := range l.pending {
-			t = max(t, c.ticket)
+			t = max(t, c.sess.Ticket())
 		}
 		var werr error
 		durable := true
@@ -514,7 +516,7 @@ func (l *loop) endRound() {
 			if l.clients[c.fd] != c {
 				continue
 			}
-			if !durable && c.ticket != 0 {
+			if !durable && c.sess.Ticket() != 0 {
 				// Its replies wait for the fdatasync, and so does the
 				// rest of its input: replies stay in order.
 				c.durableWait = true
@@ -537,16 +539,13 @@ func (l *loop) endRound() {
 // durable as the policy promises, or closes c without them if the log
 // failed: nothing that failed is acknowledged.
 func (l *loop) release(c *client, werr error) {
-	if werr != nil && c.ticket != 0 {
+	if werr != nil && c.sess.Ticket() != 0 {
 		c.s.log.Error("closing client: its writes could not be logged", "client", c.id, "err", werr)
-		c.out = c.out[:0]
+		c.rw.Buf = c.rw.Buf[:0]
 		l.close(c)
 		return
 	}
-	if c.ticket != 0 {
-		c.lastTicket = c.ticket // for WAITAOF
-	}
-	c.ticket = 0
+	c.sess.TakeTicket() // remembered for WAITAOF
 	l.writeOut(c)
 }
 
@@ -559,7 +558,7 @@ func (l *loop) durable(t uint64, err error) {
 	for _, c := range l.awaiting {
 		switch {
 		case l.clients[c.fd] != c:
-		case c.ticket <= t:
+		case c.sess.Ticket() <= t:
 			ready = append(ready, c)
 		default:
 			keep = append(keep, c)
@@ -581,16 +580,16 @@ func (l *loop) durable(t uint64, err error) {
 func (l *loop) writeOut(c *client) {
 	c.flushes++ // replies marked before this are gone (CLIENT REPLY)
 	if len(c.wpend) > 0 {
-		c.wpend = append(c.wpend, c.out...)
-		c.out = c.out[:0]
+		c.wpend = append(c.wpend, c.rw.Buf...)
+		c.rw.Buf = c.rw.Buf[:0]
 		l.checkOutputLimit(c)
 		return
 	}
-	b := c.out
+	b := c.rw.Buf
 	for len(b) > 0 {
 		n, err := unix.Write(c.fd, b)
 		if n > 0 {
-			c.s.stats.netOut.Add(int64(n))
+			c.s.core.Stats.NetOut.Add(int64(n))
 			b = b[n:]
 			continue
 		}
@@ -606,12 +605,12 @@ func (l *loop) writeOut(c *client) {
 		l.close(c)
 		return
 	}
-	if cap(c.out) > 4*flushAt {
-		c.out = make([]byte, 0, readChunk)
+	if cap(c.rw.Buf) > 4*flushAt {
+		c.rw.Buf = make([]byte, 0, readChunk)
 	} else {
-		c.out = c.out[:0]
+		c.rw.Buf = c.rw.Buf[:0]
 	}
-	if len(c.wpend) == 0 && (c.closeAfterReply || c.killed.Load()) {
+	if len(c.wpend) == 0 && (c.sess.CloseAfterReply() || c.sess.Killed()) {
 		l.close(c)
 		return
 	}
@@ -623,7 +622,7 @@ func (l *loop) writeMore(c *client) {
 	for len(c.wpend) > 0 {
 		n, err := unix.Write(c.fd, c.wpend)
 		if n > 0 {
-			c.s.stats.netOut.Add(int64(n))
+			c.s.core.Stats.NetOut.Add(int64(n))
 			c.wpend = c.wpend[n:]
 			continue
 		}
@@ -639,7 +638,7 @@ func (l *loop) writeMore(c *client) {
 	c.wpend = nil
 	unix.EpollCtl(l.ep, unix.EPOLL_CTL_MOD, c.fd,
 		&unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(c.fd)})
-	if c.closeAfterReply {
+	if c.sess.CloseAfterReply() {
 		l.close(c)
 		return
 	}
@@ -661,16 +660,13 @@ func (l *loop) checkOutputLimit(c *client) {
 
 // block arms the wait the handler registered: the keyspace's notify posts
 // msgWake when it ends, a timer posts msgTimeout.
-func (l *loop) block(c *client) {
-	req := c.block
-	c.block = blockReq{}
+func (l *loop) block(c *client, req command.BlockRequest) {
 	c.waiting = true
-	c.blockKind = req.kind
 	c.blockGen++
-	c.flags.Or(cfBlocked)
-	if req.timeout > 0 {
+	c.sess.SetFlag(command.FlagBlocked, true)
+	if req.Timeout > 0 {
 		gen := c.blockGen
-		c.blockTimer = time.AfterFunc(req.timeout, func() {
+		c.blockTimer = time.AfterFunc(req.Timeout, func() {
 			l.post(loopMsg{kind: msgTimeout, c: c, gen: gen})
 		})
 	}
@@ -687,17 +683,17 @@ func (l *loop) unblocked(c *client, timeout bool) {
 	}
 	served := true
 	if timeout {
-		served = c.cancelBlock()
+		served = c.sess.CancelBlock()
 	}
 	c.waiting = false
-	c.flags.And(^cfBlocked)
-	mark, flushes := len(c.out), c.flushes
+	c.sess.SetFlag(command.FlagBlocked, false)
+	mark, flushes := len(c.rw.Buf), c.flushes
 	if served {
-		c.replyServed(c.blockKind)
+		c.sess.ReplyServed()
 	} else {
-		c.timeoutReply(c.blockKind)
+		c.sess.ReplyTimeout()
 	}
-	if c.replyMode != replyOn {
+	if c.sess.RepliesOff() {
 		c.discardReply(mark, flushes)
 	}
 	l.process(c)
@@ -715,8 +711,8 @@ func (l *loop) suspend(c *client, wait func(stop <-chan struct{}), finish func()
 	gen := c.blockGen
 	stop := make(chan struct{})
 	c.suspendStop = stop
-	c.flags.Or(cfBlocked)
-	c.s.admin.waiting.Add(1) // counted in blocked_clients, as in Redis
+	c.sess.SetFlag(command.FlagBlocked, true)
+	c.s.core.NoteSuspended(true) // counted in blocked_clients, as in Redis
 	go func() {
 		wait(stop)
 		l.post(loopMsg{kind: msgResume, c: c, gen: gen, fn: finish})
@@ -727,15 +723,15 @@ func (l *loop) suspend(c *client, wait func(stop <-chan struct{}), finish func()
 func (l *loop) resume(c *client, finish func()) {
 	c.waiting = false
 	c.suspendStop = nil
-	c.s.admin.waiting.Add(-1)
-	c.flags.And(^cfBlocked)
-	mark, flushes := len(c.out), c.flushes
+	c.s.core.NoteSuspended(false)
+	c.sess.SetFlag(command.FlagBlocked, false)
+	mark, flushes := len(c.rw.Buf), c.flushes
 	finish()
-	if c.replyMode != replyOn {
+	if c.sess.RepliesOff() {
 		c.discardReply(mark, flushes)
 	}
-	if c.block.active {
-		l.block(c)
+	if req := c.sess.TakeBlock(); req.Active {
+		l.block(c, req)
 	}
 	l.schedule(c)
 	if !c.waiting {
@@ -759,12 +755,12 @@ func (l *loop) close(c *client) {
 		if c.suspendStop != nil {
 			close(c.suspendStop) // the waiting goroutine returns; its resume is dropped
 			c.suspendStop = nil
-			c.s.admin.waiting.Add(-1)
-		} else if c.cancelBlock() {
-			c.returnItems(c.waiter)
+			c.s.core.NoteSuspended(false)
+		} else if c.sess.CancelBlock() {
+			c.sess.ReturnItems()
 		}
 		c.waiting = false
-		c.flags.And(^cfBlocked)
+		c.sess.SetFlag(command.FlagBlocked, false)
 	}
 	unix.Close(c.fd)
 	c.cleanup()
@@ -778,7 +774,7 @@ func (l *loop) closeAll() {
 		// than leave their clients guessing.
 		var t uint64
 		for _, c := range l.awaiting {
-			t = max(t, c.ticket)
+			t = max(t, c.sess.Ticket())
 		}
 		l.durable(t, l.s.ks.Wait(t))
 		l.endRound()
@@ -799,12 +795,12 @@ func (l *loop) cron() {
 	if t <= 0 {
 		return
 	}
-	limit := monoNow() - t*int64(time.Second)
+	limit := command.MonoNow() - t*int64(time.Second)
 	for _, c := range l.clients {
-		if c.waiting || c.flags.Load()&cfMonitor != 0 {
+		if c.waiting || c.sess.Flags()&command.FlagMonitor != 0 {
 			continue
 		}
-		if c.lastActive.Load() < limit {
+		if c.sess.LastActive() < limit {
 			l.close(c)
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"mullet/command"
 )
 
 // The real redis-cli 7.0 against mullet: its one-shot mode, its stdin
@@ -61,7 +63,7 @@ func TestRedisCLI(t *testing.T) {
 	if out := run("", "CONFIG", "GET", "maxmemory"); out != "maxmemory\n0\n" {
 		t.Errorf("redis-cli CONFIG GET maxmemory = %q", out)
 	}
-	if out := run("", "COMMAND", "COUNT"); strings.TrimSpace(out) != fmt.Sprint(len(commands)) {
+	if out := run("", "COMMAND", "COUNT"); strings.TrimSpace(out) != fmt.Sprint(len(command.Commands())) {
 		t.Errorf("redis-cli COMMAND COUNT = %q", out)
 	}
 }
