@@ -126,8 +126,10 @@ func (o *opsSampler) reset() {
 	o.mu.Unlock()
 }
 
-// cron samples the INFO rates and the memory peak, like the part of
-// Redis's serverCron that does the same.
+// cron is the core's periodic work, like the parts of Redis's serverCron
+// that do the same, every sampleEvery: it samples the INFO rates and the
+// memory peak, and deletes expired keys nobody reads (Redis's active
+// expire cycle; not while the AOF loads, which owns the keyspace then).
 func (s *Core) cron() {
 	defer s.wg.Done()
 	t := time.NewTicker(sampleEvery)
@@ -139,8 +141,19 @@ func (s *Core) cron() {
 		case now := <-t.C:
 			s.admin.samples.sample(now, [3]int64{s.Stats.Commands.Load(), s.Stats.NetIn.Load(), s.Stats.NetOut.Load()})
 			s.notePeak()
+			if !s.loading.Load() {
+				s.expireCycle()
+			}
 		}
 	}
+}
+
+// expireCycle deletes a sample of expired keys, as Redis's
+// activeExpireCycle does, and waits until the log has the deletions.
+func (s *Core) expireCycle() {
+	tx := s.ks.Begin()
+	tx.ExpireCycle(20)
+	s.ks.Wait(tx.End())
 }
 
 // notePeak records used memory in used_memory_peak and returns it.

@@ -106,6 +106,9 @@ func (s *Server) takeOver(c *client) bool {
 			s.loops = append(s.loops, l)
 			go l.run()
 		}
+		if len(s.loops) > 0 {
+			s.loopCronWG.Go(s.loopCron)
+		}
 	})
 	if len(s.loops) == 0 {
 		return false
@@ -124,10 +127,29 @@ func (s *Server) takeOver(c *client) bool {
 // start gives a client prepared by takeOver to its loop.
 func (c *client) start() { c.lp.post(loopMsg{kind: msgAdd, c: c}) }
 
-// stopLoops closes every loop's clients and stops the loops.
+// stopLoops closes every loop's clients and stops the loops. Shutdown
+// calls it once done is closed.
 func (s *Server) stopLoops() {
+	s.loopCronWG.Wait()
 	for _, l := range s.loops {
 		l.shutdown()
+	}
+}
+
+// loopCron asks every loop, once a second, for its periodic work (idle
+// timeouts): one ticker for all the loops, which stops at shutdown.
+func (s *Server) loopCron() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			for _, l := range s.loops {
+				l.post(loopMsg{kind: msgCron})
+			}
+		case <-s.done:
+			return
+		}
 	}
 }
 
@@ -193,18 +215,6 @@ func (l *loop) run() {
 		l.s.log.Error("event loop cannot watch its epoll descriptor", "err", err)
 		return
 	}
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	go func() {
-		for {
-			select {
-			case <-tick.C:
-				l.post(loopMsg{kind: msgCron})
-			case <-l.done:
-				return
-			}
-		}
-	}()
 	busy := false
 	for {
 		var n int
@@ -488,7 +498,7 @@ func (l *loop) endRound() {
 		var werr error
 		durable := true
 		if t != 0 {
-			if l.s.settings.syncAlways.Load() {
+			if l.s.ks.WaitSyncs() {
 				// Under appendfsync always the wait is an fdatasync
 				// (hundreds of microseconds): rather than sit through it,
 				// the loop goes on serving everyone else, whose writes

@@ -65,13 +65,14 @@ type Server struct {
 	closing     bool
 	monitorList []*client
 
-	wg        sync.WaitGroup // connections (goroutines and loop clients)
-	loopsOnce sync.Once
-	loops     []*loop
-	nextLoop  atomic.Uint64
-	nextID    atomic.Int64
-	settings  settingsCache
-	drainBy   atomic.Int64 // unix ns; set by Shutdown: pending replies must be written by then
+	wg         sync.WaitGroup // connections (goroutines and loop clients)
+	loopsOnce  sync.Once
+	loops      []*loop
+	loopCronWG sync.WaitGroup // loopCron
+	nextLoop   atomic.Uint64
+	nextID     atomic.Int64
+	settings   settingsCache
+	drainBy    atomic.Int64 // unix ns; set by Shutdown: pending replies must be written by then
 }
 
 // settingsCache holds directives read on every connection or batch of
@@ -84,7 +85,6 @@ type settingsCache struct {
 	maxQuery   atomic.Int64
 	protected  atomic.Bool
 	keepalive  atomic.Int64 // seconds
-	syncAlways atomic.Bool  // appendfsync always: loops do not wait out fdatasync
 
 	output atomic.Pointer[config.OutputBufferLimit] // normal class, see limits.go
 }
@@ -114,7 +114,7 @@ func New(cfg Config) *Server {
 	s.loadSettings()
 	for _, name := range []string{"maxclients", "timeout", "proto-max-bulk-len",
 		"client-query-buffer-limit", "protected-mode", "tcp-keepalive",
-		"client-output-buffer-limit", "appendfsync"} {
+		"client-output-buffer-limit"} {
 		s.set.OnChange(name, func(string) error { s.loadSettings(); return nil })
 	}
 	return s
@@ -127,7 +127,6 @@ func (s *Server) loadSettings() {
 	s.settings.maxQuery.Store(s.set.Size("client-query-buffer-limit"))
 	s.settings.protected.Store(s.set.Bool("protected-mode"))
 	s.settings.keepalive.Store(s.set.Int("tcp-keepalive"))
-	s.settings.syncAlways.Store(s.set.String("appendfsync") == "always")
 	s.loadOutputLimit()
 }
 

@@ -140,8 +140,6 @@ func serve(args []string) error {
 	defer stopMetrics()
 	logger.Info("mullet ready", "version", version, "pid", os.Getpid(), "dir", dir)
 
-	expiryDone := make(chan struct{})
-	go activeExpiry(ks, srv.Done(), expiryDone)
 	cons.Start()
 
 	sigs := make(chan os.Signal, 2)
@@ -173,7 +171,6 @@ func serve(args []string) error {
 	if err := srv.Shutdown(ctx); err != nil {
 		logger.Warn("clients did not finish in time", "err", err)
 	}
-	<-expiryDone
 	// Clients are gone; now the consumer: it stops claiming, lets batches
 	// being written commit, and abandons them at the deadline (their batch
 	// keys are settled at the next start). Then the AOF may close.
@@ -202,25 +199,6 @@ func shutdownNow(srv *server.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	srv.Shutdown(ctx)
-}
-
-// activeExpiry deletes expired keys nobody reads, ten times a second, like
-// Redis's active expire cycle.
-func activeExpiry(ks *queue.Keyspace, done <-chan struct{}, exited chan<- struct{}) {
-	defer close(exited)
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
-			tx := ks.Begin()
-			tx.ExpireCycle(20)
-			ticket := tx.End()
-			ks.Wait(ticket)
-		}
-	}
 }
 
 // setProcs chooses how many threads run mullet's goroutines. mullet is
