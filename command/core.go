@@ -141,6 +141,8 @@ func New(cfg Config, host Host) *Core {
 	}
 	s.lastSave.Store(time.Now().Unix())
 	s.loadSettings()
+	// The keyspace's maxmemory is set here and by CONFIG SET only.
+	s.ks.SetMaxMemory(s.set.Size("maxmemory"))
 	for _, name := range []string{"requirepass", "maxclients", "proto-max-bulk-len",
 		"slowlog-log-slower-than", "slowlog-max-len"} {
 		s.set.OnChange(name, func(string) error { s.loadSettings(); return nil })

@@ -17,8 +17,8 @@ func benchClient(b *testing.B) *client {
 	c1, c2 := net.Pipe()
 	b.Cleanup(func() { c1.Close(); c2.Close() })
 	c := newClient(ts.s, c1)
-	c.rd.maxBulk = ts.s.settings.maxBulk.Load()
-	c.rd.maxQuery = ts.s.settings.maxQuery.Load()
+	c.rd.maxBulk = ts.s.cur().MaxBulk
+	c.rd.maxQuery = ts.s.cur().MaxQuery
 	return c
 }
 

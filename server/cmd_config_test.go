@@ -28,8 +28,8 @@ func TestConfigGetSet(t *testing.T) {
 		{"CONFIG GET nosuch", "%0\r\n"},
 	})
 	// CONFIG SET reaches the server: the memory limit applies.
-	if ts.ks.MaxMemory() != 1<<20 || ts.s.settings.timeout.Load() != 300 {
-		t.Errorf("maxmemory %d, timeout %d after CONFIG SET", ts.ks.MaxMemory(), ts.s.settings.timeout.Load())
+	if ts.ks.MaxMemory() != 1<<20 || ts.s.cur().IdleTimeout != 300*time.Second {
+		t.Errorf("maxmemory %d, timeout %v after CONFIG SET", ts.ks.MaxMemory(), ts.s.cur().IdleTimeout)
 	}
 }
 

@@ -96,8 +96,8 @@ func (c *client) serve() {
 			c.s.core.Stats.QueryLimited.Add(1)
 			return
 		}
-		if t := c.s.settings.timeout.Load(); t > 0 && c.sess.Flags()&(command.FlagBlocked|command.FlagMonitor) == 0 {
-			c.conn.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+		if t := c.s.cur().IdleTimeout; t > 0 && c.sess.Flags()&(command.FlagBlocked|command.FlagMonitor) == 0 {
+			c.conn.SetReadDeadline(time.Now().Add(t))
 		} else {
 			// Lift a deadline set before CONFIG SET timeout 0. (An
 			// interrupt cannot be lost here: Shutdown closes done
@@ -127,8 +127,9 @@ func (c *client) serve() {
 // loadLimits takes the current protocol and output limits (CONFIG SET may
 // have changed them) before a batch of commands.
 func (c *client) loadLimits() {
-	c.rd.maxBulk = c.s.settings.maxBulk.Load()
-	c.rd.maxQuery = c.s.settings.maxQuery.Load()
+	st := c.s.cur()
+	c.rd.maxBulk = st.MaxBulk
+	c.rd.maxQuery = st.MaxQuery
 	c.rw.Limit = c.s.hardOutputLimit()
 }
 

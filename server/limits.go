@@ -67,21 +67,7 @@ const drainGrace = 2 * time.Second
 const writePiece = 1 << 20
 
 // outputLimit returns the effective normal-class limit.
-func (s *Server) outputLimit() config.OutputBufferLimit {
-	if p := s.settings.output.Load(); p != nil {
-		return *p
-	}
-	return defaultNormalLimit
-}
-
-// loadOutputLimit refreshes the cached limit from the configuration.
-func (s *Server) loadOutputLimit() {
-	lim, _ := s.set.ClientOutputBufferLimit("normal")
-	if lim == (config.OutputBufferLimit{}) {
-		lim = defaultNormalLimit
-	}
-	s.settings.output.Store(&lim)
-}
+func (s *Server) outputLimit() config.OutputBufferLimit { return s.cur().OutputLimit }
 
 // hardOutputLimit is c.rw.Limit for a batch: the hard limit as an int, or
 // MaxInt when there is none.
@@ -109,8 +95,8 @@ func (c *client) closeOverLimit(kind string, pending int) {
 func (c *client) writeOut(b []byte) (int, error) {
 	lim := c.s.outputLimit()
 	var idle time.Duration
-	if t := c.s.settings.timeout.Load(); t > 0 && c.sess.Flags()&command.FlagMonitor == 0 {
-		idle = time.Duration(t) * time.Second
+	if t := c.s.cur().IdleTimeout; t > 0 && c.sess.Flags()&command.FlagMonitor == 0 {
+		idle = t
 	}
 	soft := int(min(lim.Soft, math.MaxInt32))
 	overSoft := lim.Soft > 0 && lim.Seconds > 0 && len(b) > soft

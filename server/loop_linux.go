@@ -77,11 +77,6 @@ type loopMsg struct {
 	err  error  // msgDurable: the log failed
 }
 
-// eventLoops reports whether plain-TCP clients are served by event loops.
-// MULLET_EVENTLOOP=0 turns them off (one goroutine per connection, as TLS
-// clients always are).
-var eventLoops = os.Getenv("MULLET_EVENTLOOP") != "0"
-
 // busyWaitMs is how long a loop that just served requests waits for more
 // inside epoll_wait before it parks (milliseconds).
 const busyWaitMs = 1
@@ -93,7 +88,7 @@ const busyWaitMs = 1
 // registered, so nothing else sees it half set up; start hands it over.
 func (s *Server) takeOver(c *client) bool {
 	tc, ok := c.conn.(*net.TCPConn)
-	if !eventLoops || !ok {
+	if s.cfg.GoroutinePerConn || !ok {
 		return false
 	}
 	s.loopsOnce.Do(func() {
@@ -801,11 +796,11 @@ func (l *loop) cron() {
 	for _, c := range l.clients {
 		l.checkOutputLimit(c)
 	}
-	t := l.s.settings.timeout.Load()
+	t := l.s.cur().IdleTimeout
 	if t <= 0 {
 		return
 	}
-	limit := command.MonoNow() - t*int64(time.Second)
+	limit := command.MonoNow() - int64(t)
 	for _, c := range l.clients {
 		if c.waiting || c.sess.Flags()&command.FlagMonitor != 0 {
 			continue

@@ -21,7 +21,7 @@ const msgDenied = "DENIED Redis is running in protected mode because protected m
 // refuses, or "". As in Redis 7, a client from outside the loopback
 // interface is refused while protected-mode is on and no password is set.
 func (s *Server) protectedRefusal(conn net.Conn) string {
-	if !s.settings.protected.Load() || s.core.AuthRequired() {
+	if !s.cur().Protected || s.core.AuthRequired() {
 		return ""
 	}
 	addr, ok := conn.RemoteAddr().(*net.TCPAddr)

@@ -44,6 +44,11 @@ type Config struct {
 
 	// Version is mullet's own version, shown as mullet_version in INFO.
 	Version string
+
+	// GoroutinePerConn serves every plain-TCP connection with a goroutine
+	// of its own, as TLS connections always are, instead of the event
+	// loops (cmd/mullet sets it when MULLET_EVENTLOOP=0).
+	GoroutinePerConn bool
 }
 
 // Server speaks RESP to clients and runs their commands in its
@@ -71,22 +76,8 @@ type Server struct {
 	loopCronWG sync.WaitGroup // loopCron
 	nextLoop   atomic.Uint64
 	nextID     atomic.Int64
-	settings   settingsCache
+	settings   atomic.Pointer[Settings]
 	drainBy    atomic.Int64 // unix ns; set by Shutdown: pending replies must be written by then
-}
-
-// settingsCache holds directives read on every connection or batch of
-// commands, as atomics refreshed by CONFIG SET hooks, so the hot path
-// takes no lock.
-type settingsCache struct {
-	maxClients atomic.Int64
-	timeout    atomic.Int64 // seconds; 0: never
-	maxBulk    atomic.Int64
-	maxQuery   atomic.Int64
-	protected  atomic.Bool
-	keepalive  atomic.Int64 // seconds
-
-	output atomic.Pointer[config.OutputBufferLimit] // normal class, see limits.go
 }
 
 // New returns a server; call Serve to accept clients.
@@ -111,23 +102,11 @@ func New(cfg Config) *Server {
 		Shutdown:    cfg.Shutdown,
 		Version:     cfg.Version,
 	}, s)
-	s.loadSettings()
-	for _, name := range []string{"maxclients", "timeout", "proto-max-bulk-len",
-		"client-query-buffer-limit", "protected-mode", "tcp-keepalive",
-		"client-output-buffer-limit"} {
-		s.set.OnChange(name, func(string) error { s.loadSettings(); return nil })
+	s.SetSettings(SettingsFrom(s.set))
+	for _, name := range settingsDirectives {
+		s.set.OnChange(name, func(string) error { s.SetSettings(SettingsFrom(s.set)); return nil })
 	}
 	return s
-}
-
-func (s *Server) loadSettings() {
-	s.settings.maxClients.Store(s.set.Int("maxclients"))
-	s.settings.timeout.Store(s.set.Int("timeout"))
-	s.settings.maxBulk.Store(s.set.Size("proto-max-bulk-len"))
-	s.settings.maxQuery.Store(s.set.Size("client-query-buffer-limit"))
-	s.settings.protected.Store(s.set.Bool("protected-mode"))
-	s.settings.keepalive.Store(s.set.Int("tcp-keepalive"))
-	s.loadOutputLimit()
 }
 
 // SetLoading marks the server as loading the AOF: clients get -LOADING
@@ -190,9 +169,8 @@ func (s *Server) accept(conn net.Conn) {
 	s.core.Stats.Connections.Add(1)
 	if tc := tcpConn(conn); tc != nil {
 		tc.SetNoDelay(true)
-		if ka := s.settings.keepalive.Load(); ka > 0 {
-			tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: time.Duration(ka) * time.Second,
-				Interval: time.Duration(ka) * time.Second / 3, Count: 3})
+		if ka := s.cur().KeepAlive; ka > 0 {
+			tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: ka, Interval: ka / 3, Count: 3})
 		}
 	}
 	if msg := s.protectedRefusal(conn); msg != "" {
@@ -208,7 +186,7 @@ func (s *Server) accept(conn net.Conn) {
 		c.closeSocket()
 		return
 	}
-	if int64(len(s.clients)) >= s.settings.maxClients.Load() {
+	if int64(len(s.clients)) >= s.cur().MaxClients {
 		s.mu.Unlock()
 		s.core.Stats.Rejected.Add(1)
 		c.writeAndClose("-" + msgMaxClients + "\r\n")

@@ -78,9 +78,10 @@ func serve(args []string) error {
 
 	ks := queue.New(queue.Config{
 		Databases:  int(set.Int("databases")),
-		MaxMemory:  set.Size("maxmemory"),
 		BaseMemory: startupMemory(),
 	})
+	// The keyspace's limit is the server's (command.New); the Go
+	// runtime's soft limit follows it here, being the process's.
 	applyMemoryLimit(set.Size("maxmemory"))
 	set.OnChange("maxmemory", func(string) error {
 		applyMemoryLimit(set.Size("maxmemory"))
@@ -106,6 +107,8 @@ func serve(args []string) error {
 		Shutdown:    requestStop,
 		Version:     version,
 		Sections:    []server.InfoSection{consumerSection(cons)},
+		// MULLET_EVENTLOOP=0: a goroutine per connection (docs/configuration.md).
+		GoroutinePerConn: os.Getenv("MULLET_EVENTLOOP") == "0",
 	})
 
 	lns, err := listen(set)
