@@ -239,7 +239,6 @@ func (c *Session) nullArray()          { c.w.NullArray() }
 func (c *Session) mapLen(n int)        { c.w.MapLen(n) }
 func (c *Session) setLen(n int)        { c.w.SetLen(n) }
 func (c *Session) double(f float64)    { c.w.Double(f) }
-func (c *Session) boolean(b bool)      { c.w.Bool(b) }
 func (c *Session) verbatim(s string)   { c.w.Verbatim(s) }
 
 // errorReply writes an error reply, marking the command failed and

@@ -154,16 +154,6 @@ func startRedis(t testing.TB, args ...string) string {
 	}).Addr
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // ctl runs one command on a short-lived control connection and returns
 // the reply bytes.
 func ctl(t testing.TB, tg *target, args ...string) string {

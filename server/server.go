@@ -247,13 +247,6 @@ func (s *Server) removeClient(c *client) {
 	s.wg.Done()
 }
 
-// client finds a connected client by id.
-func (s *Server) client(id int64) *client {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.clients[id]
-}
-
 // Shutdown stops accepting, wakes blocked clients, closes every connection
 // after its pending replies, and waits for the connection goroutines or
 // ctx. It is safe to call more than once.
