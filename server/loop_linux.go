@@ -24,8 +24,8 @@ import (
 // writes every reply. Per request that is one read and one write system
 // call and no goroutine switch; a goroutine per connection pays a third
 // read that finds nothing (EAGAIN) before it parks, two switches, and a
-// scheduler wake-up. Measured on 2 cores with 50 clients at pipeline 1,
-// that was ~6 µs of CPU per LPUSH against redis-server's ~4.5.
+// scheduler wake-up (docs/durability.md, "The event loops", has the
+// figures).
 //
 // The loop never blocks the process: its epoll descriptor is itself
 // watched by Go's netpoller, so between rounds the loop's goroutine parks
@@ -186,8 +186,7 @@ func newLoop(s *Server) (*loop, error) {
 // to look: not while a write is outstanding, nor while the loop is awake
 // (it checks its inbox before it waits again; see sleep). A BRPOP served
 // by a push on the same loop, the common case, so costs no eventfd write
-// under the keyspace lock, no read and no extra round: strace counted 3
-// writes and 2 reads per item, as redis-server, against 4 and 2.5.
+// under the keyspace lock, no read and no extra round.
 func (l *loop) post(m loopMsg) {
 	l.mu.Lock()
 	l.inbox = append(l.inbox, m)
@@ -216,9 +215,8 @@ func (l *loop) run() {
 		// After a busy round, wait for the next events in epoll_wait
 		// itself, for up to busyWaitMs, as Redis's loop does: at load they
 		// come within microseconds, and parking in Go's netpoller costs
-		// two more epoll_waits and a trip through the scheduler per round
-		// (measured: LPUSH at pipeline 1 went from 0.94x redis-server to
-		// parity). The thread sits in the kernel meanwhile; Go's sysmon
+		// two more epoll_waits and a trip through the scheduler per round.
+		// The thread sits in the kernel meanwhile; Go's sysmon
 		// hands its P to other goroutines (the AOF writer, the consumer)
 		// if they need it. An idle loop parks in the netpoller instead,
 		// using no thread at all.
@@ -278,8 +276,6 @@ func (l *loop) run() {
 			// start the fdatasync now, rather than after the next round
 			// or whenever the loop runs out of events (GOMAXPROCS is
 			// usually 1, and a busy loop finds events every time).
-			// LPUSH at pipeline 1, 50 clients: +12% (interleaved runs);
-			// at pipeline 16 within the noise.
 			runtime.Gosched()
 		}
 	}
@@ -511,9 +507,9 @@ func (l *loop) endRound() {
 		}
 		// Newest first, as Redis's clients_pending_write list (added at
 		// its head): a client a push just served is written before the
-		// pusher, whose reply nobody is waiting on as keenly. With one
-		// write(2) costing 5 µs or more on a VM, that took ~12 µs off the
-		// BRPOP wake-up p50 (bench/sidebyside's figure: 86 to 74 µs).
+		// pusher, whose reply nobody is waiting on as keenly: one write(2)
+		// costs several microseconds, and the served client's wake-up
+		// should not wait for it.
 		pending := l.pending
 		l.pending = nil
 		for _, c := range slices.Backward(pending) {
