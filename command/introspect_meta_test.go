@@ -2,16 +2,14 @@ package command
 
 import (
 	"bufio"
+	"bytes"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"reflect"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 	"testing"
 
 	"mullet/internal/e2e"
@@ -132,40 +130,9 @@ func (r *redisConn) do(args ...string) string {
 	if _, err := r.c.Write(b); err != nil {
 		r.t.Fatal(err)
 	}
-	var out []byte
-	if err := readReply(r.br, &out); err != nil {
+	var out bytes.Buffer
+	if err := resp.ReadRaw(r.br, &out); err != nil {
 		r.t.Fatal(err)
 	}
-	return string(out)
-}
-
-// readReply appends one whole RESP2/RESP3 reply from br to out.
-func readReply(br *bufio.Reader, out *[]byte) error {
-	line, err := br.ReadBytes('\n')
-	if err != nil {
-		return err
-	}
-	*out = append(*out, line...)
-	n, _ := strconv.Atoi(strings.TrimRight(string(line[1:]), "\r\n"))
-	switch line[0] {
-	case '$', '=', '!':
-		if n < 0 {
-			return nil
-		}
-		body := make([]byte, n+2)
-		if _, err := io.ReadFull(br, body); err != nil {
-			return err
-		}
-		*out = append(*out, body...)
-	case '*', '~', '%', '>':
-		if line[0] == '%' {
-			n *= 2
-		}
-		for range max(n, 0) {
-			if err := readReply(br, out); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return out.String()
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"mullet/config"
+	"mullet/internal/resp"
 	"mullet/queue"
 )
 
@@ -730,7 +731,7 @@ func FuzzKeysCommands(f *testing.F) {
 		c.sess.Dispatch(argv)
 		br := bufio.NewReader(bytes.NewReader(c.rw.Buf))
 		var one bytes.Buffer
-		if err := readValue(br, &one); err != nil || one.Len() != len(c.rw.Buf) {
+		if err := resp.ReadRaw(br, &one); err != nil || one.Len() != len(c.rw.Buf) {
 			t.Fatalf("%q answered %q, not one RESP value", line, c.rw.Buf)
 		}
 	})

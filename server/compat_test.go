@@ -19,6 +19,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"mullet/internal/e2e"
+	"mullet/internal/resp"
 )
 
 // The differential harness: the same scripted command sequences run on a
@@ -224,7 +225,7 @@ func (c *tconn) read() string {
 	}
 	c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var buf bytes.Buffer
-	if err := readValue(c.br, &buf); err != nil {
+	if err := resp.ReadRaw(c.br, &buf); err != nil {
 		if buf.Len() == 0 && (err == io.EOF || isReset(err)) {
 			// A reset is a close too: which one the client sees depends
 			// on whether it wrote after the server closed.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mullet/command"
+	"mullet/internal/resp"
 )
 
 // recConn is a connection whose peer sent everything already (reads see
@@ -86,7 +87,7 @@ func FuzzRequest(f *testing.F) {
 				break
 			}
 			var v bytes.Buffer
-			if err := readValue(br, &v); err != nil {
+			if err := resp.ReadRaw(br, &v); err != nil {
 				t.Fatalf("reply to %q is not RESP: %v after %q", req, err, v.String())
 			}
 		}

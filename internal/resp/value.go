@@ -1,8 +1,11 @@
 package resp
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -66,4 +69,42 @@ func Parse(b []byte) (Value, []byte, error) {
 		return v, rest, nil
 	}
 	return Value{}, nil, fmt.Errorf("unexpected type byte %q", kind)
+}
+
+// ReadRaw copies the exact bytes of one RESP2 or RESP3 reply from br to
+// out, for tests that compare replies byte for byte.
+func ReadRaw(br *bufio.Reader, out *bytes.Buffer) error {
+	line, err := br.ReadBytes('\n')
+	out.Write(line)
+	if err != nil {
+		return err
+	}
+	if len(line) < 3 {
+		return fmt.Errorf("short line %q", line)
+	}
+	n, _ := strconv.Atoi(string(line[1 : len(line)-2]))
+	switch line[0] {
+	case '$', '=', '!':
+		if n < 0 {
+			return nil
+		}
+		body := make([]byte, n+2)
+		if _, err := io.ReadFull(br, body); err != nil {
+			return err
+		}
+		out.Write(body)
+	case '*', '~', '>':
+		for i := 0; i < n; i++ {
+			if err := ReadRaw(br, out); err != nil {
+				return err
+			}
+		}
+	case '%', '|':
+		for i := 0; i < 2*n; i++ {
+			if err := ReadRaw(br, out); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
