@@ -313,3 +313,19 @@ func TestInfoKeyspaceMatchesRedis(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandStatsPerServer: two servers in one process keep their own
+// command statistics (they share only the command table's definitions).
+func TestCommandStatsPerServer(t *testing.T) {
+	a, b := startServer(t), startServer(t)
+	ra, rb := a.raw(t), b.raw(t)
+	for range 3 {
+		ra.do("LPUSH", "q", "x")
+	}
+	if got := ra.do("INFO", "commandstats"); !strings.Contains(got, "cmdstat_lpush:calls=3,") {
+		t.Errorf("the server that ran LPUSH shows %q", got)
+	}
+	if got := rb.do("INFO", "commandstats"); strings.Contains(got, "cmdstat_lpush") {
+		t.Errorf("the other server shows %q", got)
+	}
+}
