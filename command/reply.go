@@ -249,8 +249,19 @@ func (c *Session) errorReply(msg string) {
 	c.w.Error(msg)
 }
 
-// bulks writes an array of bulk strings.
+// bulks writes an array of bulk strings. A RESP writer gets them without
+// an interface call each (LRANGE's replies are made of them).
 func (c *Session) bulks(items [][]byte) {
+	if r, ok := c.w.(*RESP); ok {
+		r.ArrayLen(len(items))
+		for _, it := range items {
+			r.Bulk(it)
+			if r.Limited {
+				return // the reply is dropped anyway
+			}
+		}
+		return
+	}
 	c.w.ArrayLen(len(items))
 	for _, it := range items {
 		c.w.Bulk(it)
