@@ -428,6 +428,10 @@ func (a *AOF) Close() error {
 // Policy returns the current fsync policy.
 func (a *AOF) Policy() FsyncPolicy { return FsyncPolicy(a.policy.Load()) }
 
+// WaitSyncs reports whether Wait waits for an fdatasync: the policy is
+// FsyncAlways (queue.SyncReporter).
+func (a *AOF) WaitSyncs() bool { return FsyncPolicy(a.policy.Load()) == FsyncAlways }
+
 // SetPolicy changes the fsync policy at run time (CONFIG SET appendfsync).
 // Waits already blocked keep the policy they started with.
 func (a *AOF) SetPolicy(p FsyncPolicy) {

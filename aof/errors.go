@@ -3,6 +3,8 @@ package aof
 import (
 	"errors"
 	"fmt"
+
+	"mullet/queue"
 )
 
 // These errors can be returned by Open and Load.
@@ -34,10 +36,20 @@ var (
 	ErrFailed = errors.New("aof: write failed")
 
 	// ErrRewriteInProgress is returned by Rewrite while another rewrite
-	// runs. Its text is Redis's reply to BGREWRITEAOF in that case, hence
-	// the capital letter and the missing "aof: " prefix.
-	ErrRewriteInProgress = errors.New("Background append only file rewriting already in progress")
+	// runs. It is queue.ErrRewriteInProgress for errors.Is, which is how
+	// the commands recognise it. Its text is Redis's reply to BGREWRITEAOF
+	// in that case, hence the capital letter and the missing "aof: "
+	// prefix.
+	ErrRewriteInProgress error = rewriteInProgress{}
 )
+
+type rewriteInProgress struct{}
+
+func (rewriteInProgress) Error() string {
+	return "Background append only file rewriting already in progress"
+}
+
+func (rewriteInProgress) Is(target error) bool { return target == queue.ErrRewriteInProgress }
 
 // CorruptError reports bytes that cannot be replayed: a malformed record,
 // a checksum mismatch, or a torn tail where one is not allowed (in any

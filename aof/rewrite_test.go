@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"mullet/queue"
 )
 
 // model is a tiny keyspace of lists and strings per db: the fake Source
@@ -306,6 +308,9 @@ func TestRewriteInProgress(t *testing.T) {
 	<-ks.snapped
 	if err := a.Rewrite(ks); !errors.Is(err, ErrRewriteInProgress) {
 		t.Fatalf("Rewrite during a rewrite = %v", err)
+	}
+	if !errors.Is(ErrRewriteInProgress, queue.ErrRewriteInProgress) {
+		t.Error("ErrRewriteInProgress is not queue.ErrRewriteInProgress")
 	}
 	if ErrRewriteInProgress.Error() != "Background append only file rewriting already in progress" {
 		t.Fatal("message differs from Redis's")

@@ -25,6 +25,10 @@ var (
 	// it recovers. errors.Unwrap gives the cause.
 	ErrLogFailed = errors.New("queue: the log is failing")
 
+	// ErrRewriteInProgress is what a log returns (errors.Is) when asked to
+	// rewrite itself while a rewrite runs (BGREWRITEAOF).
+	ErrRewriteInProgress = errors.New("queue: a log rewrite is already in progress")
+
 	// ErrNoLog is returned by Sync when persistence is off.
 	ErrNoLog = errors.New("queue: no log")
 

@@ -200,6 +200,13 @@ func (ks *Keyspace) Notify(ticket uint64, fn func(error)) (done bool, err error)
 	return false, nil
 }
 
+// WaitSyncs reports whether Wait waits for stable storage under the log's
+// current fsync policy (see SyncReporter); false without a log.
+func (ks *Keyspace) WaitSyncs() bool {
+	r, ok := ks.logRef.Load().l.(SyncReporter)
+	return ok && r.WaitSyncs()
+}
+
 // Sync blocks until the record with ticket is on stable storage (see
 // Log.Sync). It returns ErrNoLog when there is no log.
 func (ks *Keyspace) Sync(ctx context.Context, ticket uint64) error {

@@ -38,6 +38,14 @@ type Log interface {
 	Err() error
 }
 
+// A SyncReporter is a Log that says whether Wait waits for stable storage
+// (an fdatasync, appendfsync always) rather than for write(2) only. A
+// front end that must not sit through an fdatasync asks it through
+// Keyspace.WaitSyncs and uses Notify instead of Wait.
+type SyncReporter interface {
+	WaitSyncs() bool
+}
+
 // A Notifier is a Log that can report durability to a callback rather than
 // to a goroutine blocked in Wait (the AOF is one). Keyspace.Notify uses it
 // when the log has it.

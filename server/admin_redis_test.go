@@ -5,6 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"mullet/command"
+	"mullet/internal/resp"
 )
 
 // Differential tests: the same commands sent to mullet and to a live
@@ -39,16 +42,16 @@ func diffCommands(t *testing.T, ts *testServer, ref string, cmds [][]string) {
 // sortedPairs rewrites a map reply (RESP3, or a flat RESP2 array) with its
 // pairs sorted, for comparing maps whose order does not matter.
 func sortedPairs(reply string) string {
-	v, _, err := parseRV([]byte(reply))
-	if err != nil || len(v.elems)%2 != 0 {
+	v, _, err := resp.Parse([]byte(reply))
+	if err != nil || len(v.Elems)%2 != 0 {
 		return reply
 	}
 	var pairs []string
-	for i := 0; i < len(v.elems); i += 2 {
-		pairs = append(pairs, v.elems[i].str+"="+v.elems[i+1].str)
+	for i := 0; i < len(v.Elems); i += 2 {
+		pairs = append(pairs, v.Elems[i].Str+"="+v.Elems[i+1].Str)
 	}
 	slices.Sort(pairs)
-	return string(v.kind) + strings.Join(pairs, ",")
+	return string(v.Kind) + strings.Join(pairs, ",")
 }
 
 func TestAdminRepliesMatchRedis(t *testing.T) {
@@ -137,13 +140,13 @@ func TestCommandTableMatchesRedis(t *testing.T) {
 	newer := []string{"waitaof", "client|setinfo", "client|no-touch"} // Redis 7.2
 
 	list := func(r *raw) []string {
-		v, _, err := parseRV([]byte(r.do("COMMAND", "LIST")))
+		v, _, err := resp.Parse([]byte(r.do("COMMAND", "LIST")))
 		if err != nil {
 			t.Fatal(err)
 		}
 		var names []string
-		for _, e := range v.elems {
-			names = append(names, e.str)
+		for _, e := range v.Elems {
+			names = append(names, e.Str)
 		}
 		return names
 	}
@@ -158,46 +161,46 @@ func TestCommandTableMatchesRedis(t *testing.T) {
 			t.Errorf("COMMAND LIST has %q, which redis-server 7.0 does not", n)
 		}
 	}
-	if got := ours.do("COMMAND", "COUNT"); got != ":"+strconv.Itoa(top)+"\r\n" || top != len(commands) {
-		t.Errorf("COMMAND COUNT = %q; COMMAND LIST has %d commands, the table %d", got, top, len(commands))
+	if got := ours.do("COMMAND", "COUNT"); got != ":"+strconv.Itoa(top)+"\r\n" || top != len(command.Commands()) {
+		t.Errorf("COMMAND COUNT = %q; COMMAND LIST has %d commands, the table %d", got, top, len(command.Commands()))
 	}
-	all, _, _ := parseRV([]byte(ours.do("COMMAND")))
-	if len(all.elems) != top {
-		t.Errorf("COMMAND has %d entries, COUNT says %d", len(all.elems), top)
+	all, _, _ := resp.Parse([]byte(ours.do("COMMAND")))
+	if len(all.Elems) != top {
+		t.Errorf("COMMAND has %d entries, COUNT says %d", len(all.Elems), top)
 	}
 	var redisCount int64
-	if v, _, _ := parseRV([]byte(theirs.do("COMMAND", "COUNT"))); v.num > 0 {
-		redisCount = v.num
+	if v, _, _ := resp.Parse([]byte(theirs.do("COMMAND", "COUNT"))); v.Num > 0 {
+		redisCount = v.Num
 	}
 	if int64(top) > redisCount {
 		t.Errorf("mullet has %d commands, more than redis-server's %d", top, redisCount)
 	}
 
 	// Each entry is Redis's, field by field, except the subcommand list.
-	for _, e := range all.elems {
-		name := e.elems[0].str
+	for _, e := range all.Elems {
+		name := e.Elems[0].Str
 		if slices.Contains(newer, name) {
 			continue
 		}
-		r, _, _ := parseRV([]byte(theirs.do("COMMAND", "INFO", name)))
-		want := r.elems[0]
-		if !slices.EqualFunc(e.elems[:9], want.elems[:9], rvEqual) {
+		r, _, _ := resp.Parse([]byte(theirs.do("COMMAND", "INFO", name)))
+		want := r.Elems[0]
+		if !slices.EqualFunc(e.Elems[:9], want.Elems[:9], rvEqual) {
 			t.Errorf("COMMAND INFO %s differs from redis-server's", name)
 		}
-		for _, sub := range e.elems[9].elems {
-			if slices.Contains(newer, sub.elems[0].str) {
+		for _, sub := range e.Elems[9].Elems {
+			if slices.Contains(newer, sub.Elems[0].Str) {
 				continue
 			}
-			i := slices.IndexFunc(want.elems[9].elems, func(x rv) bool { return x.elems[0].str == sub.elems[0].str })
-			if i < 0 || !rvEqual(sub, want.elems[9].elems[i]) {
-				t.Errorf("COMMAND INFO entry of %s differs from redis-server's", sub.elems[0].str)
+			i := slices.IndexFunc(want.Elems[9].Elems, func(x resp.Value) bool { return x.Elems[0].Str == sub.Elems[0].Str })
+			if i < 0 || !rvEqual(sub, want.Elems[9].Elems[i]) {
+				t.Errorf("COMMAND INFO entry of %s differs from redis-server's", sub.Elems[0].Str)
 			}
 		}
 	}
 }
 
-func rvEqual(a, b rv) bool {
-	return a.kind == b.kind && a.str == b.str && a.num == b.num && slices.EqualFunc(a.elems, b.elems, rvEqual)
+func rvEqual(a, b resp.Value) bool {
+	return a.Kind == b.Kind && a.Str == b.Str && a.Num == b.Num && slices.EqualFunc(a.Elems, b.Elems, rvEqual)
 }
 
 // TestClientListMatchesRedis compares a fresh connection's CLIENT LIST

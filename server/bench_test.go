@@ -17,8 +17,8 @@ func benchClient(b *testing.B) *client {
 	c1, c2 := net.Pipe()
 	b.Cleanup(func() { c1.Close(); c2.Close() })
 	c := newClient(ts.s, c1)
-	c.rd.maxBulk = ts.s.settings.maxBulk.Load()
-	c.rd.maxQuery = ts.s.settings.maxQuery.Load()
+	c.rd.maxBulk = ts.s.cur().MaxBulk
+	c.rd.maxQuery = ts.s.cur().MaxQuery
 	return c
 }
 
@@ -88,9 +88,9 @@ func benchDispatch(b *testing.B, reqs ...[]string) {
 	for b.Loop() {
 		c.feed(req)
 		if !c.runBuffered() {
-			b.Fatalf("connection closed: %q", c.out)
+			b.Fatalf("connection closed: %q", c.rw.Buf)
 		}
-		c.out = c.out[:0]
+		c.rw.Buf = c.rw.Buf[:0]
 	}
 }
 

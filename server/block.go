@@ -1,230 +1,10 @@
 package server
 
 import (
-	"errors"
-	"math"
-	"math/big"
-	"strconv"
-	"strings"
 	"time"
 
-	"mullet/queue"
+	"mullet/command"
 )
-
-// blockKind is the reply shape of a blocking command.
-type blockKind uint8
-
-const (
-	blockPop  blockKind = iota // BLPOP, BRPOP: [key, item]
-	blockMove                  // BLMOVE, BRPOPLPUSH: item
-	blockMPop                  // BLMPOP: [key, [items]]
-)
-
-// blockReq is what a blocking handler leaves for serve: the waiter is
-// registered in the keyspace; serve waits once the Tx has ended.
-type blockReq struct {
-	active  bool
-	kind    blockKind
-	timeout time.Duration // 0: forever
-}
-
-// parseTimeout parses a blocking command's timeout in seconds the way
-// Redis 7.0 does, quirks included, since clients see the difference:
-//
-//	tval = (long long) ceill(strtold(arg) * 1000)
-//	if tval < 0: "timeout is negative"; if tval > 0: deadline = tval + now
-//
-// So a timeout below a millisecond rounds up and fires (0.0001) while one
-// just below zero rounds to 0 and waits forever (-0.0001); an infinite or
-// huge timeout converts to LLONG_MIN on x86 and is "negative"; and a
-// deadline that overflows waits forever. A zero duration means forever.
-func parseTimeout(b []byte) (time.Duration, string) {
-	tval, msg := timeoutMs(b)
-	if msg != "" {
-		return 0, msg
-	}
-	if tval > math.MaxInt64/int64(time.Millisecond) {
-		return 0, "" // the deadline overflows (or is centuries away): forever
-	}
-	return time.Duration(tval) * time.Millisecond, ""
-}
-
-// intTimeoutMs parses an integer timeout in milliseconds (CLIENT PAUSE,
-// WAITAOF), or returns the error.
-func intTimeoutMs(b []byte) (int64, string) {
-	ms, ok := parseInt(b)
-	if !ok {
-		return 0, msgTimeoutInt
-	}
-	if ms < 0 {
-		return 0, msgTimeoutNeg
-	}
-	return ms, ""
-}
-
-// timeoutMs is ceill(strtold(b) * 1000) as a long long, or the error.
-func timeoutMs(b []byte) (int64, string) {
-	// MAX_LONG_DOUBLE_CHARS is 5k: longer strings are refused unread.
-	if len(b) == 0 || len(b) >= 5*1024 || isSpace(b[0]) {
-		return 0, msgTimeoutFloat
-	}
-	s := string(b)
-	kind, ok := scanStrtold(s)
-	switch {
-	case !ok || kind == numNaN:
-		return 0, msgTimeoutFloat
-	case kind == numInf:
-		return 0, msgTimeoutNeg // (long long) ±inf is LLONG_MIN on x86
-	case kind == numDecimal && len(s) <= 12 && !strings.ContainsAny(s, "eE"):
-		// The common case ("0", "5", "0.5"): a float64 is exact enough, as
-		// at most a millisecond of rounding differs from a long double,
-		// and without an exponent nothing under- or overflows.
-		f, err := strconv.ParseFloat(s, 64)
-		if err == nil {
-			ms := math.Ceil(f * 1000)
-			if ms < 0 {
-				return 0, msgTimeoutNeg
-			}
-			return int64(ms), ""
-		}
-	}
-	if kind == numHex && !strings.ContainsAny(s, "pP") {
-		s += "p0" // Go wants an exponent after a hex mantissa; strtold does not
-	}
-	// An x87 long double has a 64-bit mantissa: a 64-bit big.Float rounds
-	// the same way; its exponent range is checked by hand.
-	f, _, err := big.ParseFloat(s, 0, 64, big.ToNearestEven)
-	if err != nil {
-		return 0, msgTimeoutFloat // beyond even big.Float's exponent
-	}
-	abs := new(big.Float).Abs(f)
-	if abs.Cmp(ldblMax) > 0 || abs.Sign() != 0 && abs.Cmp(ldblHalfMin) < 0 {
-		return 0, msgTimeoutFloat // strtold's ERANGE: HUGE_VAL or zero
-	}
-	ms := f.Mul(f, big.NewFloat(1000).SetPrec(64))
-	if ms.Cmp(twoTo63) >= 0 || ms.Cmp(minusTwoTo63) < 0 {
-		return 0, msgTimeoutNeg // the conversion gives LLONG_MIN
-	}
-	tval, acc := ms.Int64() // truncates toward zero
-	if acc == big.Below {
-		tval++ // ceil of a positive non-integer
-	}
-	if tval < 0 {
-		return 0, msgTimeoutNeg
-	}
-	return tval, ""
-}
-
-// Limits of the x87 80-bit long double that Redis parses floats into.
-var (
-	ldblMax      = bigFloat("1.18973149535723176502e+4932")
-	ldblHalfMin  = bigFloat("1.82259976594123730126e-4951") // half the smallest denormal
-	twoTo63      = bigFloat("9223372036854775808")
-	minusTwoTo63 = bigFloat("-9223372036854775808")
-)
-
-func bigFloat(s string) *big.Float {
-	f, _, err := big.ParseFloat(s, 10, 64, big.ToNearestEven)
-	if err != nil {
-		panic(err)
-	}
-	return f
-}
-
-// Kinds of number scanStrtold recognizes.
-const (
-	numDecimal = iota
-	numHex
-	numInf
-	numNaN
-)
-
-// scanStrtold checks that s, whole, is a number strtold reads: an optional
-// sign, then "inf", "infinity", "nan", "nan(chars)", a hex mantissa with an
-// optional p exponent, or a decimal one with an optional e exponent (and
-// no Go digit underscores).
-func scanStrtold(s string) (kind int, ok bool) {
-	i := 0
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		i++
-	}
-	rest := strings.ToLower(s[i:])
-	switch {
-	case rest == "inf" || rest == "infinity":
-		return numInf, true
-	case rest == "nan":
-		return numNaN, true
-	case strings.HasPrefix(rest, "nan(") && strings.HasSuffix(rest, ")"):
-		for _, c := range rest[4 : len(rest)-1] {
-			if !(c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z') {
-				return 0, false
-			}
-		}
-		return numNaN, true
-	}
-	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
-	kind, digit, exp := numDecimal, isDigit, byte('e')
-	if strings.HasPrefix(rest, "0x") && len(rest) > 2 {
-		kind, digit, exp = numHex, isHexDigit, 'p'
-		rest = rest[2:]
-	}
-	j, digits, dot := 0, 0, false
-	for ; j < len(rest); j++ {
-		c := rest[j]
-		if digit(c) {
-			digits++
-		} else if c == '.' && !dot {
-			dot = true
-		} else {
-			break
-		}
-	}
-	if digits == 0 {
-		return 0, false
-	}
-	if j == len(rest) {
-		return kind, true
-	}
-	if rest[j] != exp {
-		return 0, false
-	}
-	j++
-	if j < len(rest) && (rest[j] == '+' || rest[j] == '-') {
-		j++
-	}
-	if j == len(rest) {
-		return 0, false
-	}
-	for ; j < len(rest); j++ {
-		if !isDigit(rest[j]) {
-			return 0, false
-		}
-	}
-	return kind, true
-}
-
-// blockOn registers the client as waiting on keys. Inside EXEC a blocking
-// command acts as its non-blocking form: it replies at once as if the
-// timeout had fired.
-func (c *client) blockOn(keys [][]byte, op queue.BlockOp, kind blockKind, timeout time.Duration) {
-	if c.inExec {
-		if kind == blockMove {
-			c.null() // BLMOVE's non-blocking form answers a null bulk
-		} else {
-			c.nullArray()
-		}
-		return
-	}
-	c.waiter.Op = op
-	c.tx.Block(c.waiter, c.db, keys)
-	c.block = blockReq{active: true, kind: kind, timeout: timeout}
-}
-
-// timeoutReply is what a blocking command answers when its time runs out:
-// a null array, even for BLMOVE, as Redis 7.0 does.
-func (c *client) timeoutReply(kind blockKind) {
-	c.nullArray()
-}
 
 // watchResult is what the disconnect watcher saw.
 type watchResult struct {
@@ -240,22 +20,20 @@ type watchResult struct {
 // a disconnect is noticed (Redis sees the fd become readable), and bytes
 // the client pipelined after the blocking command are kept, unprocessed,
 // for when the wait ends.
-func (c *client) awaitBlock() bool {
-	req := c.block
-	c.block = blockReq{}
-	w := c.waiter
+func (c *client) awaitBlock(req command.BlockRequest) bool {
+	w := c.sess.Waiter()
 	// The idle timeout does not apply to a blocked client.
 	c.conn.SetReadDeadline(time.Time{})
-	c.flags.Or(cfBlocked)
-	defer c.flags.And(^cfBlocked)
+	c.sess.SetFlag(command.FlagBlocked, true)
+	defer c.sess.SetFlag(command.FlagBlocked, false)
 	// Replies to the commands before the blocking one go out first.
 	if !c.flush() {
-		c.cancelBlock()
+		c.sess.CancelBlock()
 		return false
 	}
 	var timer <-chan time.Time
-	if req.timeout > 0 {
-		t := time.NewTimer(req.timeout)
+	if req.Timeout > 0 {
+		t := time.NewTimer(req.Timeout)
 		defer t.Stop()
 		timer = t.C
 	}
@@ -264,52 +42,45 @@ func (c *client) awaitBlock() bool {
 		select {
 		case <-w.Ready():
 			if !c.stopWatch(watch) {
-				c.returnItems(w)
+				c.sess.ReturnItems()
 				return false
 			}
-			return c.replyServed(req.kind)
+			c.sess.ReplyServed()
+			return true
 		case <-timer:
-			served := c.cancelBlock()
+			served := c.sess.CancelBlock()
 			ok := c.stopWatch(watch)
 			if served {
 				if !ok {
-					c.returnItems(w)
+					c.sess.ReturnItems()
 					return false
 				}
-				return c.replyServed(req.kind)
+				c.sess.ReplyServed()
+				return true
 			}
-			c.timeoutReply(req.kind)
+			c.sess.ReplyTimeout()
 			return ok
 		case r := <-watch:
 			if r.n > 0 {
 				c.rd.w += r.n
-				c.s.stats.netIn.Add(int64(r.n))
+				c.s.core.Stats.NetIn.Add(int64(r.n))
 			}
 			if r.err != nil && !isTimeout(r.err) || r.n == 0 {
 				// The client left (or KILL closed it): it leaves no trace.
-				if c.cancelBlock() {
-					c.returnItems(w)
+				if c.sess.CancelBlock() {
+					c.sess.ReturnItems()
 				}
 				return false
 			}
 			watch = c.startWatch()
 		case <-c.s.done:
-			if c.cancelBlock() {
-				c.returnItems(w)
+			if c.sess.CancelBlock() {
+				c.sess.ReturnItems()
 			}
 			c.stopWatch(watch)
 			return false
 		}
 	}
-}
-
-// cancelBlock withdraws the waiter; it reports whether it had been served
-// meanwhile.
-func (c *client) cancelBlock() bool {
-	tx := c.s.ks.Begin()
-	served := tx.Cancel(c.waiter)
-	tx.End()
-	return served
 }
 
 // startWatch starts the disconnect watcher, reading into free space of
@@ -336,7 +107,7 @@ func (c *client) stopWatch(ch chan watchResult) bool {
 	c.conn.SetReadDeadline(time.Time{})
 	if r.n > 0 {
 		c.rd.w += r.n
-		c.s.stats.netIn.Add(int64(r.n))
+		c.s.core.Stats.NetIn.Add(int64(r.n))
 	}
 	if r.err != nil && !isTimeout(r.err) {
 		return r.n > 0 // process what arrived before the close, then leave
@@ -346,54 +117,64 @@ func (c *client) stopWatch(ch chan watchResult) bool {
 		return false
 	default:
 	}
-	return !c.killed.Load()
+	return !c.sess.Killed()
 }
 
-// replyServed writes the reply for a served (or unblocked) wait.
-func (c *client) replyServed(kind blockKind) bool {
-	w := c.waiter
-	if w.Ticket != 0 {
-		c.ticket = w.Ticket
-	}
-	switch {
-	case w.Err != nil:
-		c.replyErr(w.Err)
-	case w.TimedOut:
-		c.timeoutReply(kind)
-	default:
-		switch kind {
-		case blockPop:
-			c.array(2)
-			c.bulk(w.Key)
-			c.bulk(w.Items[0])
-		case blockMove:
-			c.bulk(w.Items[0])
-		case blockMPop:
-			c.array(2)
-			c.bulk(w.Key)
-			c.bulks(w.Items)
-		}
-	}
-	return true
-}
-
-// returnItems puts back items that were handed to a client that left
-// before it could receive them, at the end they came from, so a disconnect
-// loses nothing. (Redis, being single-threaded, never hands items to a
-// client that has gone; we can, by a hair, so we undo it.) A move is left
-// done: its item is safe in the destination list.
-func (c *client) returnItems(w *queue.Waiter) {
-	if w.Err != nil || w.TimedOut || w.Op.Dest != nil || len(w.Items) == 0 {
+// Suspend holds a goroutine client's reply, and its further input, while
+// wait runs (command.Conn): replies already written go out first, then
+// wait runs on a goroutine of its own while this one watches the socket.
+// If the client leaves or the server stops, stop is closed, then is not
+// called and the connection closes.
+func (c *client) Suspend(wait func(stop <-chan struct{}), then func()) {
+	if c.lp != nil {
+		c.lp.suspend(c, wait, then)
 		return
 	}
-	items := make([][]byte, len(w.Items))
-	for i, it := range w.Items {
-		items[len(items)-1-i] = it // push back in reverse to restore order
+	if !c.flush() {
+		c.sess.SetCloseAfterReply()
+		return
 	}
-	tx := c.s.ks.Begin()
-	_, err := tx.Push(c.db, w.Key, items, w.Op.Front, false)
-	tx.End()
-	if err != nil && !errors.Is(err, queue.ErrWrongType) {
-		c.s.log.Error("could not return items of a departed client", "client", c.id, "key", string(w.Key), "err", err)
+	c.conn.SetReadDeadline(time.Time{})
+	c.sess.SetFlag(command.FlagBlocked, true)
+	c.s.core.NoteSuspended(true) // counted in blocked_clients, as in Redis
+	defer func() {
+		c.s.core.NoteSuspended(false)
+		c.sess.SetFlag(command.FlagBlocked, false)
+	}()
+	stop := make(chan struct{})
+	waited := make(chan struct{})
+	go func() {
+		defer close(waited)
+		wait(stop)
+	}()
+	watch := c.startWatch()
+	for {
+		select {
+		case <-waited:
+			if !c.stopWatch(watch) {
+				c.sess.SetCloseAfterReply()
+				return
+			}
+			then()
+			return
+		case r := <-watch:
+			if r.n > 0 {
+				c.rd.w += r.n
+				c.s.core.Stats.NetIn.Add(int64(r.n))
+			}
+			if r.err != nil && !isTimeout(r.err) || r.n == 0 {
+				close(stop) // the client left
+				<-waited
+				c.sess.SetCloseAfterReply()
+				return
+			}
+			watch = c.startWatch()
+		case <-c.s.done:
+			close(stop)
+			<-waited
+			c.stopWatch(watch)
+			c.sess.SetCloseAfterReply()
+			return
+		}
 	}
 }

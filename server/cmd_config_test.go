@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mullet/internal/resp"
 )
 
 func TestConfigGetSet(t *testing.T) {
@@ -26,8 +28,8 @@ func TestConfigGetSet(t *testing.T) {
 		{"CONFIG GET nosuch", "%0\r\n"},
 	})
 	// CONFIG SET reaches the server: the memory limit applies.
-	if ts.ks.MaxMemory() != 1<<20 || ts.s.settings.timeout.Load() != 300 {
-		t.Errorf("maxmemory %d, timeout %d after CONFIG SET", ts.ks.MaxMemory(), ts.s.settings.timeout.Load())
+	if ts.ks.MaxMemory() != 1<<20 || ts.s.cur().IdleTimeout != 300*time.Second {
+		t.Errorf("maxmemory %d, timeout %v after CONFIG SET", ts.ks.MaxMemory(), ts.s.cur().IdleTimeout)
 	}
 }
 
@@ -67,13 +69,13 @@ func TestConfigGetMatchesRedis(t *testing.T) {
 	ts := startServer(t)
 	ours, theirs := ts.raw(t), dialRaw(t, startRedis(t))
 	pairs := func(r *raw) map[string]string {
-		v, _, err := parseRV([]byte(r.do("CONFIG", "GET", "*")))
+		v, _, err := resp.Parse([]byte(r.do("CONFIG", "GET", "*")))
 		if err != nil {
 			t.Fatal(err)
 		}
 		m := map[string]string{}
-		for i := 0; i+1 < len(v.elems); i += 2 {
-			m[v.elems[i].str] = v.elems[i+1].str
+		for i := 0; i+1 < len(v.Elems); i += 2 {
+			m[v.Elems[i].Str] = v.Elems[i+1].Str
 		}
 		return m
 	}

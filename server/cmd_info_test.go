@@ -7,14 +7,16 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"mullet/internal/resp"
 )
 
 // infoBody returns the text of an INFO reply (RESP2 bulk or RESP3
 // verbatim), checking the framing.
 func infoBody(t testing.TB, reply string) string {
 	t.Helper()
-	v, rest, err := parseRV([]byte(reply))
-	if err != nil || len(rest) != 0 || v.kind != '$' {
+	v, rest, err := resp.Parse([]byte(reply))
+	if err != nil || len(rest) != 0 || v.Kind != '$' {
 		// parseRV does not know '=': check the verbatim frame here.
 		if strings.HasPrefix(reply, "=") {
 			i := strings.Index(reply, "\r\n")
@@ -27,7 +29,7 @@ func infoBody(t testing.TB, reply string) string {
 		}
 		t.Fatalf("INFO reply %q is not a bulk string", reply)
 	}
-	return v.str
+	return v.Str
 }
 
 // sectionsOf returns an INFO text's section titles and, by title, its
@@ -62,7 +64,7 @@ func TestInfoReadyCheck(t *testing.T) {
 	if got := infoValue(infoBody(t, r.do("INFO")), "loading"); got != "1" {
 		t.Errorf("while loading, loading:%s", got)
 	}
-	if got := r.do("LPUSH", "q", "a"); got != "-"+msgLoading+"\r\n" {
+	if got := r.do("LPUSH", "q", "a"); got != "-LOADING Redis is loading the dataset in memory\r\n" {
 		t.Errorf("LPUSH while loading = %q", got)
 	}
 	ts.s.SetLoading(false)
@@ -309,5 +311,21 @@ func TestInfoKeyspaceMatchesRedis(t *testing.T) {
 		if o != r {
 			t.Errorf("%s: mullet %q, redis-server %q", name, o, r)
 		}
+	}
+}
+
+// TestCommandStatsPerServer: two servers in one process keep their own
+// command statistics (they share only the command table's definitions).
+func TestCommandStatsPerServer(t *testing.T) {
+	a, b := startServer(t), startServer(t)
+	ra, rb := a.raw(t), b.raw(t)
+	for range 3 {
+		ra.do("LPUSH", "q", "x")
+	}
+	if got := ra.do("INFO", "commandstats"); !strings.Contains(got, "cmdstat_lpush:calls=3,") {
+		t.Errorf("the server that ran LPUSH shows %q", got)
+	}
+	if got := rb.do("INFO", "commandstats"); strings.Contains(got, "cmdstat_lpush") {
+		t.Errorf("the other server shows %q", got)
 	}
 }

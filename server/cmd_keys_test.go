@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"mullet/config"
+	"mullet/internal/resp"
 	"mullet/queue"
 )
 
@@ -721,17 +722,17 @@ func FuzzKeysCommands(f *testing.F) {
 		if !ok || len(argv) == 0 || !keysFamily[strings.ToLower(string(argv[0]))] {
 			return
 		}
-		c.selectDB(0)
+		c.sess.Dispatch(stringsToArgs([]string{"SELECT", "0"}))
 		for _, seed := range [][]string{{"FLUSHALL"}, {"RPUSH", "l", "3", "1", "2", "x", "1.5"},
 			{"MSET", "w_1", "1", "w_2", "b", "w_x", "-3", "s", "v"}, {"SET", "t", "10", "EX", "100"}} {
-			c.dispatch(stringsToArgs(seed))
+			c.sess.Dispatch(stringsToArgs(seed))
 		}
-		c.out = c.out[:0]
-		c.dispatch(argv)
-		br := bufio.NewReader(bytes.NewReader(c.out))
+		c.rw.Buf = c.rw.Buf[:0]
+		c.sess.Dispatch(argv)
+		br := bufio.NewReader(bytes.NewReader(c.rw.Buf))
 		var one bytes.Buffer
-		if err := readValue(br, &one); err != nil || one.Len() != len(c.out) {
-			t.Fatalf("%q answered %q, not one RESP value", line, c.out)
+		if err := resp.ReadRaw(br, &one); err != nil || one.Len() != len(c.rw.Buf) {
+			t.Fatalf("%q answered %q, not one RESP value", line, c.rw.Buf)
 		}
 	})
 }

@@ -2,16 +2,22 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"mullet/internal/resp"
+	"mullet/queue"
 )
 
 func TestServerExactReplies(t *testing.T) {
 	ts := startServer(t)
-	noRDB := func(cmd string) string { return "-ERR " + cmd + msgNoRDB + "\r\n" }
+	noRDB := func(cmd string) string {
+		return "-ERR " + cmd + " is not supported: mullet writes no RDB snapshots; it persists through the append-only file (appendonly yes), which BGREWRITEAOF compacts\r\n"
+	}
 	runSteps(t, ts, []step{
 		{"ROLE", "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n"},
 		{"READONLY", "-ERR This instance has cluster support disabled\r\n"},
@@ -62,8 +68,8 @@ func TestTimeAndLastSave(t *testing.T) {
 	if got.Before(before.Truncate(time.Microsecond)) || got.After(time.Now()) || usec > 999999 {
 		t.Errorf("TIME = %v, want between %v and now", got, before)
 	}
-	if got := r.do("LASTSAVE"); got != ":"+strconv.FormatInt(ts.s.started.Unix(), 10)+"\r\n" {
-		t.Errorf("LASTSAVE = %q, server started at %d", got, ts.s.started.Unix())
+	if got := r.do("LASTSAVE"); got != ":"+strconv.FormatInt(ts.s.core.Started().Unix(), 10)+"\r\n" {
+		t.Errorf("LASTSAVE = %q, server started at %d", got, ts.s.core.Started().Unix())
 	}
 }
 
@@ -108,7 +114,7 @@ func TestBGRewriteAOF(t *testing.T) {
 	if got := r.do("BGREWRITEAOF"); got != "+Background append only file rewriting started\r\n" || p.calls() != 1 {
 		t.Fatalf("BGREWRITEAOF = %q after %d rewrites", got, p.calls())
 	}
-	p.fail(errors.New("Background append only file rewriting already in progress")) // the AOF's text
+	p.fail(fmt.Errorf("aof: %w", queue.ErrRewriteInProgress)) // what the AOF's error Is
 	if got := r.do("BGREWRITEAOF"); got != "-ERR Background append only file rewriting already in progress\r\n" {
 		t.Errorf("BGREWRITEAOF while one runs = %q", got)
 	}
@@ -191,14 +197,14 @@ func TestMemoryUsageAndStats(t *testing.T) {
 	if grew := ts.ks.UsedMemory() - before; nq <= 21 || ns <= 5 || nq+ns > grew || grew-(nq+ns) > 1024 {
 		t.Errorf("MEMORY USAGE q = %q, s = %q; used memory grew by %d", q, s, grew)
 	}
-	stats, _, err := parseRV([]byte(r.do("MEMORY", "STATS")))
-	if err != nil || len(stats.elems) != 2*28 {
-		t.Fatalf("MEMORY STATS: %d elements, %v", len(stats.elems), err)
+	stats, _, err := resp.Parse([]byte(r.do("MEMORY", "STATS")))
+	if err != nil || len(stats.Elems) != 2*28 {
+		t.Fatalf("MEMORY STATS: %d elements, %v", len(stats.Elems), err)
 	}
-	if v, _ := stats.field("keys.count"); v.num != 2 {
-		t.Errorf("keys.count = %d", v.num)
+	if v, _ := stats.Field("keys.count"); v.Num != 2 {
+		t.Errorf("keys.count = %d", v.Num)
 	}
-	if v, _ := stats.field("db.0"); len(v.elems) != 6 {
+	if v, _ := stats.Field("db.0"); len(v.Elems) != 6 {
 		t.Errorf("db.0 = %+v", v)
 	}
 	r.do("HELLO", "3")

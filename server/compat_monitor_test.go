@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"mullet/internal/resp"
 )
 
 // TestMonitorSlowlogMatchRedis runs the same commands on redis-server 7.0
@@ -171,17 +173,17 @@ func monitorRun(t *testing.T, tg *target, steps []string) monitorObs {
 	}
 
 	end.write(encodeCmd([]string{"SLOWLOG", "GET", "-1"}))
-	v, _, err := parseRV([]byte(end.read()))
+	v, _, err := resp.Parse([]byte(end.read()))
 	if err != nil {
 		t.Fatalf("%s: SLOWLOG GET: %v", tg.name, err)
 	}
-	for _, e := range slices.Backward(v.elems) {
-		if _, ok := names[e.elems[4].str]; !ok {
+	for _, e := range slices.Backward(v.Elems) {
+		if _, ok := names[e.Elems[4].Str]; !ok {
 			continue
 		}
 		var args []string
-		for _, a := range e.elems[3].elems {
-			args = append(args, a.str)
+		for _, a := range e.Elems[3].Elems {
+			args = append(args, a.Str)
 		}
 		obs.slowlog = append(obs.slowlog, strings.Join(args, " "))
 	}

@@ -106,7 +106,7 @@ func TestCompatPipelines(t *testing.T) {
 		case 1:
 			payload = append(payload, encodeCmd([]string{"LPOP", "q"})...)
 		case 2:
-			payload = append(payload, fmt.Sprintf("LLEN q\r\n")...)
+			payload = append(payload, "LLEN q\r\n"...)
 		case 3:
 			payload = append(payload, encodeCmd([]string{"LPUSH", "q2", strings.Repeat("v", i%97)})...)
 		}

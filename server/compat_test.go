@@ -19,6 +19,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"mullet/internal/e2e"
+	"mullet/internal/resp"
 )
 
 // The differential harness: the same scripted command sequences run on a
@@ -154,16 +155,6 @@ func startRedis(t testing.TB, args ...string) string {
 	}).Addr
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // ctl runs one command on a short-lived control connection and returns
 // the reply bytes.
 func ctl(t testing.TB, tg *target, args ...string) string {
@@ -234,7 +225,7 @@ func (c *tconn) read() string {
 	}
 	c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var buf bytes.Buffer
-	if err := readValue(c.br, &buf); err != nil {
+	if err := resp.ReadRaw(c.br, &buf); err != nil {
 		if buf.Len() == 0 && (err == io.EOF || isReset(err)) {
 			// A reset is a close too: which one the client sees depends
 			// on whether it wrote after the server closed.

@@ -78,7 +78,7 @@ func runFuzzClient(t *testing.T, data []byte) []byte {
 		n := copy(buf, data)
 		c.rd.w += n
 		data = data[n:]
-		if !c.runBuffered() || !c.flush() || c.closeAfterReply {
+		if !c.runBuffered() || !c.flush() || c.sess.CloseAfterReply() {
 			break
 		}
 	}

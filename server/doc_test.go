@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"mullet/command"
 )
 
 // docs/compatibility.md lists every command mullet implements and every
@@ -40,12 +42,12 @@ func docNames(doc, name string) bool {
 
 func TestCompatibilityDocCommands(t *testing.T) {
 	doc := readCompatDoc(t)
-	for _, c := range sortedCommands() {
-		if name := strings.ToUpper(c.name); !docNames(doc, name) {
+	for _, c := range command.Commands() {
+		if name := strings.ToUpper(c.Name); !docNames(doc, name) {
 			t.Errorf("%s lacks the command %s", compatDoc, name)
 		}
-		for sub := range c.sub {
-			if name := strings.ToUpper(c.name + " " + sub); !docNames(doc, name) {
+		for _, sub := range c.Subcommands {
+			if name := strings.ToUpper(strings.Replace(sub.Name, "|", " ", 1)); !docNames(doc, name) {
 				t.Errorf("%s lacks the subcommand %s", compatDoc, name)
 			}
 		}
@@ -79,10 +81,16 @@ func TestCompatibilityDocErrors(t *testing.T) {
 // checked as a prefix of the documented text.
 func errorTexts(t *testing.T) []string {
 	t.Helper()
+	// The transport's files and the command core's.
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
+	core, err := filepath.Glob("../command/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, core...)
 	fset := token.NewFileSet()
 	var out []string
 	add := func(lit *ast.BasicLit, prefix string) {

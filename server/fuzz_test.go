@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"mullet/command"
+	"mullet/internal/resp"
 )
 
 // recConn is a connection whose peer sent everything already (reads see
@@ -51,7 +54,7 @@ func FuzzRequest(f *testing.F) {
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
-					c.abandonTx()
+					c.sess.AbandonTx()
 					t.Fatalf("panic on %q: %v", req, r)
 				}
 			}()
@@ -71,12 +74,11 @@ func FuzzRequest(f *testing.F) {
 		}()
 		// What cleanup does, without the server's client bookkeeping,
 		// which this client never entered.
+		c.sess.Close()
 		tx := ts.ks.Begin() // would deadlock if a handler kept the lock
-		tx.Unwatch(&c.watch)
-		tx.Cancel(c.waiter)
 		tx.FlushAll()
 		tx.End()
-		if c.flags.Load()&cfMonitor != 0 {
+		if c.sess.Flags()&command.FlagMonitor != 0 {
 			ts.s.removeMonitor(c)
 		}
 		br := bufio.NewReader(bytes.NewReader(rc.out.Bytes()))
@@ -85,7 +87,7 @@ func FuzzRequest(f *testing.F) {
 				break
 			}
 			var v bytes.Buffer
-			if err := readValue(br, &v); err != nil {
+			if err := resp.ReadRaw(br, &v); err != nil {
 				t.Fatalf("reply to %q is not RESP: %v after %q", req, err, v.String())
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"mullet/command"
 	"mullet/config"
 )
 
@@ -235,7 +236,7 @@ func TestQueryLimitsFreeMemory(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			base := heapInUse()
-			in0 := ts.s.stats.netIn.Load()
+			in0 := ts.s.core.Stats.NetIn.Load()
 			r := ts.raw(t)
 			r.send(tc.header)
 			sent := 0
@@ -254,7 +255,7 @@ func TestQueryLimitsFreeMemory(t *testing.T) {
 			r.expectClosed()
 			<-done
 			waitFor(t, "the server to drop the client", 5*time.Second, func() bool { return ts.s.ClientCount() == 0 })
-			read := ts.s.stats.netIn.Load() - in0
+			read := ts.s.core.Stats.NetIn.Load() - in0
 			if read > tc.maxRead {
 				t.Errorf("server read %d bytes before closing; limit is 10 MB", read)
 			}
@@ -456,7 +457,7 @@ func TestOutputBufferLimits(t *testing.T) {
 			t.Fatalf("got a reply starting %q; want the connection closed", b)
 		}
 		// Unlimited, the 33 MB reply costs over 150 MB of allocations as
-		// c.out grows (by 1.25x at that size). With the limit, what is left
+		// c.rw.Buf grows (by 1.25x at that size). With the limit, what is left
 		// is 1 MB of output and queue.Range's slice of 300k item headers
 		// (7 MB, about 40 MB allocated as it grows).
 		if alloc := totalAlloc() - before; alloc > 64<<20 {
@@ -517,7 +518,7 @@ func TestOutputBufferLimits(t *testing.T) {
 		}
 		r := ts.raw(t)
 		r.cmd("LRANGE", "big", "0", "-1") // 33 MB, under the default soft limit
-		waitFor(t, "the reply to stall", 5*time.Second, func() bool { return ts.s.stats.netOut.Load() > 0 })
+		waitFor(t, "the reply to stall", 5*time.Second, func() bool { return ts.s.core.Stats.NetOut.Load() > 0 })
 		time.Sleep(200 * time.Millisecond)
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -538,15 +539,14 @@ func TestOutputBufferLimits(t *testing.T) {
 func TestPanicInHandler(t *testing.T) {
 	// Test-only commands, registered for this test alone so the command
 	// table other tests compare with Redis's is unchanged.
-	for _, c := range []*command{
-		{name: "mullet-test-panic", fn: func(c *client, args [][]byte) {
-			c.tx.Push(c.db, []byte("before-panic"), [][]byte{[]byte("x")}, false, false)
+	for _, sp := range []command.Spec{
+		{Name: "mullet-test-panic", Fn: func(c *command.Session, args [][]byte) {
+			c.Tx().Push(c.DB(), []byte("before-panic"), [][]byte{[]byte("x")}, false, false)
 			panic("test panic under the keyspace lock")
-		}, arity: 1, flags: flagWrite},
-		{name: "mullet-test-panic-notx", fn: func(c *client, args [][]byte) { panic("test panic") }, arity: 1, flags: flagNoTx},
+		}, Arity: 1, Write: true},
+		{Name: "mullet-test-panic-notx", Fn: func(c *command.Session, args [][]byte) { panic("test panic") }, Arity: 1, NoTx: true},
 	} {
-		commands[c.name] = c
-		t.Cleanup(func() { delete(commands, c.name) })
+		t.Cleanup(command.Register(sp))
 	}
 	ts := startTLSServer(t, "no")
 	other := ts.raw(t)
@@ -655,11 +655,11 @@ func TestAnnouncedBulkTrickle(t *testing.T) {
 	r.send(hdr)
 	in := int64(len(hdr))
 	for i := 0; i < 30; i++ {
-		waitFor(t, "the server to read", 5*time.Second, func() bool { return ts.s.stats.netIn.Load() >= in })
+		waitFor(t, "the server to read", 5*time.Second, func() bool { return ts.s.core.Stats.NetIn.Load() >= in })
 		r.send("x")
 		in++
 	}
-	waitFor(t, "the server to read", 5*time.Second, func() bool { return ts.s.stats.netIn.Load() >= in })
+	waitFor(t, "the server to read", 5*time.Second, func() bool { return ts.s.core.Stats.NetIn.Load() >= in })
 	if grown := int64(heapInUse()) - int64(base); grown > 4<<20 {
 		t.Errorf("31 reads of a 512 MB bulk grew the heap by %d MB", grown>>20)
 	}

@@ -3,10 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"fmt"
-	"io"
 	"net"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +12,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"mullet/config"
+	"mullet/internal/resp"
 	"mullet/queue"
 )
 
@@ -87,47 +85,10 @@ func (r *raw) reply() string {
 	r.t.Helper()
 	r.c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var buf bytes.Buffer
-	if err := readValue(r.br, &buf); err != nil {
+	if err := resp.ReadRaw(r.br, &buf); err != nil {
 		r.t.Fatalf("reading reply (have %q): %v", buf.String(), err)
 	}
 	return buf.String()
-}
-
-// readValue copies one RESP value from br to out.
-func readValue(br *bufio.Reader, out *bytes.Buffer) error {
-	line, err := br.ReadBytes('\n')
-	out.Write(line)
-	if err != nil {
-		return err
-	}
-	if len(line) < 3 {
-		return fmt.Errorf("short line %q", line)
-	}
-	n, _ := strconv.Atoi(string(line[1 : len(line)-2]))
-	switch line[0] {
-	case '$', '=', '!':
-		if n < 0 {
-			return nil
-		}
-		body := make([]byte, n+2)
-		if _, err := io.ReadFull(br, body); err != nil {
-			return err
-		}
-		out.Write(body)
-	case '*', '~', '>':
-		for i := 0; i < n; i++ {
-			if err := readValue(br, out); err != nil {
-				return err
-			}
-		}
-	case '%', '|':
-		for i := 0; i < 2*n; i++ {
-			if err := readValue(br, out); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // do sends a command and returns its reply bytes.

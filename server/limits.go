@@ -5,12 +5,13 @@ import (
 	"net"
 	"time"
 
+	"mullet/command"
 	"mullet/config"
 )
 
 // Output-buffer limits.
 //
-// Replies are built in c.out while the handler runs (often under the
+// Replies are built in c.rw.Buf while the handler runs (often under the
 // keyspace lock) and written by the connection's own goroutine with
 // blocking writes. A client that does not read therefore cannot make the
 // server queue more replies behind the one it is stuck on: its goroutine
@@ -66,23 +67,9 @@ const drainGrace = 2 * time.Second
 const writePiece = 1 << 20
 
 // outputLimit returns the effective normal-class limit.
-func (s *Server) outputLimit() config.OutputBufferLimit {
-	if p := s.settings.output.Load(); p != nil {
-		return *p
-	}
-	return defaultNormalLimit
-}
+func (s *Server) outputLimit() config.OutputBufferLimit { return s.cur().OutputLimit }
 
-// loadOutputLimit refreshes the cached limit from the configuration.
-func (s *Server) loadOutputLimit() {
-	lim, _ := s.set.ClientOutputBufferLimit("normal")
-	if lim == (config.OutputBufferLimit{}) {
-		lim = defaultNormalLimit
-	}
-	s.settings.output.Store(&lim)
-}
-
-// hardOutputLimit is c.outHard for a batch: the hard limit as an int, or
+// hardOutputLimit is c.rw.Limit for a batch: the hard limit as an int, or
 // MaxInt when there is none.
 func (s *Server) hardOutputLimit() int {
 	h := s.outputLimit().Hard
@@ -92,24 +79,12 @@ func (s *Server) hardOutputLimit() int {
 	return int(h)
 }
 
-// outputOverflow is called by the reply writers when c.out passes the hard
-// limit: what was built is dropped and the client will be closed once the
-// handler returns. Later replies still get appended (handlers don't check)
-// but are cut again at the limit, so memory stays bounded.
-func (c *client) outputOverflow() {
-	if !c.outLimited {
-		c.outPeak = len(c.out)
-	}
-	c.outLimited = true
-	c.out = c.out[:0]
-}
-
 // closeOverLimit logs why a client over its output limit is being closed,
 // in Redis's words.
 func (c *client) closeOverLimit(kind string, pending int) {
 	c.s.log.Warn("closing client that reached max output buffer", "client", c.id, "addr", c.addr,
 		"limit", kind, "omem", pending)
-	c.s.stats.outputLimited.Add(1)
+	c.s.core.Stats.OutputLimited.Add(1)
 }
 
 // writeOut writes the pending replies b. A small batch to a client with
@@ -120,8 +95,8 @@ func (c *client) closeOverLimit(kind string, pending int) {
 func (c *client) writeOut(b []byte) (int, error) {
 	lim := c.s.outputLimit()
 	var idle time.Duration
-	if t := c.s.settings.timeout.Load(); t > 0 && c.flags.Load()&cfMonitor == 0 {
-		idle = time.Duration(t) * time.Second
+	if t := c.s.cur().IdleTimeout; t > 0 && c.sess.Flags()&command.FlagMonitor == 0 {
+		idle = t
 	}
 	soft := int(min(lim.Soft, math.MaxInt32))
 	overSoft := lim.Soft > 0 && lim.Seconds > 0 && len(b) > soft
@@ -217,13 +192,4 @@ func (s *Server) capDrain(deadline time.Time) time.Time {
 // beginDrain starts Shutdown's grace period for pending replies.
 func (s *Server) beginDrain() {
 	s.drainBy.Store(time.Now().Add(drainGrace).UnixNano())
-}
-
-// shrinkScratch gives back the memory of a big reply's item slice (LRANGE
-// of a million items keeps 24 MB of slice headers otherwise) once the
-// batch is written.
-func (c *client) shrinkScratch() {
-	if cap(c.argvScratch) > 4096 {
-		c.argvScratch = nil
-	}
 }

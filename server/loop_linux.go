@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"mullet/command"
 )
 
 // A loop serves plain-TCP clients the way Redis's event loop does, instead
@@ -22,8 +24,8 @@ import (
 // writes every reply. Per request that is one read and one write system
 // call and no goroutine switch; a goroutine per connection pays a third
 // read that finds nothing (EAGAIN) before it parks, two switches, and a
-// scheduler wake-up. Measured on 2 cores with 50 clients at pipeline 1,
-// that was ~6 µs of CPU per LPUSH against redis-server's ~4.5.
+// scheduler wake-up (docs/durability.md, "The event loops", has the
+// figures).
 //
 // The loop never blocks the process: its epoll descriptor is itself
 // watched by Go's netpoller, so between rounds the loop's goroutine parks
@@ -75,11 +77,6 @@ type loopMsg struct {
 	err  error  // msgDurable: the log failed
 }
 
-// eventLoops reports whether plain-TCP clients are served by event loops.
-// MULLET_EVENTLOOP=0 turns them off (one goroutine per connection, as TLS
-// clients always are).
-var eventLoops = os.Getenv("MULLET_EVENTLOOP") != "0"
-
 // busyWaitMs is how long a loop that just served requests waits for more
 // inside epoll_wait before it parks (milliseconds).
 const busyWaitMs = 1
@@ -91,7 +88,7 @@ const busyWaitMs = 1
 // registered, so nothing else sees it half set up; start hands it over.
 func (s *Server) takeOver(c *client) bool {
 	tc, ok := c.conn.(*net.TCPConn)
-	if !eventLoops || !ok {
+	if s.cfg.GoroutinePerConn || !ok {
 		return false
 	}
 	s.loopsOnce.Do(func() {
@@ -104,6 +101,9 @@ func (s *Server) takeOver(c *client) bool {
 			s.loops = append(s.loops, l)
 			go l.run()
 		}
+		if len(s.loops) > 0 {
+			s.loopCronWG.Go(s.loopCron)
+		}
 	})
 	if len(s.loops) == 0 {
 		return false
@@ -115,17 +115,36 @@ func (s *Server) takeOver(c *client) bool {
 	}
 	l := s.loops[s.nextLoop.Add(1)%uint64(len(s.loops))]
 	c.lp, c.fd = l, fd
-	c.waiter.Notify = func() { l.post(loopMsg{kind: msgWake, c: c}) }
+	c.sess.Waiter().Notify = func() { l.post(loopMsg{kind: msgWake, c: c}) }
 	return true
 }
 
 // start gives a client prepared by takeOver to its loop.
 func (c *client) start() { c.lp.post(loopMsg{kind: msgAdd, c: c}) }
 
-// stopLoops closes every loop's clients and stops the loops.
+// stopLoops closes every loop's clients and stops the loops. Shutdown
+// calls it once done is closed.
 func (s *Server) stopLoops() {
+	s.loopCronWG.Wait()
 	for _, l := range s.loops {
 		l.shutdown()
+	}
+}
+
+// loopCron asks every loop, once a second, for its periodic work (idle
+// timeouts): one ticker for all the loops, which stops at shutdown.
+func (s *Server) loopCron() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			for _, l := range s.loops {
+				l.post(loopMsg{kind: msgCron})
+			}
+		case <-s.done:
+			return
+		}
 	}
 }
 
@@ -167,8 +186,7 @@ func newLoop(s *Server) (*loop, error) {
 // to look: not while a write is outstanding, nor while the loop is awake
 // (it checks its inbox before it waits again; see sleep). A BRPOP served
 // by a push on the same loop, the common case, so costs no eventfd write
-// under the keyspace lock, no read and no extra round: strace counted 3
-// writes and 2 reads per item, as redis-server, against 4 and 2.5.
+// under the keyspace lock, no read and no extra round.
 func (l *loop) post(m loopMsg) {
 	l.mu.Lock()
 	l.inbox = append(l.inbox, m)
@@ -191,27 +209,14 @@ func (l *loop) run() {
 		l.s.log.Error("event loop cannot watch its epoll descriptor", "err", err)
 		return
 	}
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	go func() {
-		for {
-			select {
-			case <-tick.C:
-				l.post(loopMsg{kind: msgCron})
-			case <-l.done:
-				return
-			}
-		}
-	}()
 	busy := false
 	for {
 		var n int
 		// After a busy round, wait for the next events in epoll_wait
 		// itself, for up to busyWaitMs, as Redis's loop does: at load they
 		// come within microseconds, and parking in Go's netpoller costs
-		// two more epoll_waits and a trip through the scheduler per round
-		// (measured: LPUSH at pipeline 1 went from 0.94x redis-server to
-		// parity). The thread sits in the kernel meanwhile; Go's sysmon
+		// two more epoll_waits and a trip through the scheduler per round.
+		// The thread sits in the kernel meanwhile; Go's sysmon
 		// hands its P to other goroutines (the AOF writer, the consumer)
 		// if they need it. An idle loop parks in the netpoller instead,
 		// using no thread at all.
@@ -271,8 +276,6 @@ func (l *loop) run() {
 			// start the fdatasync now, rather than after the next round
 			// or whenever the loop runs out of events (GOMAXPROCS is
 			// usually 1, and a busy loop finds events every time).
-			// LPUSH at pipeline 1, 50 clients: +12% (interleaved runs);
-			// at pipeline 16 within the noise.
 			runtime.Gosched()
 		}
 	}
@@ -338,7 +341,7 @@ func (l *loop) drainInbox() bool {
 					l.close(c)
 					continue
 				}
-				c.out = append(c.out, m.line...)
+				c.rw.Buf = append(c.rw.Buf, m.line...)
 				l.schedule(c)
 			}
 		case msgResume:
@@ -359,9 +362,9 @@ func (l *loop) guard(c *client, fn func()) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.s.log.Error("panic serving client", "client", c.id, "addr", c.addr, "panic", r, "stack", string(debug.Stack()))
-			c.s.stats.unexpectedErr.Add(1)
-			c.abandonTx()
-			c.out = c.out[:0]
+			c.s.core.Stats.UnexpectedErr.Add(1)
+			c.sess.AbandonTx()
+			c.rw.Buf = c.rw.Buf[:0]
 			l.close(c)
 		}
 	}()
@@ -375,14 +378,14 @@ func (l *loop) readable(c *client) {
 	if err != nil {
 		l.s.log.Warn("closing client that reached max query buffer length", "client", c.id, "addr", c.addr,
 			"qbuf", c.rd.pending())
-		c.s.stats.queryLimited.Add(1)
+		c.s.core.Stats.QueryLimited.Add(1)
 		l.close(c)
 		return
 	}
 	n, err := unix.Read(c.fd, buf)
 	if n > 0 {
 		c.rd.w += n
-		c.s.stats.netIn.Add(int64(n))
+		c.s.core.Stats.NetIn.Add(int64(n))
 	}
 	if n == 0 || (err != nil && err != unix.EAGAIN && err != unix.EINTR) {
 		l.close(c)
@@ -402,10 +405,10 @@ func (l *loop) process(c *client) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.s.log.Error("panic serving client", "client", c.id, "addr", c.addr, "panic", r, "stack", string(debug.Stack()))
-			c.s.stats.unexpectedErr.Add(1)
-			c.abandonTx()
-			c.out = c.out[:0]
-			c.closeAfterReply = true
+			c.s.core.Stats.UnexpectedErr.Add(1)
+			c.sess.AbandonTx()
+			c.rw.Buf = c.rw.Buf[:0]
+			c.sess.SetCloseAfterReply()
 			l.close(c)
 		}
 	}()
@@ -413,7 +416,7 @@ func (l *loop) process(c *client) {
 }
 
 func (l *loop) processCommands(c *client) {
-	if c.waiting || c.durableWait || c.flags.Load()&cfMonitor != 0 || c.closeAfterReply {
+	if c.waiting || c.durableWait || c.sess.Flags()&command.FlagMonitor != 0 || c.sess.CloseAfterReply() {
 		return
 	}
 	if len(c.wpend) > 0 {
@@ -430,33 +433,33 @@ func (l *loop) processCommands(c *client) {
 	for {
 		args, err := c.nextCommand()
 		if err != nil {
-			c.closeAfterReply = true
+			c.sess.SetCloseAfterReply()
 			break
 		}
 		if args == nil {
 			break
 		}
-		mark, flushes := len(c.out), c.flushes
-		c.dispatch(args)
-		if c.outLimited {
-			c.closeOverLimit("hard", c.outPeak)
+		mark, flushes := len(c.rw.Buf), c.flushes
+		c.sess.Dispatch(args)
+		if c.rw.Limited {
+			c.closeOverLimit("hard", c.rw.Peak)
 			l.close(c)
 			return
 		}
-		if c.block.active {
-			l.block(c)
+		if req := c.sess.TakeBlock(); req.Active {
+			l.block(c, req)
 			break
 		}
 		if c.waiting {
 			break // suspended (WAITAOF, CLIENT PAUSE): resumes on msgResume
 		}
-		if c.replyMode != replyOn {
+		if c.sess.RepliesOff() {
 			c.discardReply(mark, flushes)
 		}
-		if c.closeAfterReply || c.flags.Load()&cfMonitor != 0 {
+		if c.sess.CloseAfterReply() || c.sess.Flags()&command.FlagMonitor != 0 {
 			break
 		}
-		if len(c.out) >= flushAt {
+		if len(c.rw.Buf) >= flushAt {
 			// Write what we have this round and come back for the rest:
 			// a long pipeline does not hold all its replies in memory.
 			l.again = append(l.again, c)
@@ -468,7 +471,7 @@ func (l *loop) processCommands(c *client) {
 
 // schedule queues c's replies for the end of the round.
 func (l *loop) schedule(c *client) {
-	if !c.scheduled && (len(c.out) > 0 || c.closeAfterReply) {
+	if !c.scheduled && (len(c.rw.Buf) > 0 || c.sess.CloseAfterReply()) {
 		c.scheduled = true
 		l.pending = append(l.pending, c)
 	}
@@ -481,12 +484,12 @@ func (l *loop) endRound() {
 	for len(l.pending) > 0 {
 		var t uint64
 		for _, c := range l.pending {
-			t = max(t, c.ticket)
+			t = max(t, c.sess.Ticket())
 		}
 		var werr error
 		durable := true
 		if t != 0 {
-			if l.s.settings.syncAlways.Load() {
+			if l.s.ks.WaitSyncs() {
 				// Under appendfsync always the wait is an fdatasync
 				// (hundreds of microseconds): rather than sit through it,
 				// the loop goes on serving everyone else, whose writes
@@ -504,9 +507,9 @@ func (l *loop) endRound() {
 		}
 		// Newest first, as Redis's clients_pending_write list (added at
 		// its head): a client a push just served is written before the
-		// pusher, whose reply nobody is waiting on as keenly. With one
-		// write(2) costing 5 µs or more on a VM, that took ~12 µs off the
-		// BRPOP wake-up p50 (bench/sidebyside's figure: 86 to 74 µs).
+		// pusher, whose reply nobody is waiting on as keenly: one write(2)
+		// costs several microseconds, and the served client's wake-up
+		// should not wait for it.
 		pending := l.pending
 		l.pending = nil
 		for _, c := range slices.Backward(pending) {
@@ -514,7 +517,7 @@ func (l *loop) endRound() {
 			if l.clients[c.fd] != c {
 				continue
 			}
-			if !durable && c.ticket != 0 {
+			if !durable && c.sess.Ticket() != 0 {
 				// Its replies wait for the fdatasync, and so does the
 				// rest of its input: replies stay in order.
 				c.durableWait = true
@@ -537,16 +540,13 @@ func (l *loop) endRound() {
 // durable as the policy promises, or closes c without them if the log
 // failed: nothing that failed is acknowledged.
 func (l *loop) release(c *client, werr error) {
-	if werr != nil && c.ticket != 0 {
+	if werr != nil && c.sess.Ticket() != 0 {
 		c.s.log.Error("closing client: its writes could not be logged", "client", c.id, "err", werr)
-		c.out = c.out[:0]
+		c.rw.Buf = c.rw.Buf[:0]
 		l.close(c)
 		return
 	}
-	if c.ticket != 0 {
-		c.lastTicket = c.ticket // for WAITAOF
-	}
-	c.ticket = 0
+	c.sess.TakeTicket() // remembered for WAITAOF
 	l.writeOut(c)
 }
 
@@ -559,7 +559,7 @@ func (l *loop) durable(t uint64, err error) {
 	for _, c := range l.awaiting {
 		switch {
 		case l.clients[c.fd] != c:
-		case c.ticket <= t:
+		case c.sess.Ticket() <= t:
 			ready = append(ready, c)
 		default:
 			keep = append(keep, c)
@@ -581,16 +581,16 @@ func (l *loop) durable(t uint64, err error) {
 func (l *loop) writeOut(c *client) {
 	c.flushes++ // replies marked before this are gone (CLIENT REPLY)
 	if len(c.wpend) > 0 {
-		c.wpend = append(c.wpend, c.out...)
-		c.out = c.out[:0]
+		c.wpend = append(c.wpend, c.rw.Buf...)
+		c.rw.Buf = c.rw.Buf[:0]
 		l.checkOutputLimit(c)
 		return
 	}
-	b := c.out
+	b := c.rw.Buf
 	for len(b) > 0 {
 		n, err := unix.Write(c.fd, b)
 		if n > 0 {
-			c.s.stats.netOut.Add(int64(n))
+			c.s.core.Stats.NetOut.Add(int64(n))
 			b = b[n:]
 			continue
 		}
@@ -606,12 +606,12 @@ func (l *loop) writeOut(c *client) {
 		l.close(c)
 		return
 	}
-	if cap(c.out) > 4*flushAt {
-		c.out = make([]byte, 0, readChunk)
+	if cap(c.rw.Buf) > 4*flushAt {
+		c.rw.Buf = make([]byte, 0, readChunk)
 	} else {
-		c.out = c.out[:0]
+		c.rw.Buf = c.rw.Buf[:0]
 	}
-	if len(c.wpend) == 0 && (c.closeAfterReply || c.killed.Load()) {
+	if len(c.wpend) == 0 && (c.sess.CloseAfterReply() || c.sess.Killed()) {
 		l.close(c)
 		return
 	}
@@ -623,7 +623,7 @@ func (l *loop) writeMore(c *client) {
 	for len(c.wpend) > 0 {
 		n, err := unix.Write(c.fd, c.wpend)
 		if n > 0 {
-			c.s.stats.netOut.Add(int64(n))
+			c.s.core.Stats.NetOut.Add(int64(n))
 			c.wpend = c.wpend[n:]
 			continue
 		}
@@ -639,7 +639,7 @@ func (l *loop) writeMore(c *client) {
 	c.wpend = nil
 	unix.EpollCtl(l.ep, unix.EPOLL_CTL_MOD, c.fd,
 		&unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(c.fd)})
-	if c.closeAfterReply {
+	if c.sess.CloseAfterReply() {
 		l.close(c)
 		return
 	}
@@ -661,16 +661,13 @@ func (l *loop) checkOutputLimit(c *client) {
 
 // block arms the wait the handler registered: the keyspace's notify posts
 // msgWake when it ends, a timer posts msgTimeout.
-func (l *loop) block(c *client) {
-	req := c.block
-	c.block = blockReq{}
+func (l *loop) block(c *client, req command.BlockRequest) {
 	c.waiting = true
-	c.blockKind = req.kind
 	c.blockGen++
-	c.flags.Or(cfBlocked)
-	if req.timeout > 0 {
+	c.sess.SetFlag(command.FlagBlocked, true)
+	if req.Timeout > 0 {
 		gen := c.blockGen
-		c.blockTimer = time.AfterFunc(req.timeout, func() {
+		c.blockTimer = time.AfterFunc(req.Timeout, func() {
 			l.post(loopMsg{kind: msgTimeout, c: c, gen: gen})
 		})
 	}
@@ -687,17 +684,17 @@ func (l *loop) unblocked(c *client, timeout bool) {
 	}
 	served := true
 	if timeout {
-		served = c.cancelBlock()
+		served = c.sess.CancelBlock()
 	}
 	c.waiting = false
-	c.flags.And(^cfBlocked)
-	mark, flushes := len(c.out), c.flushes
+	c.sess.SetFlag(command.FlagBlocked, false)
+	mark, flushes := len(c.rw.Buf), c.flushes
 	if served {
-		c.replyServed(c.blockKind)
+		c.sess.ReplyServed()
 	} else {
-		c.timeoutReply(c.blockKind)
+		c.sess.ReplyTimeout()
 	}
-	if c.replyMode != replyOn {
+	if c.sess.RepliesOff() {
 		c.discardReply(mark, flushes)
 	}
 	l.process(c)
@@ -715,8 +712,8 @@ func (l *loop) suspend(c *client, wait func(stop <-chan struct{}), finish func()
 	gen := c.blockGen
 	stop := make(chan struct{})
 	c.suspendStop = stop
-	c.flags.Or(cfBlocked)
-	c.s.admin.waiting.Add(1) // counted in blocked_clients, as in Redis
+	c.sess.SetFlag(command.FlagBlocked, true)
+	c.s.core.NoteSuspended(true) // counted in blocked_clients, as in Redis
 	go func() {
 		wait(stop)
 		l.post(loopMsg{kind: msgResume, c: c, gen: gen, fn: finish})
@@ -727,15 +724,15 @@ func (l *loop) suspend(c *client, wait func(stop <-chan struct{}), finish func()
 func (l *loop) resume(c *client, finish func()) {
 	c.waiting = false
 	c.suspendStop = nil
-	c.s.admin.waiting.Add(-1)
-	c.flags.And(^cfBlocked)
-	mark, flushes := len(c.out), c.flushes
+	c.s.core.NoteSuspended(false)
+	c.sess.SetFlag(command.FlagBlocked, false)
+	mark, flushes := len(c.rw.Buf), c.flushes
 	finish()
-	if c.replyMode != replyOn {
+	if c.sess.RepliesOff() {
 		c.discardReply(mark, flushes)
 	}
-	if c.block.active {
-		l.block(c)
+	if req := c.sess.TakeBlock(); req.Active {
+		l.block(c, req)
 	}
 	l.schedule(c)
 	if !c.waiting {
@@ -759,12 +756,12 @@ func (l *loop) close(c *client) {
 		if c.suspendStop != nil {
 			close(c.suspendStop) // the waiting goroutine returns; its resume is dropped
 			c.suspendStop = nil
-			c.s.admin.waiting.Add(-1)
-		} else if c.cancelBlock() {
-			c.returnItems(c.waiter)
+			c.s.core.NoteSuspended(false)
+		} else if c.sess.CancelBlock() {
+			c.sess.ReturnItems()
 		}
 		c.waiting = false
-		c.flags.And(^cfBlocked)
+		c.sess.SetFlag(command.FlagBlocked, false)
 	}
 	unix.Close(c.fd)
 	c.cleanup()
@@ -778,7 +775,7 @@ func (l *loop) closeAll() {
 		// than leave their clients guessing.
 		var t uint64
 		for _, c := range l.awaiting {
-			t = max(t, c.ticket)
+			t = max(t, c.sess.Ticket())
 		}
 		l.durable(t, l.s.ks.Wait(t))
 		l.endRound()
@@ -795,16 +792,16 @@ func (l *loop) cron() {
 	for _, c := range l.clients {
 		l.checkOutputLimit(c)
 	}
-	t := l.s.settings.timeout.Load()
+	t := l.s.cur().IdleTimeout
 	if t <= 0 {
 		return
 	}
-	limit := monoNow() - t*int64(time.Second)
+	limit := command.MonoNow() - int64(t)
 	for _, c := range l.clients {
-		if c.waiting || c.flags.Load()&cfMonitor != 0 {
+		if c.waiting || c.sess.Flags()&command.FlagMonitor != 0 {
 			continue
 		}
-		if c.lastActive.Load() < limit {
+		if c.sess.LastActive() < limit {
 			l.close(c)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mullet/command"
 )
 
 // These tests exercise the event loop's own paths: partial writes, kills
@@ -120,11 +122,10 @@ func TestHandlerPanicClosesOnlyItsClient(t *testing.T) {
 	// A command that panics, for this test only (no test in this package
 	// runs in parallel): handlers are code like any other, and one bad
 	// command must cost only its client.
-	register(&command{name: "testpanic", fn: func(c *client, args [][]byte) {
-		c.tx.Push(c.db, []byte("before-panic"), [][]byte{[]byte("x")}, true, false)
+	t.Cleanup(command.Register(command.Spec{Name: "testpanic", Arity: 1, Write: true, Fn: func(c *command.Session, args [][]byte) {
+		c.Tx().Push(c.DB(), []byte("before-panic"), [][]byte{[]byte("x")}, true, false)
 		panic("testpanic")
-	}, arity: 1, flags: flagWrite, group: "server", since: "0"})
-	t.Cleanup(func() { delete(commands, "testpanic") })
+	}}))
 	ts := startServer(t)
 	other := ts.raw(t)
 	other.cmd("BLPOP", "q", "0")

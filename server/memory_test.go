@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"mullet/command"
 )
 
 const (
@@ -177,17 +179,17 @@ func TestDenyOOMFlags(t *testing.T) {
 		"dump", "info", "config", "client", "command", "quit", "reset", "hello", "auth"}
 	seen := 0
 	for _, name := range denied {
-		if cmd := commands[name]; cmd != nil {
+		if cmd, ok := command.Lookup(name); ok {
 			seen++
-			if cmd.flags&flagDenyOOM == 0 {
+			if !cmd.DenyOOM {
 				t.Errorf("%s may add data but is not denyoom", name)
 			}
 		}
 	}
 	for _, name := range allowed {
-		if cmd := commands[name]; cmd != nil {
+		if cmd, ok := command.Lookup(name); ok {
 			seen++
-			if cmd.flags&flagDenyOOM != 0 {
+			if cmd.DenyOOM {
 				t.Errorf("%s adds no data but is denyoom: it would be refused at the cap", name)
 			}
 		}

@@ -1,16 +1,10 @@
 package server
 
 import (
-	"strconv"
-	"time"
+	"strings"
 
-	"mullet/internal/sdsargs"
+	"mullet/command"
 )
-
-func init() {
-	register(&command{name: "monitor", fn: cmdMonitor, arity: 1, flags: flagNoTx | flagAdmin | flagNoScript | flagLoading | flagStale,
-		group: "server", since: "1.0.0", summary: "Listen for all requests received by the server in real time", complexity: ""})
-}
 
 // monitorBacklog is how many lines a MONITOR client may fall behind before
 // it is disconnected: its output buffer limit, so a monitor that never
@@ -21,26 +15,6 @@ const monitorBacklog = 4096
 // event loop, in bytes of lines its socket has not taken.
 const monitorMaxPending = 4 << 20
 
-func cmdMonitor(c *client, args [][]byte) {
-	if c.multi {
-		c.errorReply("ERR MONITOR isn't allowed inside a transaction")
-		return
-	}
-	if c.flags.Load()&cfMonitor != 0 {
-		c.ok()
-		return
-	}
-	if c.lp == nil {
-		c.monitorCh = make(chan []byte, monitorBacklog)
-	}
-	c.flags.Or(cfMonitor)
-	c.s.mu.Lock()
-	c.s.monitorList = append(c.s.monitorList, c)
-	c.s.monitors.Store(int32(len(c.s.monitorList)))
-	c.s.mu.Unlock()
-	c.ok()
-}
-
 func (s *Server) removeMonitor(c *client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -50,52 +24,14 @@ func (s *Server) removeMonitor(c *client) {
 			break
 		}
 	}
-	s.monitors.Store(int32(len(s.monitorList)))
+	s.core.SetMonitors(len(s.monitorList))
 }
 
-// redacted replaces a secret argument in what MONITOR and SLOWLOG show.
-var redacted = []byte("(redacted)")
-
-// redactArg hides args[i] from MONITOR and SLOWLOG, as Redis 7.0's
-// redactClientCommandArgument does: the handler calls it once it has
-// parsed the secret (and read it: args[i] no longer holds it), and call
-// feeds the monitors and the slow log with what args then hold. Redis
-// redacts only what the handler reached, so a command refused before it
-// parsed its secret (AUTH a b c: a syntax error) shows it, as in Redis.
-func redactArg(args [][]byte, i int) {
-	args[i] = redacted
-}
-
-// feedMonitors sends a command line to every MONITOR client, in Redis's
-// format: +<unix time with microseconds> [<db> <addr>] "arg" "arg" ...
-func (s *Server) feedMonitors(c *client, args [][]byte) {
-	now := time.Now()
-	line := make([]byte, 0, 64)
-	line = append(line, '+')
-	line = strconv.AppendInt(line, now.Unix(), 10)
-	line = append(line, '.')
-	us := now.Nanosecond() / 1000
-	for d := 100000; d > 1; d /= 10 {
-		if us < d {
-			line = append(line, '0')
-		}
-	}
-	line = strconv.AppendInt(line, int64(us), 10)
-	line = append(line, " ["...)
-	line = strconv.AppendInt(line, int64(c.db), 10)
-	line = append(line, ' ')
-	line = append(line, c.addr...)
-	line = append(line, "] "...)
-	for i, a := range args {
-		if i > 0 {
-			line = append(line, ' ')
-		}
-		line = sdsargs.AppendRepr(line, a)
-	}
-	line = append(line, "\r\n"...)
+// FeedMonitors sends a command line to every MONITOR client but from.
+func (s *Server) FeedMonitors(from *command.Session, line []byte) {
 	s.mu.Lock()
 	for _, m := range s.monitorList {
-		if m == c {
+		if m.sess == from {
 			continue
 		}
 		if m.lp != nil {
@@ -106,7 +42,7 @@ func (s *Server) feedMonitors(c *client, args [][]byte) {
 		case m.monitorCh <- line:
 		default:
 			s.log.Warn("disconnecting MONITOR client that fell behind", "client", m.id, "addr", m.addr)
-			m.kill()
+			m.Kill()
 		}
 	}
 	s.mu.Unlock()
@@ -120,11 +56,11 @@ func (c *client) monitorLoop() {
 	for {
 		select {
 		case line := <-c.monitorCh:
-			c.out = append(c.out, line...)
-			for len(c.out) < flushAt {
+			c.rw.Buf = append(c.rw.Buf, line...)
+			for len(c.rw.Buf) < flushAt {
 				select {
 				case more := <-c.monitorCh:
-					c.out = append(c.out, more...)
+					c.rw.Buf = append(c.rw.Buf, more...)
 					continue
 				default:
 				}
@@ -147,13 +83,13 @@ func (c *client) monitorLoop() {
 				if err != nil || args == nil {
 					break
 				}
-				switch cmd := lookup(args[0]); cmd {
-				case commands["quit"]:
-					c.ok()
+				switch {
+				case strings.EqualFold(string(args[0]), "quit"):
+					c.sess.Dispatch(args)
 					c.flush()
 					return
-				case commands["reset"]:
-					cmdReset(c, args)
+				case strings.EqualFold(string(args[0]), "reset"):
+					c.sess.Dispatch(args)
 					c.flush()
 					c.serveAfterMonitor()
 					return
@@ -170,7 +106,7 @@ func (c *client) monitorLoop() {
 // serveAfterMonitor resumes normal service after RESET ended a monitor.
 func (c *client) serveAfterMonitor() {
 	for {
-		if !c.runBuffered() || !c.flush() || c.closeAfterReply {
+		if !c.runBuffered() || !c.flush() || c.sess.CloseAfterReply() {
 			return
 		}
 		buf, err := c.rd.room()

@@ -124,11 +124,6 @@ func (rr *reqReader) inline() ([][]byte, error) {
 	return args, nil
 }
 
-// isSpace is C's isspace.
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
-
 // line finds a "\r\n"-terminated header starting at i (absolute) and
 // returns the bytes before '\r' and the absolute offset after '\n'. ok is
 // false if the header is incomplete.

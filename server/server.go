@@ -1,40 +1,30 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"mullet/command"
 	"mullet/config"
 	"mullet/queue"
 )
 
-// Version is the Redis version mullet reports in INFO and HELLO: the one
-// whose behaviour it matches, so clients that check it enable the right
-// features.
-const Version = "7.0.15"
+// Version is the Redis version mullet reports in INFO and HELLO.
+const Version = command.Version
 
 // Persistence is what the server needs from the append-only file; cmd wires
 // it, so server never imports aof.
-type Persistence interface {
-	// Rewrite starts a background rewrite (BGREWRITEAOF). An error whose
-	// text is Redis's "Background append only file rewriting already in
-	// progress" (the aof package's ErrRewriteInProgress) is shown to the
-	// client as such; any other as Redis's generic failure, and logged.
-	Rewrite() error
-	// Info calls add for each INFO persistence field, in order.
-	Info(add func(name, value string))
-}
+type Persistence = command.Persistence
 
 // InfoSection adds a section to INFO (the consumer's, for example).
-type InfoSection struct {
-	Name string
-	Info func(add func(name, value string))
-}
+type InfoSection = command.InfoSection
 
 // Config wires a Server. Keyspace and Settings are required.
 type Config struct {
@@ -54,13 +44,21 @@ type Config struct {
 
 	// Version is mullet's own version, shown as mullet_version in INFO.
 	Version string
+
+	// GoroutinePerConn serves every plain-TCP connection with a goroutine
+	// of its own, as TLS connections always are, instead of the event
+	// loops (cmd/mullet sets it when MULLET_EVENTLOOP=0).
+	GoroutinePerConn bool
 }
 
-// Server speaks RESP to clients and runs their commands against the
-// keyspace. Each connection has one goroutine, which owns the connection
-// and everything written to it.
+// Server speaks RESP to clients and runs their commands in its
+// command.Core. Plain-TCP connections are served by event loops, one per
+// thread running Go code (loop_linux.go); TLS connections, and all of
+// them with event loops off, by a goroutine each (client.serve). The owner
+// of a connection is the only one that reads from and writes to it.
 type Server struct {
 	cfg  Config
+	core *command.Core
 	ks   *queue.Keyspace
 	set  *config.Config
 	log  *slog.Logger
@@ -72,50 +70,14 @@ type Server struct {
 	closing     bool
 	monitorList []*client
 
-	wg        sync.WaitGroup // connections (goroutines and loop clients)
-	loopsOnce sync.Once
-	loops     []*loop
-	nextLoop  atomic.Uint64
-	loading   atomic.Bool
-	monitors  atomic.Int32
-	nextID    atomic.Int64
-	started   time.Time
-	lastSave  atomic.Int64
-	slowlog   slowlog
-	settings  settingsCache
-	stats     serverStats
-	shutdownF atomic.Bool
-	drainBy   atomic.Int64 // unix ns; set by Shutdown: pending replies must be written by then
-	admin     adminState   // INFO sampling, error stats, CLIENT PAUSE (cmd_info.go, cmd_client.go)
-}
-
-type serverStats struct {
-	connections   atomic.Int64 // total_connections_received
-	commands      atomic.Int64 // total_commands_processed
-	rejected      atomic.Int64 // rejected_connections
-	netIn         atomic.Int64
-	netOut        atomic.Int64
-	errorReplies  atomic.Int64
-	unexpectedErr atomic.Int64
-	outputLimited atomic.Int64 // client_output_buffer_limit_disconnections
-	queryLimited  atomic.Int64 // client_query_buffer_limit_disconnections
-}
-
-// settingsCache holds directives read on every command or connection, as
-// atomics refreshed by CONFIG SET hooks, so the hot path takes no lock.
-type settingsCache struct {
-	requirepass atomic.Pointer[string]
-	maxClients  atomic.Int64
-	timeout     atomic.Int64 // seconds; 0: never
-	maxBulk     atomic.Int64
-	maxQuery    atomic.Int64
-	slowerThan  atomic.Int64 // microseconds; <0: off
-	slowlogLen  atomic.Int64
-	protected   atomic.Bool
-	keepalive   atomic.Int64 // seconds
-	syncAlways  atomic.Bool  // appendfsync always: loops do not wait out fdatasync
-
-	output atomic.Pointer[config.OutputBufferLimit] // normal class, see limits.go
+	wg         sync.WaitGroup // connections (goroutines and loop clients)
+	loopsOnce  sync.Once
+	loops      []*loop
+	loopCronWG sync.WaitGroup // loopCron
+	nextLoop   atomic.Uint64
+	nextID     atomic.Int64
+	settings   atomic.Pointer[Settings]
+	drainBy    atomic.Int64 // unix ns; set by Shutdown: pending replies must be written by then
 }
 
 // New returns a server; call Serve to accept clients.
@@ -127,48 +89,39 @@ func New(cfg Config) *Server {
 		log:     cfg.Logger,
 		done:    make(chan struct{}),
 		clients: make(map[int64]*client),
-		started: time.Now(),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.lastSave.Store(time.Now().Unix())
-	s.loadSettings()
-	for _, name := range []string{"requirepass", "maxclients", "timeout", "proto-max-bulk-len",
-		"client-query-buffer-limit", "slowlog-log-slower-than", "slowlog-max-len", "protected-mode", "tcp-keepalive",
-		"client-output-buffer-limit", "appendfsync"} {
-		s.set.OnChange(name, func(string) error { s.loadSettings(); return nil })
+	s.core = command.New(command.Config{
+		Keyspace:    cfg.Keyspace,
+		Settings:    cfg.Settings,
+		Logger:      s.log,
+		Persistence: cfg.Persistence,
+		Sections:    cfg.Sections,
+		Shutdown:    cfg.Shutdown,
+		Version:     cfg.Version,
+	}, s)
+	s.SetSettings(SettingsFrom(s.set))
+	for _, name := range settingsDirectives {
+		s.set.OnChange(name, func(string) error { s.SetSettings(SettingsFrom(s.set)); return nil })
 	}
-	s.set.OnChange("maxmemory", func(string) error {
-		s.ks.SetMaxMemory(s.set.Size("maxmemory"))
-		return nil
-	})
 	return s
-}
-
-func (s *Server) loadSettings() {
-	pass := s.set.String("requirepass")
-	s.settings.requirepass.Store(&pass)
-	s.settings.maxClients.Store(s.set.Int("maxclients"))
-	s.settings.timeout.Store(s.set.Int("timeout"))
-	s.settings.maxBulk.Store(s.set.Size("proto-max-bulk-len"))
-	s.settings.maxQuery.Store(s.set.Size("client-query-buffer-limit"))
-	s.settings.slowerThan.Store(s.set.Int("slowlog-log-slower-than"))
-	s.settings.slowlogLen.Store(s.set.Int("slowlog-max-len"))
-	s.settings.protected.Store(s.set.Bool("protected-mode"))
-	s.settings.keepalive.Store(s.set.Int("tcp-keepalive"))
-	s.settings.syncAlways.Store(s.set.String("appendfsync") == "always")
-	s.loadOutputLimit()
-	s.slowlog.trim(int(s.settings.slowlogLen.Load()))
 }
 
 // SetLoading marks the server as loading the AOF: clients get -LOADING
 // for everything but a few connection commands, and for CONFIG SET of
 // appendonly (config's DenyLoading directives).
-func (s *Server) SetLoading(b bool) {
-	s.set.SetLoading(b)
-	s.loading.Store(b)
-}
+func (s *Server) SetLoading(b bool) { s.core.SetLoading(b) }
+
+// Replay returns a function that runs one command read back from the
+// append-only file (command.Core.Replay).
+func (s *Server) Replay() func(argv [][]byte) error { return s.core.Replay() }
+
+// Info returns the INFO text of a section ("" for the default ones, "all"
+// for all), as the INFO command would; the metrics exporter reads it in
+// process.
+func (s *Server) Info(section string) (string, error) { return s.core.Info(section) }
 
 // Serve accepts connections on ln until Shutdown. Temporary accept errors
 // back off from 5 ms to 1 s, as net/http does, rather than spinning.
@@ -180,7 +133,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	s.listeners = append(s.listeners, ln)
-	s.startCron()
+	s.core.Start()
 	s.mu.Unlock()
 	var delay time.Duration
 	for {
@@ -213,16 +166,15 @@ func (s *Server) Serve(ln net.Listener) error {
 var ErrServerClosed = errors.New("server: closed")
 
 func (s *Server) accept(conn net.Conn) {
-	s.stats.connections.Add(1)
+	s.core.Stats.Connections.Add(1)
 	if tc := tcpConn(conn); tc != nil {
 		tc.SetNoDelay(true)
-		if ka := s.settings.keepalive.Load(); ka > 0 {
-			tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: time.Duration(ka) * time.Second,
-				Interval: time.Duration(ka) * time.Second / 3, Count: 3})
+		if ka := s.cur().KeepAlive; ka > 0 {
+			tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: ka, Interval: ka / 3, Count: 3})
 		}
 	}
 	if msg := s.protectedRefusal(conn); msg != "" {
-		s.stats.rejected.Add(1)
+		s.core.Stats.Rejected.Add(1)
 		go s.refuse(conn, "-"+msg+"\r\n")
 		return
 	}
@@ -234,9 +186,9 @@ func (s *Server) accept(conn net.Conn) {
 		c.closeSocket()
 		return
 	}
-	if int64(len(s.clients)) >= s.settings.maxClients.Load() {
+	if int64(len(s.clients)) >= s.cur().MaxClients {
 		s.mu.Unlock()
-		s.stats.rejected.Add(1)
+		s.core.Stats.Rejected.Add(1)
 		c.writeAndClose("-" + msgMaxClients + "\r\n")
 		return
 	}
@@ -250,19 +202,49 @@ func (s *Server) accept(conn net.Conn) {
 	go c.serve()
 }
 
+// Sessions returns the sessions of the connected clients in connection
+// order, as Redis lists them (command.Host).
+func (s *Server) Sessions() []*command.Session {
+	s.mu.Lock()
+	out := make([]*command.Session, 0, len(s.clients))
+	for _, cl := range s.clients {
+		out = append(out, cl.sess)
+	}
+	s.mu.Unlock()
+	slices.SortFunc(out, func(a, b *command.Session) int { return cmp.Compare(a.ID(), b.ID()) })
+	return out
+}
+
+// Session returns the session of a connected client (command.Host).
+func (s *Server) Session(id int64) *command.Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.clients[id]; c != nil {
+		return c.sess
+	}
+	return nil
+}
+
+// Port is the port the first TCP listener is bound to (which differs
+// from the port directive when the server was given its own listener), or
+// 0 (command.Host).
+func (s *Server) Port() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ln := range s.listeners {
+		if a, ok := ln.Addr().(*net.TCPAddr); ok {
+			return int64(a.Port)
+		}
+	}
+	return 0
+}
+
 // removeClient forgets a client whose goroutine is ending.
 func (s *Server) removeClient(c *client) {
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
 	s.wg.Done()
-}
-
-// client finds a connected client by id.
-func (s *Server) client(id int64) *client {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.clients[id]
 }
 
 // Shutdown stops accepting, wakes blocked clients, closes every connection
@@ -282,6 +264,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	s.mu.Unlock()
+	s.core.Close()
 	s.stopLoops()
 	waited := make(chan struct{})
 	go func() {

@@ -85,9 +85,10 @@ func serve(args []string) error {
 
 	ks := queue.New(queue.Config{
 		Databases:  int(set.Int("databases")),
-		MaxMemory:  set.Size("maxmemory"),
 		BaseMemory: startupMemory(),
 	})
+	// The keyspace's limit is the server's (command.New); the Go
+	// runtime's soft limit follows it here, being the process's.
 	applyMemoryLimit(set.Size("maxmemory"))
 	set.OnChange("maxmemory", func(string) error {
 		applyMemoryLimit(set.Size("maxmemory"))
@@ -113,6 +114,8 @@ func serve(args []string) error {
 		Shutdown:    requestStop,
 		Version:     version,
 		Sections:    []server.InfoSection{consumerSection(cons)},
+		// MULLET_EVENTLOOP=0: a goroutine per connection (docs/configuration.md).
+		GoroutinePerConn: os.Getenv("MULLET_EVENTLOOP") == "0",
 	})
 
 	lns, err := listen(set)
@@ -147,8 +150,6 @@ func serve(args []string) error {
 	defer stopMetrics()
 	logger.Info("mullet ready", "version", version, "pid", os.Getpid(), "dir", dir)
 
-	expiryDone := make(chan struct{})
-	go activeExpiry(ks, srv.Done(), expiryDone)
 	cons.Start()
 
 	sigs := make(chan os.Signal, 2)
@@ -180,7 +181,6 @@ func serve(args []string) error {
 	if err := srv.Shutdown(ctx); err != nil {
 		logger.Warn("clients did not finish in time", "err", err)
 	}
-	<-expiryDone
 	// Clients are gone; now the consumer: it stops claiming, lets batches
 	// being written commit, and abandons them at the deadline (their batch
 	// keys are settled at the next start). Then the AOF may close.
@@ -209,25 +209,6 @@ func shutdownNow(srv *server.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	srv.Shutdown(ctx)
-}
-
-// activeExpiry deletes expired keys nobody reads, ten times a second, like
-// Redis's active expire cycle.
-func activeExpiry(ks *queue.Keyspace, done <-chan struct{}, exited chan<- struct{}) {
-	defer close(exited)
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
-			tx := ks.Begin()
-			tx.ExpireCycle(20)
-			ticket := tx.End()
-			ks.Wait(ticket)
-		}
-	}
 }
 
 // setProcs chooses how many threads run mullet's goroutines. mullet is

@@ -3,9 +3,11 @@
 //
 // It talks to redis-server and mullet through the same few lines, so
 // neither pays for a client library's pool or retries, and pipelining is
-// explicit: Send queues, Flush writes, Read takes one reply. (Tests that
-// compare replies byte for byte read the socket themselves; tests that
-// want a full client use go-redis.)
+// explicit: Send queues, Flush writes, Read takes one reply. Tests that
+// compare replies byte for byte read them with ReadRaw; tests that want a
+// full client use go-redis. Parse reads one RESP2 or RESP3 reply into a
+// Value, for code that needs a reply's shape; the command package reads
+// Redis's embedded COMMAND metadata with it.
 package resp
 
 import (

@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"math"
@@ -56,7 +56,7 @@ const (
 	msgStringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 )
 
-func cmdGet(c *client, args [][]byte) {
+func cmdGet(c *Session, args [][]byte) {
 	v, ok, err := c.tx.Get(c.db, args[1])
 	switch {
 	case err != nil:
@@ -89,7 +89,7 @@ const (
 // PERSIST with an expiry) are a syntax error. EX EX is allowed, the last
 // one wins, because Redis only checks the other kinds. Options are
 // compared as C strings, up to a NUL.
-func parseStringOpts(c *client, args [][]byte, isSet bool) (flags int, expire []byte, ok bool) {
+func parseStringOpts(c *Session, args [][]byte, isSet bool) (flags int, expire []byte, ok bool) {
 	for j := 0; j < len(args); j++ {
 		opt := cString(args[j])
 		next := j+1 < len(args)
@@ -131,7 +131,7 @@ func parseStringOpts(c *client, args [][]byte, isSet bool) (flags int, expire []
 // expireAtMs is Redis's getExpireMillisecondsOrReply: the expiry option's
 // value as a Unix time in milliseconds, or an error reply naming the
 // command. Zero, negative and overflowing times are refused.
-func expireAtMs(c *client, expire []byte, flags int, name string) (int64, bool) {
+func expireAtMs(c *Session, expire []byte, flags int, name string) (int64, bool) {
 	ms, ok := parseInt(expire)
 	if !ok {
 		c.errorReply(msgNotInteger)
@@ -159,7 +159,7 @@ func expireAtMs(c *client, expire []byte, flags int, name string) (int64, bool) 
 
 // setGeneric is Redis's setGenericCommand. With intReply it answers :1
 // and :0 instead of +OK and null, as SETNX does.
-func setGeneric(c *client, key, val []byte, flags int, expire []byte, name string, intReply bool) {
+func setGeneric(c *Session, key, val []byte, flags int, expire []byte, name string, intReply bool) {
 	opts := queue.SetOptions{NX: flags&optNX != 0, XX: flags&optXX != 0, Get: flags&optGet != 0, KeepTTL: flags&optKeepTTL != 0}
 	if expire != nil {
 		at, ok := expireAtMs(c, expire, flags, name)
@@ -185,29 +185,29 @@ func setGeneric(c *client, key, val []byte, flags int, expire []byte, name strin
 	}
 }
 
-func cmdSet(c *client, args [][]byte) {
+func cmdSet(c *Session, args [][]byte) {
 	flags, expire, ok := parseStringOpts(c, args[3:], true)
 	if ok {
 		setGeneric(c, args[1], args[2], flags, expire, "set", false)
 	}
 }
 
-func cmdSetNX(c *client, args [][]byte) { setGeneric(c, args[1], args[2], optNX, nil, "setnx", true) }
+func cmdSetNX(c *Session, args [][]byte) { setGeneric(c, args[1], args[2], optNX, nil, "setnx", true) }
 
-func cmdSetEX(c *client, args [][]byte) {
+func cmdSetEX(c *Session, args [][]byte) {
 	setGeneric(c, args[1], args[3], optEX, args[2], "setex", false)
 }
 
-func cmdPSetEX(c *client, args [][]byte) {
+func cmdPSetEX(c *Session, args [][]byte) {
 	setGeneric(c, args[1], args[3], optPX, args[2], "psetex", false)
 }
 
 // cmdGetSet is SET key value GET, which is how Redis propagates it too.
-func cmdGetSet(c *client, args [][]byte) {
+func cmdGetSet(c *Session, args [][]byte) {
 	setGeneric(c, args[1], args[2], optGet, nil, "getset", false)
 }
 
-func cmdGetDel(c *client, args [][]byte) {
+func cmdGetDel(c *Session, args [][]byte) {
 	v, ok, err := c.tx.Get(c.db, args[1])
 	switch {
 	case err != nil:
@@ -223,7 +223,7 @@ func cmdGetDel(c *client, args [][]byte) {
 // cmdGetEX is GETEX key [EX s | PX ms | EXAT t | PXAT t | PERSIST]. As in
 // Redis, a missing key answers null before the expiry is even parsed, and
 // an absolute time already past deletes the key (logged as DEL).
-func cmdGetEX(c *client, args [][]byte) {
+func cmdGetEX(c *Session, args [][]byte) {
 	flags, expire, ok := parseStringOpts(c, args[2:], false)
 	if !ok {
 		return
@@ -254,7 +254,7 @@ func cmdGetEX(c *client, args [][]byte) {
 	}
 }
 
-func (c *client) incrBy(key []byte, delta int64) {
+func (c *Session) incrBy(key []byte, delta int64) {
 	n, err := c.tx.IncrBy(c.db, key, delta)
 	if err != nil {
 		c.replyErr(err)
@@ -263,11 +263,11 @@ func (c *client) incrBy(key []byte, delta int64) {
 	c.int(n)
 }
 
-func cmdIncr(c *client, args [][]byte) { c.incrBy(args[1], 1) }
+func cmdIncr(c *Session, args [][]byte) { c.incrBy(args[1], 1) }
 
-func cmdDecr(c *client, args [][]byte) { c.incrBy(args[1], -1) }
+func cmdDecr(c *Session, args [][]byte) { c.incrBy(args[1], -1) }
 
-func cmdIncrBy(c *client, args [][]byte) {
+func cmdIncrBy(c *Session, args [][]byte) {
 	n, ok := parseInt(args[2])
 	if !ok {
 		c.errorReply(msgNotInteger)
@@ -276,7 +276,7 @@ func cmdIncrBy(c *client, args [][]byte) {
 	c.incrBy(args[1], n)
 }
 
-func cmdDecrBy(c *client, args [][]byte) {
+func cmdDecrBy(c *Session, args [][]byte) {
 	n, ok := parseInt(args[2])
 	if !ok {
 		c.errorReply(msgNotInteger)
@@ -293,7 +293,7 @@ func cmdDecrBy(c *client, args [][]byte) {
 // printed as Redis prints it (see cfloat.go). Like Redis it is logged as
 // SET key result KEEPTTL, so a replay does not depend on float arithmetic.
 // The reply is a bulk string in RESP3 too.
-func cmdIncrByFloat(c *client, args [][]byte) {
+func cmdIncrByFloat(c *Session, args [][]byte) {
 	kind, cur, _ := c.tx.Peek(c.db, args[1])
 	if kind == queue.KindList {
 		c.errorReply(msgWrongType)
@@ -326,7 +326,7 @@ func cmdIncrByFloat(c *client, args [][]byte) {
 	c.bulk(s)
 }
 
-func cmdMGet(c *client, args [][]byte) {
+func cmdMGet(c *Session, args [][]byte) {
 	c.array(len(args) - 1)
 	for _, k := range args[1:] {
 		// A key holding a list reads as missing here, not WRONGTYPE.
@@ -338,7 +338,7 @@ func cmdMGet(c *client, args [][]byte) {
 	}
 }
 
-func cmdMSet(c *client, args [][]byte) {
+func cmdMSet(c *Session, args [][]byte) {
 	if len(args)%2 == 0 {
 		c.errorReply(errArity("mset"))
 		return
@@ -347,7 +347,7 @@ func cmdMSet(c *client, args [][]byte) {
 	c.ok()
 }
 
-func cmdMSetNX(c *client, args [][]byte) {
+func cmdMSetNX(c *Session, args [][]byte) {
 	if len(args)%2 == 0 {
 		c.errorReply(errArity("msetnx"))
 		return
@@ -355,13 +355,13 @@ func cmdMSetNX(c *client, args [][]byte) {
 	c.boolInt(c.tx.MSet(c.db, args[1:], true))
 }
 
-func cmdAppend(c *client, args [][]byte) {
+func cmdAppend(c *Session, args [][]byte) {
 	kind, cur, _ := c.tx.Peek(c.db, args[1])
 	if kind == queue.KindList {
 		c.errorReply(msgWrongType)
 		return
 	}
-	if kind == queue.KindString && int64(len(cur))+int64(len(args[2])) > c.s.settings.maxBulk.Load() {
+	if kind == queue.KindString && int64(len(cur))+int64(len(args[2])) > c.core.settings.maxBulk.Load() {
 		c.errorReply(msgStringTooLong)
 		return
 	}
@@ -373,7 +373,7 @@ func cmdAppend(c *client, args [][]byte) {
 	c.int(n)
 }
 
-func cmdStrLen(c *client, args [][]byte) {
+func cmdStrLen(c *Session, args [][]byte) {
 	v, _, err := c.tx.Get(c.db, args[1])
 	if err != nil {
 		c.replyErr(err)

@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"strconv"
@@ -43,7 +43,7 @@ type slowlog struct {
 	nextID  int64
 }
 
-func (l *slowlog) add(c *client, args [][]byte, start time.Time, dur time.Duration, maxLen int) {
+func (l *slowlog) add(c *Session, args [][]byte, start time.Time, dur time.Duration, maxLen int) {
 	n := min(len(args), slowlogMaxArgc)
 	e := slowEntry{at: start.Unix(), usec: dur.Microseconds(), addr: c.addr}
 	c.info.mu.Lock()
@@ -79,7 +79,7 @@ func (l *slowlog) trim(maxLen int) {
 	l.mu.Unlock()
 }
 
-func cmdSlowlogGet(c *client, args [][]byte) {
+func cmdSlowlogGet(c *Session, args [][]byte) {
 	count := int64(10)
 	if len(args) > 3 {
 		c.errorReply(errArity("slowlog|get"))
@@ -93,7 +93,7 @@ func cmdSlowlogGet(c *client, args [][]byte) {
 		}
 		count = n
 	}
-	l := &c.s.slowlog
+	l := &c.core.slowlog
 	l.mu.Lock()
 	entries := l.entries
 	if count >= 0 && int64(len(entries)) > count {
@@ -116,21 +116,21 @@ func cmdSlowlogGet(c *client, args [][]byte) {
 	}
 }
 
-func cmdSlowlogLen(c *client, args [][]byte) {
-	c.s.slowlog.mu.Lock()
-	n := len(c.s.slowlog.entries)
-	c.s.slowlog.mu.Unlock()
+func cmdSlowlogLen(c *Session, args [][]byte) {
+	c.core.slowlog.mu.Lock()
+	n := len(c.core.slowlog.entries)
+	c.core.slowlog.mu.Unlock()
 	c.int(int64(n))
 }
 
-func cmdSlowlogReset(c *client, args [][]byte) {
-	c.s.slowlog.mu.Lock()
-	c.s.slowlog.entries = nil
-	c.s.slowlog.mu.Unlock()
+func cmdSlowlogReset(c *Session, args [][]byte) {
+	c.core.slowlog.mu.Lock()
+	c.core.slowlog.entries = nil
+	c.core.slowlog.mu.Unlock()
 	c.ok()
 }
 
-func cmdSlowlogHelp(c *client, args [][]byte) {
+func cmdSlowlogHelp(c *Session, args [][]byte) {
 	c.help("SLOWLOG", []string{
 		"GET [<count>]",
 		"    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
@@ -145,7 +145,7 @@ func cmdSlowlogHelp(c *client, args [][]byte) {
 }
 
 // help writes a HELP reply as Redis's addReplyHelp does.
-func (c *client) help(cmd string, lines []string) {
+func (c *Session) help(cmd string, lines []string) {
 	c.array(len(lines) + 3)
 	c.simple(strings.ToUpper(cmd) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
 	for _, l := range lines {

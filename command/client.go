@@ -1,12 +1,10 @@
-package server
+package command
 
 import (
-	"cmp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"mullet/queue"
@@ -54,14 +52,14 @@ func init() {
 
 // subcommandSyntaxError is Redis's addReplySubcommandSyntaxError: the
 // subcommand exists, but not with these arguments.
-func (c *client) subcommandSyntaxError(args [][]byte) {
+func (c *Session) subcommandSyntaxError(args [][]byte) {
 	c.errorReply("ERR unknown subcommand or wrong number of arguments for '" + truncate(args[1], 128) +
 		"'. Try " + strings.ToUpper(string(args[0])) + " HELP.")
 }
 
-func cmdClientID(c *client, args [][]byte) { c.int(c.id) }
+func cmdClientID(c *Session, args [][]byte) { c.int(c.id) }
 
-func cmdClientSetName(c *client, args [][]byte) {
+func cmdClientSetName(c *Session, args [][]byte) {
 	if !validClientName(args[2]) {
 		c.errorReply("ERR Client names cannot contain spaces, newlines or special characters.")
 		return
@@ -70,7 +68,7 @@ func cmdClientSetName(c *client, args [][]byte) {
 	c.ok()
 }
 
-func cmdClientGetName(c *client, args [][]byte) {
+func cmdClientGetName(c *Session, args [][]byte) {
 	c.info.mu.Lock()
 	name := c.info.name
 	c.info.mu.Unlock()
@@ -83,7 +81,7 @@ func cmdClientGetName(c *client, args [][]byte) {
 
 // cmdClientSetInfo is Redis 7.2's CLIENT SETINFO LIB-NAME|LIB-VER value.
 // The values show in CLIENT LIST as lib-name= and lib-ver=.
-func cmdClientSetInfo(c *client, args [][]byte) {
+func cmdClientSetInfo(c *Session, args [][]byte) {
 	attr, val := string(args[2]), string(args[3])
 	var dst *string
 	switch strings.ToLower(attr) {
@@ -106,7 +104,7 @@ func cmdClientSetInfo(c *client, args [][]byte) {
 }
 
 // onOff parses ON or OFF, answering a syntax error otherwise.
-func (c *client) onOff(b []byte) (on, ok bool) {
+func (c *Session) onOff(b []byte) (on, ok bool) {
 	switch strings.ToLower(string(b)) {
 	case "on":
 		return true, true
@@ -120,23 +118,23 @@ func (c *client) onOff(b []byte) (on, ok bool) {
 // cmdClientNoEvict is accepted: mullet never evicts clients
 // (maxmemory-clients is not enforced), so the flag only shows in CLIENT
 // LIST.
-func cmdClientNoEvict(c *client, args [][]byte) {
+func cmdClientNoEvict(c *Session, args [][]byte) {
 	if on, ok := c.onOff(args[2]); ok {
-		c.setFlag(cfNoEvict, on)
+		c.setFlag(FlagNoEvict, on)
 		c.ok()
 	}
 }
 
 // cmdClientNoTouch is accepted: mullet keeps no LRU/LFU clock to leave
 // untouched.
-func cmdClientNoTouch(c *client, args [][]byte) {
+func cmdClientNoTouch(c *Session, args [][]byte) {
 	if on, ok := c.onOff(args[2]); ok {
-		c.setFlag(cfNoTouch, on)
+		c.setFlag(FlagNoTouch, on)
 		c.ok()
 	}
 }
 
-func (c *client) setFlag(f uint32, on bool) {
+func (c *Session) setFlag(f uint32, on bool) {
 	if on {
 		c.flags.Or(f)
 	} else {
@@ -146,9 +144,12 @@ func (c *client) setFlag(f uint32, on bool) {
 
 // setResp switches the protocol and mirrors it in the shared flags, for
 // CLIENT LIST run by other connections.
-func (c *client) setResp(v int) {
+func (c *Session) setResp(v int) {
 	c.resp = v
-	c.setFlag(cfResp3, v == 3)
+	if r, ok := c.w.(*RESP); ok {
+		r.Proto = v
+	}
+	c.setFlag(FlagResp3, v == 3)
 }
 
 // replyMode is CLIENT REPLY's state. runBuffered drops the replies of a
@@ -162,7 +163,7 @@ const (
 	replySkip               // the command after SKIP is running
 )
 
-func cmdClientReply(c *client, args [][]byte) {
+func cmdClientReply(c *Session, args [][]byte) {
 	switch strings.ToLower(string(args[2])) {
 	case "on":
 		c.replyMode = replyOn
@@ -178,21 +179,27 @@ func cmdClientReply(c *client, args [][]byte) {
 	}
 }
 
-// discardReply drops what the last command wrote (from mark on, unless a
-// flush has sent out everything since) when its reply is switched off.
-func (c *client) discardReply(mark int, flushes uint64) {
-	if c.flushes != flushes {
-		mark = 0
+// BeginCommand is called by the transport before it runs a command: a
+// CLIENT REPLY SKIP applies to the command after it.
+func (c *Session) BeginCommand() {
+	if c.replyMode == replySkipNext {
+		c.replyMode = replySkip
 	}
-	if mark < len(c.out) {
-		c.out = c.out[:mark]
-	}
+}
+
+// RepliesOff reports whether the last command's reply must be dropped
+// (CLIENT REPLY OFF or SKIP); the transport drops it and calls
+// ReplyDropped.
+func (c *Session) RepliesOff() bool { return c.replyMode != replyOn }
+
+// ReplyDropped ends a CLIENT REPLY SKIP once its command's reply is gone.
+func (c *Session) ReplyDropped() {
 	if c.replyMode == replySkip {
 		c.replyMode = replyOn
 	}
 }
 
-func cmdClientUnblock(c *client, args [][]byte) {
+func cmdClientUnblock(c *Session, args [][]byte) {
 	id, ok := parseInt(args[2])
 	if !ok {
 		c.errorReply(msgNotInteger)
@@ -212,7 +219,7 @@ func cmdClientUnblock(c *client, args [][]byte) {
 		c.subcommandSyntaxError(args)
 		return
 	}
-	target := c.s.client(id)
+	target := c.core.host.Session(id)
 	if target == nil {
 		c.int(0)
 		return
@@ -228,11 +235,11 @@ func cmdClientUnblock(c *client, args [][]byte) {
 // withTx runs fn in the keyspace: inside the running Tx if a handler has
 // one (EXEC), otherwise in a Tx of its own. Handlers flagged flagNoTx must
 // use it rather than Begin, which would deadlock inside EXEC.
-func (c *client) withTx(fn func(tx *queue.Tx) bool) bool {
+func (c *Session) withTx(fn func(tx *queue.Tx) bool) bool {
 	if c.tx != nil {
 		return fn(c.tx)
 	}
-	tx := c.s.ks.Begin()
+	tx := c.core.ks.Begin()
 	c.tx = tx // so abandonTx can release the lock if fn panics
 	r := fn(tx)
 	c.tx = nil
@@ -253,21 +260,8 @@ func validClientType(b []byte) bool {
 
 func isNormalType(b []byte) bool { return strings.EqualFold(string(b), "normal") }
 
-// sortedClients returns the connected clients in connection order, as
-// Redis lists them.
-func (s *Server) sortedClients() []*client {
-	s.mu.Lock()
-	out := make([]*client, 0, len(s.clients))
-	for _, cl := range s.clients {
-		out = append(out, cl)
-	}
-	s.mu.Unlock()
-	slices.SortFunc(out, func(a, b *client) int { return cmp.Compare(a.id, b.id) })
-	return out
-}
-
-func cmdClientList(c *client, args [][]byte) {
-	var list []*client
+func cmdClientList(c *Session, args [][]byte) {
+	var list []*Session
 	switch {
 	case len(args) == 4 && strings.EqualFold(string(args[2]), "type"):
 		if !validClientType(args[3]) {
@@ -275,7 +269,7 @@ func cmdClientList(c *client, args [][]byte) {
 			return
 		}
 		if isNormalType(args[3]) {
-			list = c.s.sortedClients()
+			list = c.core.host.Sessions()
 		}
 	case len(args) > 3 && strings.EqualFold(string(args[2]), "id"):
 		// Redis lists the given ids in the order given, repeats included.
@@ -285,7 +279,7 @@ func cmdClientList(c *client, args [][]byte) {
 				c.errorReply("ERR Invalid client ID")
 				return
 			}
-			if cl := c.s.client(id); cl != nil {
+			if cl := c.core.host.Session(id); cl != nil {
 				list = append(list, cl)
 			}
 		}
@@ -293,7 +287,7 @@ func cmdClientList(c *client, args [][]byte) {
 		c.errorReply(msgSyntax)
 		return
 	default:
-		list = c.s.sortedClients()
+		list = c.core.host.Sessions()
 	}
 	var b []byte
 	now := time.Now()
@@ -304,7 +298,7 @@ func cmdClientList(c *client, args [][]byte) {
 	c.verbatim(string(b))
 }
 
-func cmdClientInfo(c *client, args [][]byte) {
+func cmdClientInfo(c *Session, args [][]byte) {
 	b := c.appendClientInfo(nil, c, time.Now(), args)
 	c.verbatim(string(append(b, '\n')))
 }
@@ -315,7 +309,7 @@ func cmdClientInfo(c *client, args [][]byte) {
 // fields come from its shared atomics; buffer sizes only the connection's
 // own goroutine knows are shown for the caller itself (c, running args)
 // and as the usual sizes for the others.
-func (c *client) appendClientInfo(b []byte, cl *client, now time.Time, args [][]byte) []byte {
+func (c *Session) appendClientInfo(b []byte, cl *Session, now time.Time, args [][]byte) []byte {
 	self := cl == c
 	cl.info.mu.Lock()
 	name, libName, libVer := cl.info.name, cl.info.libName, cl.info.libVer
@@ -323,17 +317,17 @@ func (c *client) appendClientInfo(b []byte, cl *client, now time.Time, args [][]
 	flags := cl.flags.Load()
 
 	multi := int64(-1)
-	if flags&cfMulti != 0 {
+	if flags&FlagMulti != 0 {
 		multi = int64(cl.multiLen.Load())
 	}
 	cmdName := "NULL"
 	if lc := cl.lastCmd.Load(); lc != nil {
 		cmdName = lc.name
 	}
-	idle := time.Duration(monoNow() - cl.lastActive.Load())
+	idle := time.Duration(MonoNow() - cl.lastActive.Load())
 	qbuf := cl.qbuf.Load()
 	var argvMem, multiMem int64
-	qbufSize, rbs, rbp := int64(readChunk), int64(readChunk), int64(0)
+	qbufSize, rbs, rbp := int64(ioBufSize), int64(ioBufSize), int64(0)
 	if self {
 		// The running command: it is still in the query buffer, as in
 		// Redis, and is the one CLIENT LIST shows for the caller.
@@ -342,9 +336,9 @@ func (c *client) appendClientInfo(b []byte, cl *client, now time.Time, args [][]
 		for _, a := range args {
 			argvMem += int64(len(a))
 		}
-		qbuf = int64(c.rd.pending()) + requestSize(args)
-		qbufSize = int64(len(c.rd.buf))
-		rbs, rbp = int64(cap(c.out)), int64(len(c.out))
+		var pending int64
+		pending, qbufSize, rbs, rbp = c.conn.Buffers()
+		qbuf = pending + requestSize(args)
 		for _, q := range c.queued {
 			for _, a := range q.args {
 				multiMem += int64(len(a))
@@ -352,7 +346,7 @@ func (c *client) appendClientInfo(b []byte, cl *client, now time.Time, args [][]
 		}
 	}
 	resp := 2
-	if flags&cfResp3 != 0 {
+	if flags&FlagResp3 != 0 {
 		resp = 3
 	}
 	totMem := qbufSize + rbs + argvMem + multiMem + clientStructSize
@@ -364,7 +358,7 @@ func (c *client) appendClientInfo(b []byte, cl *client, now time.Time, args [][]
 	b = append(b, " laddr="...)
 	b = append(b, cl.laddr...)
 	b = append(b, " fd="...)
-	b = strconv.AppendInt(b, int64(connFD(cl)), 10)
+	b = strconv.AppendInt(b, int64(cl.conn.FD()), 10)
 	b = append(b, " name="...)
 	b = append(b, name...)
 	b = append(b, " age="...)
@@ -402,6 +396,12 @@ func (c *client) appendClientInfo(b []byte, cl *client, now time.Time, args [][]
 	return b
 }
 
+// ioBufSize is the size of a connection's query and reply buffers as
+// CLIENT LIST shows them for other connections, whose buffers only their
+// own goroutine may look at: Redis's PROTO_IOBUF_LEN, what a RESP
+// connection starts with.
+const ioBufSize = 16 * 1024
+
 // clientStructSize is roughly what a connection costs besides its
 // buffers, counted in tot-mem.
 const clientStructSize = 1024
@@ -419,19 +419,19 @@ func requestSize(args [][]byte) int64 {
 // O monitor, x MULTI, b blocked, e no-evict, T no-touch; N for none.
 func appendClientFlags(b []byte, f uint32) []byte {
 	n := len(b)
-	if f&cfMonitor != 0 {
+	if f&FlagMonitor != 0 {
 		b = append(b, 'O')
 	}
-	if f&cfMulti != 0 {
+	if f&FlagMulti != 0 {
 		b = append(b, 'x')
 	}
-	if f&cfBlocked != 0 {
+	if f&FlagBlocked != 0 {
 		b = append(b, 'b')
 	}
-	if f&cfNoEvict != 0 {
+	if f&FlagNoEvict != 0 {
 		b = append(b, 'e')
 	}
-	if f&cfNoTouch != 0 {
+	if f&FlagNoTouch != 0 {
 		b = append(b, 'T')
 	}
 	if len(b) == n {
@@ -440,31 +440,10 @@ func appendClientFlags(b []byte, f uint32) []byte {
 	return b
 }
 
-// connFD returns the connection's file descriptor, or -1. Control takes a
-// reference on the descriptor, so it is safe from any goroutine.
-func connFD(cl *client) int {
-	if cl.lp != nil {
-		return cl.fd
-	}
-	sc, ok := cl.conn.(syscall.Conn)
-	if !ok {
-		return -1
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return -1
-	}
-	fd := -1
-	if rc.Control(func(f uintptr) { fd = int(f) }) != nil {
-		return -1
-	}
-	return fd
-}
-
 // cmdClientKill is CLIENT KILL addr (the old form, which may kill the
 // caller and answers OK) or CLIENT KILL <filter> <value> ... (which skips
 // the caller unless SKIPME no, and answers the count), as in Redis 7.0.
-func cmdClientKill(c *client, args [][]byte) {
+func cmdClientKill(c *Session, args [][]byte) {
 	var addr, laddr string
 	var haveAddr, haveLaddr, haveType bool
 	var id int64
@@ -517,13 +496,13 @@ func cmdClientKill(c *client, args [][]byte) {
 		}
 	}
 	killed := 0
-	for _, cl := range c.s.sortedClients() {
+	for _, cl := range c.core.host.Sessions() {
 		if haveAddr && cl.addr != addr || haveLaddr && cl.laddr != laddr ||
 			haveType && !normal || id != 0 && cl.id != id || cl == c && skipme {
 			continue
 		}
 		if cl == c {
-			c.closeAfterReply = true // after the reply, as Redis does
+			c.closeAfter = true // after the reply, as Redis does
 		} else {
 			cl.kill()
 		}
@@ -550,7 +529,7 @@ type pauseState struct {
 	ch    chan struct{} // closed when the pause is lifted or changed
 }
 
-func cmdClientPause(c *client, args [][]byte) {
+func cmdClientPause(c *Session, args [][]byte) {
 	if len(args) > 4 {
 		c.subcommandSyntaxError(args)
 		return
@@ -571,19 +550,19 @@ func cmdClientPause(c *client, args [][]byte) {
 		c.errorReply(msg)
 		return
 	}
-	c.s.pause(time.Now().Add(time.Duration(min(ms, int64(1<<62)/int64(time.Millisecond)))*time.Millisecond), write)
+	c.core.pause(time.Now().Add(time.Duration(min(ms, int64(1<<62)/int64(time.Millisecond)))*time.Millisecond), write)
 	c.ok()
 }
 
-func cmdClientUnpause(c *client, args [][]byte) {
-	c.s.unpause()
+func cmdClientUnpause(c *Session, args [][]byte) {
+	c.core.unpause()
 	c.ok()
 }
 
 // pause starts or extends a pause. As in Redis, a pause never gets
 // shorter or less strict while it lasts: the later end wins, and ALL
 // beats WRITE.
-func (s *Server) pause(end time.Time, write bool) {
+func (s *Core) pause(end time.Time, write bool) {
 	p := &s.admin.pause
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -601,7 +580,7 @@ func (s *Server) pause(end time.Time, write bool) {
 	s.admin.pausing.Store(true)
 }
 
-func (s *Server) unpause() {
+func (s *Core) unpause() {
 	p := &s.admin.pause
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -614,8 +593,8 @@ func (s *Server) unpause() {
 }
 
 // pausedFor reports whether cmd must wait, and until when.
-func (c *client) pausedFor(cmd *command) (time.Time, <-chan struct{}, bool) {
-	p := &c.s.admin.pause
+func (c *Session) pausedFor(cmd *command) (time.Time, <-chan struct{}, bool) {
+	p := &c.core.admin.pause
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ch == nil || !time.Now().Before(p.end) {
@@ -624,7 +603,7 @@ func (c *client) pausedFor(cmd *command) (time.Time, <-chan struct{}, bool) {
 			close(p.ch)
 			p.ch = nil
 		}
-		c.s.admin.pausing.Store(false)
+		c.core.admin.pausing.Store(false)
 		return time.Time{}, nil, false
 	}
 	if p.write && !c.writes(cmd) {
@@ -635,7 +614,7 @@ func (c *client) pausedFor(cmd *command) (time.Time, <-chan struct{}, bool) {
 
 // writes reports whether cmd may change data: a write command, or an EXEC
 // with one queued.
-func (c *client) writes(cmd *command) bool {
+func (c *Session) writes(cmd *command) bool {
 	if cmd.flags&flagWrite != 0 {
 		return true
 	}
@@ -649,40 +628,9 @@ func (c *client) writes(cmd *command) bool {
 	return false
 }
 
-// awaitPause holds the client while a pause covers cmd. It returns false
-// if the server is shutting down meanwhile.
-func (c *client) awaitPause(cmd *command) bool {
-	for {
-		end, ch, paused := c.pausedFor(cmd)
-		if !paused {
-			return true
-		}
-		// Replies to earlier commands are not held back by the pause.
-		if !c.flush() {
-			return false
-		}
-		c.flags.Or(cfBlocked)
-		c.s.admin.waiting.Add(1)
-		t := time.NewTimer(time.Until(end))
-		select {
-		case <-ch:
-		case <-t.C:
-		case <-c.s.done:
-		}
-		t.Stop()
-		c.s.admin.waiting.Add(-1)
-		c.flags.And(^cfBlocked)
-		select {
-		case <-c.s.done:
-			return false
-		default:
-		}
-	}
-}
-
-// waitUnpaused waits, for an event-loop client, until no pause covers cmd,
+// waitUnpaused waits until no pause covers cmd,
 // or stop, or shutdown.
-func (c *client) waitUnpaused(cmd *command, stop <-chan struct{}) {
+func (c *Session) waitUnpaused(cmd *command, stop <-chan struct{}) {
 	for {
 		end, ch, paused := c.pausedFor(cmd)
 		if !paused {
@@ -695,7 +643,7 @@ func (c *client) waitUnpaused(cmd *command, stop <-chan struct{}) {
 		case <-stop:
 			t.Stop()
 			return
-		case <-c.s.done:
+		case <-c.core.done:
 			t.Stop()
 			return
 		}
@@ -703,7 +651,7 @@ func (c *client) waitUnpaused(cmd *command, stop <-chan struct{}) {
 	}
 }
 
-func cmdClientHelp(c *client, args [][]byte) {
+func cmdClientHelp(c *Session, args [][]byte) {
 	c.help("CLIENT", []string{
 		"GETNAME",
 		"    Return the name of the current connection.",

@@ -1,4 +1,4 @@
-package server
+package command
 
 func init() {
 	register(
@@ -15,18 +15,18 @@ func init() {
 	)
 }
 
-func cmdMulti(c *client, args [][]byte) {
+func cmdMulti(c *Session, args [][]byte) {
 	if c.multi {
 		c.errorReply(msgMultiNested)
 		return
 	}
 	c.multi = true
-	c.flags.Or(cfMulti)
+	c.flags.Or(FlagMulti)
 	c.ok()
 }
 
 // endMulti leaves MULTI state and forgets watched keys (tx may be nil).
-func (c *client) endMulti() {
+func (c *Session) endMulti() {
 	c.multi, c.multiDirty, c.multiOOM = false, false, false
 	clear(c.queued)
 	c.queued = c.queued[:0]
@@ -41,19 +41,19 @@ func (c *client) endMulti() {
 	if cap(c.queuedArgs) > 4096 {
 		c.queuedArgs = nil
 	}
-	c.flags.And(^cfMulti)
+	c.flags.And(^FlagMulti)
 	if c.watch.Watching() {
 		if c.tx != nil {
 			c.tx.Unwatch(&c.watch)
 		} else {
-			tx := c.s.ks.Begin()
+			tx := c.core.ks.Begin()
 			tx.Unwatch(&c.watch)
 			tx.End()
 		}
 	}
 }
 
-func cmdDiscard(c *client, args [][]byte) {
+func cmdDiscard(c *Session, args [][]byte) {
 	if !c.multi {
 		c.errorReply(msgDiscardNoMult)
 		return
@@ -64,7 +64,7 @@ func cmdDiscard(c *client, args [][]byte) {
 
 // cmdExec runs the queued commands in one keyspace Tx, so no other client
 // sees them half done and the log gets them between MULTI and EXEC.
-func cmdExec(c *client, args [][]byte) {
+func cmdExec(c *Session, args [][]byte) {
 	if !c.multi {
 		c.errorReply(msgExecNoMulti)
 		return
@@ -74,7 +74,7 @@ func cmdExec(c *client, args [][]byte) {
 		c.endMulti()
 		return
 	}
-	c.tx = c.s.ks.Begin()
+	c.tx = c.core.ks.Begin()
 	if c.tx.Dirty(&c.watch) {
 		c.endMulti()
 		c.nullArray()
@@ -96,7 +96,7 @@ func cmdExec(c *client, args [][]byte) {
 	c.tx = nil
 }
 
-func cmdWatch(c *client, args [][]byte) {
+func cmdWatch(c *Session, args [][]byte) {
 	if c.multi {
 		c.errorReply(msgWatchInMulti)
 		return
@@ -107,7 +107,7 @@ func cmdWatch(c *client, args [][]byte) {
 	c.ok()
 }
 
-func cmdUnwatch(c *client, args [][]byte) {
+func cmdUnwatch(c *Session, args [][]byte) {
 	c.tx.Unwatch(&c.watch)
 	c.ok()
 }

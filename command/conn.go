@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"crypto/subtle"
@@ -24,7 +24,7 @@ func init() {
 	)
 }
 
-func cmdPing(c *client, args [][]byte) {
+func cmdPing(c *Session, args [][]byte) {
 	if len(args) > 2 {
 		c.errorReply(errArity("ping"))
 		return
@@ -36,20 +36,20 @@ func cmdPing(c *client, args [][]byte) {
 	c.simple("PONG")
 }
 
-func cmdEcho(c *client, args [][]byte) { c.bulk(args[1]) }
+func cmdEcho(c *Session, args [][]byte) { c.bulk(args[1]) }
 
-func cmdQuit(c *client, args [][]byte) {
+func cmdQuit(c *Session, args [][]byte) {
 	c.ok()
-	c.closeAfterReply = true
+	c.closeAfter = true
 }
 
-func cmdSelect(c *client, args [][]byte) {
+func cmdSelect(c *Session, args [][]byte) {
 	i, ok := parseInt(args[1])
 	if !ok || i < -1<<31 || i > 1<<31-1 {
 		c.errorReply(msgNotInteger)
 		return
 	}
-	if i < 0 || i >= int64(c.s.ks.Databases()) {
+	if i < 0 || i >= int64(c.core.ks.Databases()) {
 		c.errorReply(msgDBIndex)
 		return
 	}
@@ -62,13 +62,13 @@ func cmdSelect(c *client, args [][]byte) {
 // that connected while one was set needs no AUTH once CONFIG SET
 // requirepass "" removes it, and one that connected without keeps its
 // access when a password is added.
-func (c *client) authRequired() bool {
-	return !c.authed && *c.s.settings.requirepass.Load() != ""
+func (c *Session) authRequired() bool {
+	return !c.authed && *c.core.settings.requirepass.Load() != ""
 }
 
 // checkPassword compares in constant time, so the reply's timing does not
 // tell an attacker how much of a guess was right.
-func (s *Server) checkPassword(user, pass []byte) bool {
+func (s *Core) checkPassword(user, pass []byte) bool {
 	want := *s.settings.requirepass.Load()
 	if string(user) != "default" { // user names are case-sensitive, as in Redis's ACL
 		subtle.ConstantTimeCompare(pass, []byte(want)) // same work either way
@@ -80,7 +80,7 @@ func (s *Server) checkPassword(user, pass []byte) bool {
 	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
 }
 
-func cmdAuth(c *client, args [][]byte) {
+func cmdAuth(c *Session, args [][]byte) {
 	if len(args) > 3 {
 		c.errorReply(msgSyntax)
 		return
@@ -93,12 +93,12 @@ func cmdAuth(c *client, args [][]byte) {
 		redactArg(args, i)
 	}
 	if len(args) == 2 {
-		if *c.s.settings.requirepass.Load() == "" {
+		if *c.core.settings.requirepass.Load() == "" {
 			c.errorReply("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
 	}
-	if !c.s.checkPassword(user, pass) {
+	if !c.core.checkPassword(user, pass) {
 		c.errorReply(msgWrongPass)
 		return
 	}
@@ -106,7 +106,7 @@ func cmdAuth(c *client, args [][]byte) {
 	c.ok()
 }
 
-func cmdHello(c *client, args [][]byte) {
+func cmdHello(c *Session, args [][]byte) {
 	ver := int64(0)
 	if len(args) >= 2 {
 		v, ok := parseInt(args[1])
@@ -131,7 +131,7 @@ func cmdHello(c *client, args [][]byte) {
 			user, pass := args[i+1], args[i+2]
 			redactArg(args, i+1)
 			redactArg(args, i+2)
-			if !c.s.checkPassword(user, pass) {
+			if !c.core.checkPassword(user, pass) {
 				c.errorReply(msgWrongPass)
 				return
 			}
@@ -183,29 +183,29 @@ func validClientName(b []byte) bool {
 	return true
 }
 
-func (c *client) setName(name string) {
+func (c *Session) setName(name string) {
 	c.info.mu.Lock()
 	c.info.name = name
 	c.info.mu.Unlock()
 }
 
-func cmdReset(c *client, args [][]byte) {
+func cmdReset(c *Session, args [][]byte) {
 	if c.multi {
 		c.endMulti()
 	} else if c.watch.Watching() {
-		tx := c.s.ks.Begin()
+		tx := c.core.ks.Begin()
 		tx.Unwatch(&c.watch)
 		tx.End()
 	}
 	c.selectDB(0)
 	c.setResp(2)
 	c.replyMode = replyOn
-	c.flags.And(^(cfNoEvict | cfNoTouch))
+	c.flags.And(^(FlagNoEvict | FlagNoTouch))
 	c.setName("")
-	c.authed = *c.s.settings.requirepass.Load() == ""
-	if c.flags.Load()&cfMonitor != 0 {
-		c.s.removeMonitor(c)
-		c.flags.And(^cfMonitor)
+	c.authed = *c.core.settings.requirepass.Load() == ""
+	if c.flags.Load()&FlagMonitor != 0 {
+		c.flags.And(^FlagMonitor)
+		c.conn.Monitor(false)
 	}
 	c.simple("RESET")
 }

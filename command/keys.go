@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"bytes"
@@ -102,14 +102,14 @@ func parseIntArg(b []byte) (int, bool) {
 
 // DEL and UNLINK: UNLINK only differs in freeing memory in the background,
 // which the Go heap does anyway.
-func cmdDel(c *client, args [][]byte) { c.int(c.tx.Del(c.db, args[1:])) }
+func cmdDel(c *Session, args [][]byte) { c.int(c.tx.Del(c.db, args[1:])) }
 
 // EXISTS and TOUCH: mullet keeps no access times, so TOUCH only counts.
-func cmdExists(c *client, args [][]byte) { c.int(c.tx.Exists(c.db, args[1:])) }
+func cmdExists(c *Session, args [][]byte) { c.int(c.tx.Exists(c.db, args[1:])) }
 
-func cmdType(c *client, args [][]byte) { c.simple(c.tx.Type(c.db, args[1]).String()) }
+func cmdType(c *Session, args [][]byte) { c.simple(c.tx.Type(c.db, args[1]).String()) }
 
-func cmdKeys(c *client, args [][]byte) {
+func cmdKeys(c *Session, args [][]byte) {
 	keys := c.tx.Keys(c.db, args[1], nil)
 	c.bulks(keys)
 }
@@ -149,7 +149,7 @@ func isCSpace(b byte) bool {
 	return b == ' ' || (b >= '\t' && b <= '\r')
 }
 
-func cmdScan(c *client, args [][]byte) {
+func cmdScan(c *Session, args [][]byte) {
 	cursor, ok := parseCursor(args[1])
 	if !ok {
 		c.errorReply(msgInvalidCursor)
@@ -205,7 +205,7 @@ func cmdScan(c *client, args [][]byte) {
 	c.bulks(keys)
 }
 
-func cmdRandomKey(c *client, args [][]byte) {
+func cmdRandomKey(c *Session, args [][]byte) {
 	if k := c.tx.RandomKey(c.db); k != nil {
 		c.bulk(k)
 		return
@@ -213,9 +213,9 @@ func cmdRandomKey(c *client, args [][]byte) {
 	c.null()
 }
 
-func cmdDBSize(c *client, args [][]byte) { c.int(c.tx.DBSize(c.db)) }
+func cmdDBSize(c *Session, args [][]byte) { c.int(c.tx.DBSize(c.db)) }
 
-func cmdRename(c *client, args [][]byte) {
+func cmdRename(c *Session, args [][]byte) {
 	if _, err := c.tx.Rename(c.db, args[1], args[2], false); err != nil {
 		c.replyErr(err)
 		return
@@ -223,7 +223,7 @@ func cmdRename(c *client, args [][]byte) {
 	c.ok()
 }
 
-func cmdRenameNX(c *client, args [][]byte) {
+func cmdRenameNX(c *Session, args [][]byte) {
 	done, err := c.tx.Rename(c.db, args[1], args[2], true)
 	if err != nil {
 		c.replyErr(err)
@@ -233,7 +233,7 @@ func cmdRenameNX(c *client, args [][]byte) {
 }
 
 // boolInt replies :1 or :0, which stays an integer in RESP3.
-func (c *client) boolInt(b bool) {
+func (c *Session) boolInt(b bool) {
 	if b {
 		c.int(1)
 	} else {
@@ -242,7 +242,7 @@ func (c *client) boolInt(b bool) {
 }
 
 // cmdCopy is COPY source destination [DB destination-db] [REPLACE].
-func cmdCopy(c *client, args [][]byte) {
+func cmdCopy(c *Session, args [][]byte) {
 	dst, replace := c.db, false
 	for i := 3; i < len(args); i++ {
 		switch {
@@ -273,7 +273,7 @@ func cmdCopy(c *client, args [][]byte) {
 	c.boolInt(done)
 }
 
-func cmdMove(c *client, args [][]byte) {
+func cmdMove(c *Session, args [][]byte) {
 	dst, ok := parseIntArg(args[2])
 	if !ok {
 		c.errorReply(msgNotInteger)
@@ -289,7 +289,7 @@ func cmdMove(c *client, args [][]byte) {
 
 // flushArgs is Redis's getFlushCommandFlags: nothing, SYNC or ASYNC.
 // Freeing is the garbage collector's job here, so both mean the same.
-func flushArgs(c *client, args [][]byte) bool {
+func flushArgs(c *Session, args [][]byte) bool {
 	if len(args) == 1 || (len(args) == 2 && (optIs(args[1], "sync") || optIs(args[1], "async"))) {
 		return true
 	}
@@ -297,21 +297,21 @@ func flushArgs(c *client, args [][]byte) bool {
 	return false
 }
 
-func cmdFlushDB(c *client, args [][]byte) {
+func cmdFlushDB(c *Session, args [][]byte) {
 	if flushArgs(c, args) {
 		c.tx.FlushDB(c.db)
 		c.ok()
 	}
 }
 
-func cmdFlushAll(c *client, args [][]byte) {
+func cmdFlushAll(c *Session, args [][]byte) {
 	if flushArgs(c, args) {
 		c.tx.FlushAll()
 		c.ok()
 	}
 }
 
-func cmdSwapDB(c *client, args [][]byte) {
+func cmdSwapDB(c *Session, args [][]byte) {
 	a, ok := parseIntArg(args[1])
 	if !ok {
 		c.errorReply(msgFirstDB)
@@ -333,7 +333,7 @@ func cmdSwapDB(c *client, args [][]byte) {
 type expireFlags struct{ nx, xx, gt, lt bool }
 
 // parseExpireFlags is Redis 7.0's parseExtendedExpireArgumentsOrReply.
-func parseExpireFlags(c *client, args [][]byte) (expireFlags, bool) {
+func parseExpireFlags(c *Session, args [][]byte) (expireFlags, bool) {
 	var f expireFlags
 	for _, a := range args {
 		switch {
@@ -376,7 +376,7 @@ func errExpireTime(name string) string {
 // expireGeneric is Redis's expireGenericCommand: when is args[2] in
 // seconds (unitMs false) or milliseconds, relative to base (Unix ms; 0 for
 // the *AT forms).
-func expireGeneric(c *client, args [][]byte, name string, base int64, unitMs bool) {
+func expireGeneric(c *Session, args [][]byte, name string, base int64, unitMs bool) {
 	f, ok := parseExpireFlags(c, args[3:])
 	if !ok {
 		return
@@ -417,22 +417,22 @@ func expireGeneric(c *client, args [][]byte, name string, base int64, unitMs boo
 	c.boolInt(c.tx.Expire(c.db, args[1], when, cond))
 }
 
-func cmdExpire(c *client, args [][]byte) {
+func cmdExpire(c *Session, args [][]byte) {
 	expireGeneric(c, args, "expire", c.tx.NowMs(), false)
 }
 
-func cmdPExpire(c *client, args [][]byte) {
+func cmdPExpire(c *Session, args [][]byte) {
 	expireGeneric(c, args, "pexpire", c.tx.NowMs(), true)
 }
 
-func cmdExpireAt(c *client, args [][]byte) { expireGeneric(c, args, "expireat", 0, false) }
+func cmdExpireAt(c *Session, args [][]byte) { expireGeneric(c, args, "expireat", 0, false) }
 
-func cmdPExpireAt(c *client, args [][]byte) { expireGeneric(c, args, "pexpireat", 0, true) }
+func cmdPExpireAt(c *Session, args [][]byte) { expireGeneric(c, args, "pexpireat", 0, true) }
 
 // ttlGeneric is Redis's ttlGenericCommand: -2 for a missing key, -1 for
 // one without TTL, else the time left (or the deadline, abs) rounded to
 // seconds unless ms. The reply is an integer in RESP3 too.
-func ttlGeneric(c *client, key []byte, ms, abs bool) {
+func ttlGeneric(c *Session, key []byte, ms, abs bool) {
 	at := c.tx.TTL(c.db, key)
 	if at < 0 {
 		c.int(at)
@@ -448,9 +448,9 @@ func ttlGeneric(c *client, key []byte, ms, abs bool) {
 	c.int(ttl)
 }
 
-func cmdTTL(c *client, args [][]byte)         { ttlGeneric(c, args[1], false, false) }
-func cmdPTTL(c *client, args [][]byte)        { ttlGeneric(c, args[1], true, false) }
-func cmdExpireTime(c *client, args [][]byte)  { ttlGeneric(c, args[1], false, true) }
-func cmdPExpireTime(c *client, args [][]byte) { ttlGeneric(c, args[1], true, true) }
+func cmdTTL(c *Session, args [][]byte)         { ttlGeneric(c, args[1], false, false) }
+func cmdPTTL(c *Session, args [][]byte)        { ttlGeneric(c, args[1], true, false) }
+func cmdExpireTime(c *Session, args [][]byte)  { ttlGeneric(c, args[1], false, true) }
+func cmdPExpireTime(c *Session, args [][]byte) { ttlGeneric(c, args[1], true, true) }
 
-func cmdPersist(c *client, args [][]byte) { c.boolInt(c.tx.Persist(c.db, args[1])) }
+func cmdPersist(c *Session, args [][]byte) { c.boolInt(c.tx.Persist(c.db, args[1])) }

@@ -1,9 +1,8 @@
-package server
+package command
 
 import (
 	"errors"
 	"fmt"
-	"net"
 
 	"mullet/config"
 )
@@ -32,12 +31,12 @@ func init() {
 
 // cmdConfigGet answers a map of every directive matching any pattern, each
 // once, in first-match order, as Redis 7 does.
-func cmdConfigGet(c *client, args [][]byte) {
+func cmdConfigGet(c *Session, args [][]byte) {
 	patterns := make([]string, len(args)-2)
 	for i, a := range args[2:] {
 		patterns[i] = string(a)
 	}
-	pairs := c.s.set.MatchAll(patterns...)
+	pairs := c.core.set.MatchAll(patterns...)
 	c.mapLen(len(pairs))
 	for _, kv := range pairs {
 		c.bulkString(kv[0])
@@ -48,7 +47,7 @@ func cmdConfigGet(c *client, args [][]byte) {
 // cmdConfigSet applies the pairs atomically. A client on the loopback
 // interface (or a Unix socket) may also change protected directives when
 // enable-protected-configs is local, as in Redis.
-func cmdConfigSet(c *client, args [][]byte) {
+func cmdConfigSet(c *Session, args [][]byte) {
 	pairs := make([]string, len(args)-2)
 	for i, a := range args[2:] {
 		pairs[i] = string(a)
@@ -65,9 +64,9 @@ func cmdConfigSet(c *client, args [][]byte) {
 	}
 	var err error
 	if c.isLocal() {
-		err = c.s.set.SetLocal(pairs...)
+		err = c.core.set.SetLocal(pairs...)
 	} else {
-		err = c.s.set.Set(pairs...)
+		err = c.core.set.Set(pairs...)
 	}
 	if err != nil {
 		c.replyErr(err)
@@ -78,23 +77,15 @@ func cmdConfigSet(c *client, args [][]byte) {
 
 // isLocal reports whether the client connected over loopback or a Unix
 // socket: Redis's islocalClient.
-func (c *client) isLocal() bool {
-	switch a := c.conn.RemoteAddr().(type) {
-	case *net.TCPAddr:
-		return a.IP.IsLoopback()
-	case *net.UnixAddr:
-		return true
-	}
-	return false
-}
+func (c *Session) isLocal() bool { return c.conn.Local() }
 
-func cmdConfigResetStat(c *client, args [][]byte) {
-	c.s.resetStats()
+func cmdConfigResetStat(c *Session, args [][]byte) {
+	c.core.resetStats()
 	c.ok()
 }
 
-func cmdConfigRewrite(c *client, args [][]byte) {
-	if err := c.s.set.Rewrite(""); err != nil {
+func cmdConfigRewrite(c *Session, args [][]byte) {
+	if err := c.core.set.Rewrite(""); err != nil {
 		if !errors.Is(err, config.ErrNoConfigFile) {
 			err = fmt.Errorf("%w: %w", errRewriteConfig, err)
 		}
@@ -104,7 +95,7 @@ func cmdConfigRewrite(c *client, args [][]byte) {
 	c.ok()
 }
 
-func cmdConfigHelp(c *client, args [][]byte) {
+func cmdConfigHelp(c *Session, args [][]byte) {
 	c.help("CONFIG", []string{
 		"GET <pattern>",
 		"    Return parameters matching the glob-like <pattern> and their values.",

@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"context"
@@ -49,7 +49,7 @@ func init() {
 		&command{name: "memory", arity: -2, flags: flagNoTx,
 			group: "server", since: "4.0.0", summary: "A container for memory diagnostics commands", complexity: "Depends on subcommand."},
 	)
-	help := func(fn func(*client, [][]byte)) *command {
+	help := func(fn func(*Session, [][]byte)) *command {
 		return &command{name: "help", fn: fn, arity: 2, flags: flagNoTx | flagLoading | flagStale,
 			since: "5.0.0", summary: "Show helpful text about the different subcommands", complexity: "O(1)"}
 	}
@@ -93,7 +93,7 @@ func init() {
 	)
 }
 
-func cmdTime(c *client, args [][]byte) {
+func cmdTime(c *Session, args [][]byte) {
 	now := time.Now()
 	c.array(2)
 	c.bulkString(strconv.FormatInt(now.Unix(), 10))
@@ -102,17 +102,17 @@ func cmdTime(c *client, args [][]byte) {
 
 // cmdLastSave answers when the server started: mullet takes no snapshots,
 // and Redis answers its start time too until its first save.
-func cmdLastSave(c *client, args [][]byte) { c.int(c.s.lastSave.Load()) }
+func cmdLastSave(c *Session, args [][]byte) { c.int(c.core.lastSave.Load()) }
 
 // cmdRole: a master with no replicas.
-func cmdRole(c *client, args [][]byte) {
+func cmdRole(c *Session, args [][]byte) {
 	c.array(3)
 	c.bulkString("master")
 	c.int(0)
 	c.array(0)
 }
 
-func cmdNoCluster(c *client, args [][]byte) {
+func cmdNoCluster(c *Session, args [][]byte) {
 	c.errorReply("ERR This instance has cluster support disabled")
 }
 
@@ -120,7 +120,7 @@ func cmdNoCluster(c *client, args [][]byte) {
 // queueing it (its no_multi flag, or a refused DEBUG): the error is
 // immediate and the transaction is spoiled. The command is registered
 // flagNoMulti so that it reaches its handler rather than the queue.
-func (c *client) rejectInMulti(msg string) {
+func (c *Session) rejectInMulti(msg string) {
 	c.errorReply(msg)
 	if c.multi {
 		c.multiDirty = true
@@ -133,7 +133,7 @@ func (c *client) rejectInMulti(msg string) {
 // and FORCE are accepted (there is no replica to wait for and nothing
 // that could fail to save); ABORT finds nothing to abort, as a shutdown
 // here never waits.
-func cmdShutdown(c *client, args [][]byte) {
+func cmdShutdown(c *Session, args [][]byte) {
 	if c.multi {
 		c.rejectInMulti("ERR Command not allowed inside a transaction")
 		return
@@ -162,24 +162,24 @@ func cmdShutdown(c *client, args [][]byte) {
 		c.errorReply("ERR No shutdown in progress.")
 		return
 	}
-	c.closeAfterReply = true
-	if !c.s.shutdownF.CompareAndSwap(false, true) {
+	c.closeAfter = true
+	if !c.core.shutdownF.CompareAndSwap(false, true) {
 		return // already on its way down
 	}
-	c.s.log.Info("SHUTDOWN requested by client", "client", c.id, "addr", c.addr, "nosave", nosave)
-	if f := c.s.cfg.Shutdown; f != nil {
+	c.core.log.Info("SHUTDOWN requested by client", "client", c.id, "addr", c.addr, "nosave", nosave)
+	if f := c.core.cfg.Shutdown; f != nil {
 		go f(!nosave)
 		return
 	}
 	// Shutdown waits for this client's goroutine, so it cannot run on it.
-	go c.s.Shutdown(context.Background())
+	go c.core.host.Shutdown(context.Background())
 }
 
 // cmdBGRewriteAOF starts an AOF rewrite. With appendonly off there is no
 // AOF to rewrite (Redis would write one anyway); mullet answers as Redis
 // does and does nothing: turning appendonly on writes a fresh AOF.
-func cmdBGRewriteAOF(c *client, args [][]byte) {
-	if p := c.s.cfg.Persistence; p != nil {
+func cmdBGRewriteAOF(c *Session, args [][]byte) {
+	if p := c.core.cfg.Persistence; p != nil {
 		if err := p.Rewrite(); err != nil {
 			c.replyErr(fmt.Errorf("%w: %w", errRewriteAOF, err))
 			return
@@ -194,7 +194,7 @@ func cmdBGRewriteAOF(c *client, args [][]byte) {
 // and say what to use instead.
 const msgNoRDB = " is not supported: mullet writes no RDB snapshots; it persists through the append-only file (appendonly yes), which BGREWRITEAOF compacts"
 
-func cmdSave(c *client, args [][]byte) {
+func cmdSave(c *Session, args [][]byte) {
 	if c.multi {
 		c.rejectInMulti("ERR Command not allowed inside a transaction")
 		return
@@ -202,7 +202,7 @@ func cmdSave(c *client, args [][]byte) {
 	c.errorReply("ERR SAVE" + msgNoRDB)
 }
 
-func cmdBGSave(c *client, args [][]byte) {
+func cmdBGSave(c *Session, args [][]byte) {
 	if len(args) > 2 || len(args) == 2 && !strings.EqualFold(string(args[1]), "schedule") {
 		c.errorReply(msgSyntax)
 		return
@@ -215,7 +215,7 @@ func cmdBGSave(c *client, args [][]byte) {
 // timeout (milliseconds; 0 waits forever) passes, and answer
 // [local fsyncs, replica acks]. mullet has no replicas: asking for any
 // waits out the timeout and counts 0, as Redis with none does.
-func cmdWaitAOF(c *client, args [][]byte) {
+func cmdWaitAOF(c *Session, args [][]byte) {
 	numlocal, ok := parseInt(args[1])
 	if !ok {
 		c.errorReply(msgNotInteger)
@@ -243,7 +243,7 @@ func cmdWaitAOF(c *client, args [][]byte) {
 		c.errorReply(msgTimeoutRange)
 		return
 	}
-	logging := c.s.ks.Logging()
+	logging := c.core.ks.Logging()
 	if numlocal > 0 && !logging {
 		c.errorReply("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.")
 		return
@@ -255,7 +255,7 @@ func cmdWaitAOF(c *client, args [][]byte) {
 	if logging {
 		done, cancel := context.WithCancel(context.Background())
 		cancel()
-		if c.s.ks.Sync(done, ticket) == nil {
+		if c.core.ks.Sync(done, ticket) == nil {
 			local = 1
 		}
 	}
@@ -266,21 +266,17 @@ func cmdWaitAOF(c *client, args [][]byte) {
 		return
 	}
 	needLocal, needRepl, timeout := local < numlocal, numreplicas > 0, time.Duration(ms)*time.Millisecond
-	if c.lp != nil {
-		// An event-loop client must not hold the loop: the wait runs on
-		// its own goroutine and the reply comes when it is over.
-		c.lp.suspend(c, func(stop <-chan struct{}) {
-			local = c.s.waitAOFFor(stop, ticket, needLocal, needRepl, timeout)
-		}, func() { c.waitAOFReply(local) })
-		return
-	}
-	c.waitAOFReply(c.awaitAOF(ticket, needLocal, needRepl, timeout))
+	// The transport must not be held: the wait runs on its own goroutine
+	// and the reply comes when it is over.
+	c.conn.Suspend(func(stop <-chan struct{}) {
+		local = c.core.waitAOFFor(stop, ticket, needLocal, needRepl, timeout)
+	}, func() { c.waitAOFReply(local) })
 }
 
-// waitAOFFor waits, for an event-loop client, until ticket is fsynced
+// waitAOFFor waits until ticket is fsynced
 // (needLocal) and replicas acknowledge (needRepl: never, there are none),
 // or timeout (0: forever), or stop. It returns numlocal for the reply.
-func (s *Server) waitAOFFor(stop <-chan struct{}, ticket uint64, needLocal, needRepl bool, timeout time.Duration) int64 {
+func (s *Core) waitAOFFor(stop <-chan struct{}, ticket uint64, needLocal, needRepl bool, timeout time.Duration) int64 {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if timeout > 0 {
@@ -311,94 +307,19 @@ func (s *Server) waitAOFFor(stop <-chan struct{}, ticket uint64, needLocal, need
 	return local
 }
 
-func (c *client) waitAOFReply(local int64) {
+func (c *Session) waitAOFReply(local int64) {
 	c.array(2)
 	c.int(local)
 	c.int(0)
-}
-
-// awaitAOF blocks WAITAOF until the ticket is fsynced (if needLocal) and,
-// if needRepl, the timeout passes (replica acks never come); or until the
-// timeout (0: never), the client leaving, or the server stopping. It
-// returns 1 if the ticket is known to be fsynced. An fsync that failed
-// ends the wait for it at once: the log's error is sticky, so it will not
-// succeed later (Redis would wait out the timeout).
-func (c *client) awaitAOF(ticket uint64, needLocal, needRepl bool, timeout time.Duration) int64 {
-	// Replies to the commands before WAITAOF go out now, as a blocked
-	// client's do in Redis.
-	if !c.flush() {
-		c.closeAfterReply = true
-		return 0
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	local := int64(1)
-	var synced chan error
-	defer func() {
-		cancel()
-		if synced != nil {
-			<-synced // the Sync goroutine returns once ctx is done
-		}
-	}()
-	if needLocal {
-		local = 0
-		synced = make(chan error, 1)
-		go func() { synced <- c.s.ks.Sync(ctx, ticket) }()
-	}
-	var timer <-chan time.Time
-	if timeout > 0 {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		timer = t.C
-	}
-	c.flags.Or(cfBlocked)
-	c.s.admin.waiting.Add(1)
-	defer func() {
-		c.s.admin.waiting.Add(-1)
-		c.flags.And(^cfBlocked)
-	}()
-	c.conn.SetReadDeadline(time.Time{})
-	watch := c.startWatch()
-	for {
-		select {
-		case err := <-synced:
-			synced = nil
-			if err == nil {
-				local = 1
-			} else {
-				c.s.log.Warn("WAITAOF: the AOF could not be synced", "client", c.id, "err", err)
-			}
-			if needRepl {
-				continue
-			}
-		case <-timer:
-		case r := <-watch:
-			if r.n > 0 {
-				c.rd.w += r.n
-				c.s.stats.netIn.Add(int64(r.n))
-			}
-			if r.err != nil && !isTimeout(r.err) || r.n == 0 {
-				c.closeAfterReply = true // the client left
-				return local
-			}
-			watch = c.startWatch()
-			continue
-		case <-c.s.done:
-			c.closeAfterReply = true
-		}
-		if !c.stopWatch(watch) {
-			c.closeAfterReply = true
-		}
-		return local
-	}
 }
 
 // cmdDebug refuses DEBUG unless enable-debug-command allows it (for this
 // client), with Redis's text. When allowed, it has only SLEEP: mullet's
 // internals are not Redis's, so the other subcommands have nothing to act
 // on.
-func cmdDebug(c *client, args [][]byte) {
+func cmdDebug(c *Session, args [][]byte) {
 	allowed := false
-	switch c.s.set.String("enable-debug-command") {
+	switch c.core.set.String("enable-debug-command") {
 	case "yes":
 		allowed = true
 	case "local":
@@ -443,7 +364,7 @@ func flushMode(args [][]byte) bool {
 // cmdFunctionFlush and cmdScriptFlush succeed: mullet runs no scripts or
 // functions, so there is never anything to flush. Test suites and
 // deployment tools send them to start clean.
-func cmdFunctionFlush(c *client, args [][]byte) {
+func cmdFunctionFlush(c *Session, args [][]byte) {
 	if len(args) > 3 {
 		c.subcommandSyntaxError(args)
 		return
@@ -455,7 +376,7 @@ func cmdFunctionFlush(c *client, args [][]byte) {
 	c.ok()
 }
 
-func cmdScriptFlush(c *client, args [][]byte) {
+func cmdScriptFlush(c *Session, args [][]byte) {
 	if !flushMode(args) {
 		c.errorReply("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
 		return
@@ -463,7 +384,7 @@ func cmdScriptFlush(c *client, args [][]byte) {
 	c.ok()
 }
 
-func cmdFunctionHelp(c *client, args [][]byte) {
+func cmdFunctionHelp(c *Session, args [][]byte) {
 	c.help("FUNCTION", []string{
 		"FLUSH [ASYNC|SYNC]",
 		"    Delete all the libraries.",
@@ -474,7 +395,7 @@ func cmdFunctionHelp(c *client, args [][]byte) {
 	})
 }
 
-func cmdScriptHelp(c *client, args [][]byte) {
+func cmdScriptHelp(c *Session, args [][]byte) {
 	c.help("SCRIPT", []string{
 		"FLUSH [ASYNC|SYNC]",
 		"    Flush the Lua scripts cache. Very dangerous on replicas.",
@@ -489,27 +410,27 @@ func cmdScriptHelp(c *client, args [][]byte) {
 // while latency-monitor-threshold is 0, its default), so the reports are
 // Redis's empty ones.
 
-func cmdLatencyEmpty(c *client, args [][]byte) { c.array(0) }
+func cmdLatencyEmpty(c *Session, args [][]byte) { c.array(0) }
 
-func cmdLatencyReset(c *client, args [][]byte) { c.int(0) }
+func cmdLatencyReset(c *Session, args [][]byte) { c.int(0) }
 
-func cmdLatencyGraph(c *client, args [][]byte) {
+func cmdLatencyGraph(c *Session, args [][]byte) {
 	c.errorReply("ERR No samples available for event '" + string(args[2]) + "'")
 }
 
 // cmdLatencyHistogram answers no histograms: per-command latency
 // distributions are not kept.
-func cmdLatencyHistogram(c *client, args [][]byte) { c.mapLen(0) }
+func cmdLatencyHistogram(c *Session, args [][]byte) { c.mapLen(0) }
 
-func cmdLatencyDoctor(c *client, args [][]byte) {
-	if c.s.set.Int("latency-monitor-threshold") == 0 {
+func cmdLatencyDoctor(c *Session, args [][]byte) {
+	if c.core.set.Int("latency-monitor-threshold") == 0 {
 		c.verbatim(`I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use "CONFIG SET latency-monitor-threshold <milliseconds>." in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.` + "\n")
 		return
 	}
 	c.verbatim("Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep tonight.\n")
 }
 
-func cmdLatencyHelp(c *client, args [][]byte) {
+func cmdLatencyHelp(c *Session, args [][]byte) {
 	c.help("LATENCY", []string{
 		"DOCTOR",
 		"    Return a human readable latency analysis report.",
@@ -530,7 +451,7 @@ func cmdLatencyHelp(c *client, args [][]byte) {
 
 // cmdMemoryUsage answers the bytes a key is accounted for, the measure
 // maxmemory limits. SAMPLES is checked and ignored: the size is exact.
-func cmdMemoryUsage(c *client, args [][]byte) {
+func cmdMemoryUsage(c *Session, args [][]byte) {
 	for i := 3; i < len(args); i += 2 {
 		if !strings.EqualFold(string(args[i]), "samples") || i+1 >= len(args) {
 			c.errorReply(msgSyntax)
@@ -557,10 +478,10 @@ func cmdMemoryUsage(c *client, args [][]byte) {
 // cmdMemoryStats answers Redis's MEMORY STATS fields from mullet's
 // accounting (see infoMemory): the data is the dataset, the process's
 // resident memory stands in for the allocator's figures.
-func cmdMemoryStats(c *client, args [][]byte) {
-	ki := c.s.keyspaceInfo(c)
-	used := c.s.notePeak()
-	peak := c.s.admin.peak.Load()
+func cmdMemoryStats(c *Session, args [][]byte) {
+	ki := c.core.keyspaceInfo(c)
+	used := c.core.notePeak()
+	peak := c.core.admin.peak.Load()
 	rss := rssBytes()
 	var keys int64
 	var dbs []int
@@ -631,8 +552,8 @@ func cmdMemoryStats(c *client, args [][]byte) {
 // to diagnose (5 MB).
 const memoryDoctorSmall = 5 << 20
 
-func cmdMemoryDoctor(c *client, args [][]byte) {
-	if c.s.ks.UsedMemory() < memoryDoctorSmall {
+func cmdMemoryDoctor(c *Session, args [][]byte) {
+	if c.core.ks.UsedMemory() < memoryDoctorSmall {
 		c.verbatim("Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n")
 		return
 	}
@@ -641,18 +562,18 @@ func cmdMemoryDoctor(c *client, args [][]byte) {
 
 // cmdMemoryMallocStats gives Redis's answer for an allocator without
 // statistics (Go's runtime is not jemalloc).
-func cmdMemoryMallocStats(c *client, args [][]byte) {
+func cmdMemoryMallocStats(c *Session, args [][]byte) {
 	c.verbatim("Stats not supported for the current allocator")
 }
 
 // cmdMemoryPurge returns freed memory to the operating system, as
 // jemalloc's purge does for Redis.
-func cmdMemoryPurge(c *client, args [][]byte) {
+func cmdMemoryPurge(c *Session, args [][]byte) {
 	debug.FreeOSMemory()
 	c.ok()
 }
 
-func cmdMemoryHelp(c *client, args [][]byte) {
+func cmdMemoryHelp(c *Session, args [][]byte) {
 	c.help("MEMORY", []string{
 		"DOCTOR",
 		"    Return memory problems reports.",

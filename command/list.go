@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"strings"
@@ -59,12 +59,12 @@ func init() {
 }
 
 // parseInt parses an integer argument with Redis's string2ll rules.
-func parseInt(b []byte) (int64, bool) { return parseLL(b) }
+func parseInt(b []byte) (int64, bool) { return string2ll(b) }
 
 // args scratch: handlers reuse the client's slice for items they return.
-func (c *client) scratch() [][]byte { return c.argvScratch[:0] }
+func (c *Session) scratch() [][]byte { return c.argvScratch[:0] }
 
-func (c *client) push(args [][]byte, front, onlyIfExists bool) {
+func (c *Session) push(args [][]byte, front, onlyIfExists bool) {
 	n, err := c.tx.Push(c.db, args[1], args[2:], front, onlyIfExists)
 	if err != nil {
 		c.replyErr(err)
@@ -73,12 +73,12 @@ func (c *client) push(args [][]byte, front, onlyIfExists bool) {
 	c.int(n)
 }
 
-func cmdLPush(c *client, args [][]byte)  { c.push(args, true, false) }
-func cmdRPush(c *client, args [][]byte)  { c.push(args, false, false) }
-func cmdLPushX(c *client, args [][]byte) { c.push(args, true, true) }
-func cmdRPushX(c *client, args [][]byte) { c.push(args, false, true) }
+func cmdLPush(c *Session, args [][]byte)  { c.push(args, true, false) }
+func cmdRPush(c *Session, args [][]byte)  { c.push(args, false, false) }
+func cmdLPushX(c *Session, args [][]byte) { c.push(args, true, true) }
+func cmdRPushX(c *Session, args [][]byte) { c.push(args, false, true) }
 
-func (c *client) pop(args [][]byte, front bool) {
+func (c *Session) pop(args [][]byte, front bool) {
 	if len(args) > 3 {
 		c.errorReply(errArity(strings.ToLower(string(args[0]))))
 		return
@@ -118,10 +118,10 @@ func (c *client) pop(args [][]byte, front bool) {
 	c.argvScratch = items[:0]
 }
 
-func cmdLPop(c *client, args [][]byte) { c.pop(args, true) }
-func cmdRPop(c *client, args [][]byte) { c.pop(args, false) }
+func cmdLPop(c *Session, args [][]byte) { c.pop(args, true) }
+func cmdRPop(c *Session, args [][]byte) { c.pop(args, false) }
 
-func cmdLLen(c *client, args [][]byte) {
+func cmdLLen(c *Session, args [][]byte) {
 	n, err := c.tx.Len(c.db, args[1])
 	if err != nil {
 		c.replyErr(err)
@@ -130,7 +130,7 @@ func cmdLLen(c *client, args [][]byte) {
 	c.int(n)
 }
 
-func cmdLRange(c *client, args [][]byte) {
+func cmdLRange(c *Session, args [][]byte) {
 	start, ok1 := parseInt(args[2])
 	stop, ok2 := parseInt(args[3])
 	if !ok1 || !ok2 {
@@ -147,7 +147,7 @@ func cmdLRange(c *client, args [][]byte) {
 	c.argvScratch = items[:0]
 }
 
-func cmdLIndex(c *client, args [][]byte) {
+func cmdLIndex(c *Session, args [][]byte) {
 	// Redis looks the key up before it parses the index: a missing key
 	// answers null whatever the index.
 	n, err := c.tx.Len(c.db, args[1])
@@ -175,7 +175,7 @@ func cmdLIndex(c *client, args [][]byte) {
 	}
 }
 
-func cmdLSet(c *client, args [][]byte) {
+func cmdLSet(c *Session, args [][]byte) {
 	// As in Redis, a missing key is reported before a bad index.
 	if n, err := c.tx.Len(c.db, args[1]); err != nil || n == 0 {
 		if err == nil {
@@ -196,7 +196,7 @@ func cmdLSet(c *client, args [][]byte) {
 	c.ok()
 }
 
-func cmdLInsert(c *client, args [][]byte) {
+func cmdLInsert(c *Session, args [][]byte) {
 	var before bool
 	switch strings.ToLower(string(args[2])) {
 	case "before":
@@ -214,7 +214,7 @@ func cmdLInsert(c *client, args [][]byte) {
 	c.int(n)
 }
 
-func cmdLRem(c *client, args [][]byte) {
+func cmdLRem(c *Session, args [][]byte) {
 	count, ok := parseInt(args[2])
 	if !ok {
 		c.errorReply(msgNotInteger)
@@ -228,7 +228,7 @@ func cmdLRem(c *client, args [][]byte) {
 	c.int(n)
 }
 
-func cmdLTrim(c *client, args [][]byte) {
+func cmdLTrim(c *Session, args [][]byte) {
 	start, ok1 := parseInt(args[2])
 	stop, ok2 := parseInt(args[3])
 	if !ok1 || !ok2 {
@@ -242,7 +242,7 @@ func cmdLTrim(c *client, args [][]byte) {
 	c.ok()
 }
 
-func cmdLPos(c *client, args [][]byte) {
+func cmdLPos(c *Session, args [][]byte) {
 	rank, count, maxlen := int64(1), int64(-1), int64(0)
 	for i := 3; i < len(args); i++ {
 		opt := strings.ToLower(string(args[i]))
@@ -323,7 +323,7 @@ func parseSide(b []byte) (front bool, ok bool) {
 	return false, false
 }
 
-func (c *client) move(src, dst []byte, srcFront, dstFront bool) {
+func (c *Session) move(src, dst []byte, srcFront, dstFront bool) {
 	item, err := c.tx.Move(c.db, src, dst, srcFront, dstFront)
 	switch {
 	case err != nil:
@@ -335,7 +335,7 @@ func (c *client) move(src, dst []byte, srcFront, dstFront bool) {
 	}
 }
 
-func cmdLMove(c *client, args [][]byte) {
+func cmdLMove(c *Session, args [][]byte) {
 	from, ok1 := parseSide(args[3])
 	to, ok2 := parseSide(args[4])
 	if !ok1 || !ok2 {
@@ -345,11 +345,11 @@ func cmdLMove(c *client, args [][]byte) {
 	c.move(args[1], args[2], from, to)
 }
 
-func cmdRPopLPush(c *client, args [][]byte) { c.move(args[1], args[2], false, true) }
+func cmdRPopLPush(c *Session, args [][]byte) { c.move(args[1], args[2], false, true) }
 
 // mpopArgs parses LMPOP/BLMPOP's "numkeys key... LEFT|RIGHT [COUNT n]"
 // starting at args[i]. It writes the error reply itself.
-func (c *client) mpopArgs(args [][]byte, i int) (keys [][]byte, front bool, count int64, ok bool) {
+func (c *Session) mpopArgs(args [][]byte, i int) (keys [][]byte, front bool, count int64, ok bool) {
 	const msgNumkeys = "ERR numkeys should be greater than 0"
 	n, isInt := parseInt(args[i])
 	if !isInt || n < 1 {
@@ -388,7 +388,7 @@ func (c *client) mpopArgs(args [][]byte, i int) (keys [][]byte, front bool, coun
 	return args[i+1 : where], front, count, true
 }
 
-func cmdLMPop(c *client, args [][]byte) {
+func cmdLMPop(c *Session, args [][]byte) {
 	keys, front, count, ok := c.mpopArgs(args, 1)
 	if !ok {
 		return
@@ -407,7 +407,7 @@ func cmdLMPop(c *client, args [][]byte) {
 	c.argvScratch = items[:0]
 }
 
-func (c *client) bpop(args [][]byte, front bool) {
+func (c *Session) bpop(args [][]byte, front bool) {
 	timeout, msg := parseTimeout(args[len(args)-1])
 	if msg != "" {
 		c.errorReply(msg)
@@ -432,10 +432,10 @@ func (c *client) bpop(args [][]byte, front bool) {
 	c.blockOn(keys, queue.BlockOp{Front: front}, blockPop, timeout)
 }
 
-func cmdBLPop(c *client, args [][]byte) { c.bpop(args, true) }
-func cmdBRPop(c *client, args [][]byte) { c.bpop(args, false) }
+func cmdBLPop(c *Session, args [][]byte) { c.bpop(args, true) }
+func cmdBRPop(c *Session, args [][]byte) { c.bpop(args, false) }
 
-func (c *client) bmove(args [][]byte, from, to bool, timeoutArg []byte) {
+func (c *Session) bmove(args [][]byte, from, to bool, timeoutArg []byte) {
 	timeout, msg := parseTimeout(timeoutArg)
 	if msg != "" {
 		c.errorReply(msg)
@@ -453,7 +453,7 @@ func (c *client) bmove(args [][]byte, from, to bool, timeoutArg []byte) {
 	c.blockOn(args[1:2], queue.BlockOp{Front: from, Dest: append([]byte(nil), args[2]...), DestFront: to}, blockMove, timeout)
 }
 
-func cmdBLMove(c *client, args [][]byte) {
+func cmdBLMove(c *Session, args [][]byte) {
 	from, ok1 := parseSide(args[3])
 	if !ok1 {
 		c.errorReply(msgSyntax)
@@ -467,9 +467,9 @@ func cmdBLMove(c *client, args [][]byte) {
 	c.bmove(args, from, to, args[5])
 }
 
-func cmdBRPopLPush(c *client, args [][]byte) { c.bmove(args, false, true, args[3]) }
+func cmdBRPopLPush(c *Session, args [][]byte) { c.bmove(args, false, true, args[3]) }
 
-func cmdBLMPop(c *client, args [][]byte) {
+func cmdBLMPop(c *Session, args [][]byte) {
 	// Redis parses the timeout last, after numkeys, the side and COUNT.
 	keys, front, count, ok := c.mpopArgs(args, 2)
 	if !ok {

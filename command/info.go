@@ -1,10 +1,9 @@
-package server
+package command
 
 import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"net"
 	"os"
 	"runtime"
 	"sort"
@@ -32,8 +31,6 @@ type adminState struct {
 	errors  errorStats
 	samples opsSampler
 	peak    atomic.Int64 // used_memory_peak
-
-	cronStarted bool // guarded by Server.mu
 
 	idsOnce       sync.Once
 	runID, replID string
@@ -129,20 +126,11 @@ func (o *opsSampler) reset() {
 	o.mu.Unlock()
 }
 
-// startCron starts the sampling goroutine once; called with s.mu held by
-// Serve. Shutdown waits for it through s.wg.
-func (s *Server) startCron() {
-	if s.admin.cronStarted {
-		return
-	}
-	s.admin.cronStarted = true
-	s.wg.Add(1)
-	go s.cron()
-}
-
-// cron samples the INFO rates and the memory peak, like the part of
-// Redis's serverCron that does the same.
-func (s *Server) cron() {
+// cron is the core's periodic work, like the parts of Redis's serverCron
+// that do the same, every sampleEvery: it samples the INFO rates and the
+// memory peak, and deletes expired keys nobody reads (Redis's active
+// expire cycle; not while the AOF loads, which owns the keyspace then).
+func (s *Core) cron() {
 	defer s.wg.Done()
 	t := time.NewTicker(sampleEvery)
 	defer t.Stop()
@@ -151,14 +139,25 @@ func (s *Server) cron() {
 		case <-s.done:
 			return
 		case now := <-t.C:
-			s.admin.samples.sample(now, [3]int64{s.stats.commands.Load(), s.stats.netIn.Load(), s.stats.netOut.Load()})
+			s.admin.samples.sample(now, [3]int64{s.Stats.Commands.Load(), s.Stats.NetIn.Load(), s.Stats.NetOut.Load()})
 			s.notePeak()
+			if !s.loading.Load() {
+				s.expireCycle()
+			}
 		}
 	}
 }
 
+// expireCycle deletes a sample of expired keys, as Redis's
+// activeExpireCycle does, and waits until the log has the deletions.
+func (s *Core) expireCycle() {
+	tx := s.ks.Begin()
+	tx.ExpireCycle(20)
+	s.ks.Wait(tx.End())
+}
+
 // notePeak records used memory in used_memory_peak and returns it.
-func (s *Server) notePeak() int64 {
+func (s *Core) notePeak() int64 {
 	used := s.ks.UsedMemory()
 	for {
 		p := s.admin.peak.Load()
@@ -172,17 +171,14 @@ func (s *Server) notePeak() int64 {
 // counters go back to zero, as in Redis's resetServerStats,
 // resetCommandTableStats and resetErrorTableStats. The slow log and the
 // memory peak are kept, as Redis keeps them.
-func (s *Server) resetStats() {
-	st := &s.stats
-	for _, a := range []*atomic.Int64{&st.connections, &st.commands, &st.rejected, &st.netIn,
-		&st.netOut, &st.errorReplies, &st.unexpectedErr} {
+func (s *Core) resetStats() {
+	st := &s.Stats
+	for _, a := range []*atomic.Int64{&st.Connections, &st.Commands, &st.Rejected, &st.NetIn,
+		&st.NetOut, &st.ErrorReplies, &st.UnexpectedErr} {
 		a.Store(0)
 	}
-	for _, cmd := range commands {
-		cmd.stats.reset()
-		for _, sub := range cmd.sub {
-			sub.stats.reset()
-		}
+	for i := range s.stats {
+		s.stats[i].reset()
 	}
 	s.admin.errors.reset()
 	s.admin.samples.reset()
@@ -201,25 +197,25 @@ type infoSection struct {
 	name     string // as INFO takes it: lower case
 	title    string // as its header shows it
 	dflt     bool   // part of INFO and INFO default
-	generate func(s *Server, w *infoWriter, ks *keyspaceInfo)
+	generate func(s *Core, w *infoWriter, ks *keyspaceInfo)
 }
 
 var infoSections = []infoSection{
-	{"server", "Server", true, (*Server).infoServer},
-	{"clients", "Clients", true, (*Server).infoClients},
-	{"memory", "Memory", true, (*Server).infoMemory},
-	{"persistence", "Persistence", true, (*Server).infoPersistence},
-	{"stats", "Stats", true, (*Server).infoStats},
-	{"replication", "Replication", true, (*Server).infoReplication},
-	{"cpu", "CPU", true, (*Server).infoCPU},
-	{"modules", "Modules", true, func(*Server, *infoWriter, *keyspaceInfo) {}},
-	{"commandstats", "Commandstats", false, (*Server).infoCommandStats},
-	{"errorstats", "Errorstats", true, (*Server).infoErrorStats},
+	{"server", "Server", true, (*Core).infoServer},
+	{"clients", "Clients", true, (*Core).infoClients},
+	{"memory", "Memory", true, (*Core).infoMemory},
+	{"persistence", "Persistence", true, (*Core).infoPersistence},
+	{"stats", "Stats", true, (*Core).infoStats},
+	{"replication", "Replication", true, (*Core).infoReplication},
+	{"cpu", "CPU", true, (*Core).infoCPU},
+	{"modules", "Modules", true, func(*Core, *infoWriter, *keyspaceInfo) {}},
+	{"commandstats", "Commandstats", false, (*Core).infoCommandStats},
+	{"errorstats", "Errorstats", true, (*Core).infoErrorStats},
 	// No per-command latency histograms are kept, so the section is
 	// there, as with latency-tracking no in Redis, but empty.
-	{"latencystats", "Latencystats", false, func(*Server, *infoWriter, *keyspaceInfo) {}},
-	{"cluster", "Cluster", true, func(_ *Server, w *infoWriter, _ *keyspaceInfo) { w.add("cluster_enabled", "0") }},
-	{"keyspace", "Keyspace", true, (*Server).infoKeyspace},
+	{"latencystats", "Latencystats", false, func(*Core, *infoWriter, *keyspaceInfo) {}},
+	{"cluster", "Cluster", true, func(_ *Core, w *infoWriter, _ *keyspaceInfo) { w.add("cluster_enabled", "0") }},
+	{"keyspace", "Keyspace", true, (*Core).infoKeyspace},
 }
 
 // infoWriter builds INFO's text: "# Title" headers, "name:value" lines,
@@ -262,24 +258,24 @@ type dbInfo struct {
 // cmdInfo is INFO [section ...]: Redis 7.0's sections, names and order,
 // plus mullet's own sections (Config.Sections) after Redis's. The reply
 // is a bulk string, or a verbatim string in RESP3, as in Redis 7.
-func cmdInfo(c *client, args [][]byte) {
-	c.verbatim(string(c.s.info(c, args[1:])))
+func cmdInfo(c *Session, args [][]byte) {
+	c.verbatim(string(c.core.info(c, args[1:])))
 }
 
 // Info returns the INFO text of a section ("" for the default ones, "all"
 // for all), as the INFO command would; the metrics exporter reads it in
 // process.
-func (s *Server) Info(section string) (string, error) {
+func (s *Core) Info(section string) (string, error) {
 	var req [][]byte
 	if section != "" {
 		req = [][]byte{[]byte(section)}
 	}
-	c := &client{s: s, addr: "internal", created: time.Now()}
+	c := &Session{core: s, addr: "internal", created: time.Now()}
 	return string(s.info(c, req)), nil
 }
 
 // info generates the INFO text for the requested sections.
-func (s *Server) info(c *client, req [][]byte) []byte {
+func (s *Core) info(c *Session, req [][]byte) []byte {
 	want := map[string]bool{}
 	all, dflt := false, len(req) == 0
 	for _, a := range req {
@@ -319,7 +315,7 @@ func (s *Server) info(c *client, req [][]byte) []byte {
 // keyspaceInfo reads the counts INFO shows from the keyspace. While the
 // AOF loads, the loader has the keyspace, and INFO (node-redis polls it
 // until loading:0) must not wait for it: the counts are left out.
-func (s *Server) keyspaceInfo(c *client) *keyspaceInfo {
+func (s *Core) keyspaceInfo(c *Session) *keyspaceInfo {
 	ki := &keyspaceInfo{}
 	if s.loading.Load() {
 		return ki
@@ -344,7 +340,7 @@ func (s *Server) keyspaceInfo(c *client) *keyspaceInfo {
 // pub/sub, defragmentation), it shows the value Redis shows when that
 // feature is idle, so tools that read the field keep working.
 
-func (s *Server) infoServer(w *infoWriter, _ *keyspaceInfo) {
+func (s *Core) infoServer(w *infoWriter, _ *keyspaceInfo) {
 	runID, _ := s.admin.ids()
 	now := time.Now()
 	uptime := int64(now.Sub(s.started) / time.Second)
@@ -412,19 +408,15 @@ func osName() string {
 // tcpPort is the port the first TCP listener is bound to (which differs
 // from the port directive when the server was given its own listener), or
 // the port directive.
-func (s *Server) tcpPort() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, ln := range s.listeners {
-		if a, ok := ln.Addr().(*net.TCPAddr); ok {
-			return int64(a.Port)
-		}
+func (s *Core) tcpPort() int64 {
+	if p := s.host.Port(); p != 0 {
+		return p
 	}
 	return s.set.Int("port")
 }
 
-func (s *Server) infoClients(w *infoWriter, ki *keyspaceInfo) {
-	clients := s.sortedClients()
+func (s *Core) infoClients(w *infoWriter, ki *keyspaceInfo) {
+	clients := s.host.Sessions()
 	var maxIn int64
 	for _, cl := range clients {
 		maxIn = max(maxIn, cl.qbuf.Load())
@@ -443,7 +435,7 @@ func (s *Server) infoClients(w *infoWriter, ki *keyspaceInfo) {
 // data's accounted size, the quantity maxmemory limits, so that comparing
 // the two (as operators and tools do) predicts OOM errors; the process's
 // real footprint is used_memory_rss.
-func (s *Server) infoMemory(w *infoWriter, _ *keyspaceInfo) {
+func (s *Core) infoMemory(w *infoWriter, _ *keyspaceInfo) {
 	used := s.notePeak()
 	peak := s.admin.peak.Load()
 	rss := rssBytes()
@@ -572,7 +564,7 @@ func totalSystemMemory() int64 {
 // loading:0), the RDB fields as Redis shows them with no snapshot ever
 // taken (mullet writes none), and the AOF fields: the AOF's own when it
 // is on, Redis's appendonly-no values when it is off.
-func (s *Server) infoPersistence(w *infoWriter, _ *keyspaceInfo) {
+func (s *Core) infoPersistence(w *infoWriter, _ *keyspaceInfo) {
 	loading := "0"
 	if s.loading.Load() {
 		loading = "1"
@@ -613,22 +605,22 @@ func (s *Server) infoPersistence(w *infoWriter, _ *keyspaceInfo) {
 	w.add("module_fork_last_cow_size", "0")
 }
 
-func (s *Server) infoStats(w *infoWriter, _ *keyspaceInfo) {
-	st := &s.stats
+func (s *Core) infoStats(w *infoWriter, _ *keyspaceInfo) {
+	st := &s.Stats
 	ks := s.ks.Stats()
 	kbps := func(i int) string { return strconv.FormatFloat(s.admin.samples.rate(i)/1024, 'f', 2, 64) }
-	w.addInt("total_connections_received", st.connections.Load())
-	w.addInt("total_commands_processed", st.commands.Load())
+	w.addInt("total_connections_received", st.Connections.Load())
+	w.addInt("total_commands_processed", st.Commands.Load())
 	w.addInt("instantaneous_ops_per_sec", int64(s.admin.samples.rate(0)))
-	w.addInt("total_net_input_bytes", st.netIn.Load())
-	w.addInt("total_net_output_bytes", st.netOut.Load())
+	w.addInt("total_net_input_bytes", st.NetIn.Load())
+	w.addInt("total_net_output_bytes", st.NetOut.Load())
 	w.add("total_net_repl_input_bytes", "0")
 	w.add("total_net_repl_output_bytes", "0")
 	w.add("instantaneous_input_kbps", kbps(1))
 	w.add("instantaneous_output_kbps", kbps(2))
 	w.add("instantaneous_input_repl_kbps", "0.00")
 	w.add("instantaneous_output_repl_kbps", "0.00")
-	w.addInt("rejected_connections", st.rejected.Load())
+	w.addInt("rejected_connections", st.Rejected.Load())
 	w.add("sync_full", "0")
 	w.add("sync_partial_ok", "0")
 	w.add("sync_partial_err", "0")
@@ -658,8 +650,8 @@ func (s *Server) infoStats(w *infoWriter, _ *keyspaceInfo) {
 	w.add("tracking_total_keys", "0")
 	w.add("tracking_total_items", "0")
 	w.add("tracking_total_prefixes", "0")
-	w.addInt("unexpected_error_replies", st.unexpectedErr.Load())
-	w.addInt("total_error_replies", st.errorReplies.Load())
+	w.addInt("unexpected_error_replies", st.UnexpectedErr.Load())
+	w.addInt("total_error_replies", st.ErrorReplies.Load())
 	w.add("dump_payload_sanitizations", "0")
 	w.add("total_reads_processed", "0")
 	w.add("total_writes_processed", "0")
@@ -669,7 +661,7 @@ func (s *Server) infoStats(w *infoWriter, _ *keyspaceInfo) {
 	w.add("reply_buffer_expands", "0")
 }
 
-func (s *Server) infoReplication(w *infoWriter, _ *keyspaceInfo) {
+func (s *Core) infoReplication(w *infoWriter, _ *keyspaceInfo) {
 	_, replID := s.admin.ids()
 	w.add("role", "master")
 	w.add("connected_slaves", "0")
@@ -687,7 +679,7 @@ func (s *Server) infoReplication(w *infoWriter, _ *keyspaceInfo) {
 // infoCPU reports getrusage(2). Go runs commands on many threads, so the
 // main_thread fields, which Redis measures for its one event-loop thread,
 // repeat the process's totals.
-func (s *Server) infoCPU(w *infoWriter, _ *keyspaceInfo) {
+func (s *Core) infoCPU(w *infoWriter, _ *keyspaceInfo) {
 	var self, children syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
 	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children)
@@ -705,10 +697,10 @@ func (s *Server) infoCPU(w *infoWriter, _ *keyspaceInfo) {
 
 // infoCommandStats lists every command and subcommand that was called,
 // refused or failed, sorted by name (Redis lists them in hash order).
-func (s *Server) infoCommandStats(w *infoWriter, _ *keyspaceInfo) {
+func (s *Core) infoCommandStats(w *infoWriter, _ *keyspaceInfo) {
 	var line []byte
 	emit := func(cmd *command) {
-		st := &cmd.stats
+		st := s.statsOf(cmd)
 		calls, usec, rej, failed := st.calls.Load(), st.usec.Load(), st.rejected.Load(), st.failed.Load()
 		if calls == 0 && rej == 0 && failed == 0 {
 			return
@@ -747,7 +739,7 @@ func sortedSubcommands(cmd *command) []*command {
 	return out
 }
 
-func (s *Server) infoErrorStats(w *infoWriter, _ *keyspaceInfo) {
+func (s *Core) infoErrorStats(w *infoWriter, _ *keyspaceInfo) {
 	e := &s.admin.errors
 	e.mu.Lock()
 	codes := make([]string, 0, len(e.counts))
@@ -765,7 +757,7 @@ func (s *Server) infoErrorStats(w *infoWriter, _ *keyspaceInfo) {
 	}
 }
 
-func (s *Server) infoKeyspace(w *infoWriter, ki *keyspaceInfo) {
+func (s *Core) infoKeyspace(w *infoWriter, ki *keyspaceInfo) {
 	var b bytes.Buffer
 	for i, d := range ki.dbs {
 		if d.keys == 0 {

@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	_ "embed"
@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"mullet/internal/resp"
 )
 
 // Command metadata for COMMAND INFO, COMMAND DOCS and COMMAND GETKEYS.
@@ -26,12 +28,7 @@ import (
 var redisCommandsRESP []byte
 
 // rv is a RESP value of the embedded metadata.
-type rv struct {
-	kind  byte   // '+' simple string, '$' bulk, ':' integer, '*' array, '~' set, '%' map, '_' null
-	str   string // strings
-	num   int64  // integers
-	elems []rv   // array and set members; a map's keys and values, alternating
-}
+type rv = resp.Value
 
 // cmdMeta is what COMMAND says about one command or subcommand beyond its
 // registration (name, arity, key positions).
@@ -73,41 +70,41 @@ func redisCommandMeta() (map[string]*cmdMeta, error) {
 // parseCommandMeta indexes a COMMAND INFO reply followed by a COMMAND
 // DOCS reply.
 func parseCommandMeta(b []byte) (map[string]*cmdMeta, error) {
-	info, rest, err := parseRV(b)
+	info, rest, err := resp.Parse(b)
 	if err != nil {
 		return nil, fmt.Errorf("COMMAND INFO reply: %w", err)
 	}
-	docs, rest, err := parseRV(rest)
+	docs, rest, err := resp.Parse(rest)
 	if err != nil {
 		return nil, fmt.Errorf("COMMAND DOCS reply: %w", err)
 	}
-	if len(rest) != 0 || info.kind != '*' || docs.kind != '%' {
+	if len(rest) != 0 || info.Kind != '*' || docs.Kind != '%' {
 		return nil, errors.New("want a COMMAND INFO array and a COMMAND DOCS map")
 	}
 	m := map[string]*cmdMeta{}
 	var addInfo func(e rv) error
 	addInfo = func(e rv) error {
-		if e.kind != '*' || len(e.elems) != 10 {
+		if e.Kind != '*' || len(e.Elems) != 10 {
 			return errors.New("COMMAND INFO entry is not an array of 10")
 		}
-		f := e.elems
+		f := e.Elems
 		meta := &cmdMeta{flags: f[2], acl: f[6], tips: f[7], specs: f[8]}
-		for _, s := range f[8].elems {
+		for _, s := range f[8].Elems {
 			ks, err := parseKeySpec(s)
 			if err != nil {
-				return fmt.Errorf("%s: %w", f[0].str, err)
+				return fmt.Errorf("%s: %w", f[0].Str, err)
 			}
 			meta.keySpecs = append(meta.keySpecs, ks)
 		}
-		m[f[0].str] = meta
-		for _, sub := range f[9].elems {
+		m[f[0].Str] = meta
+		for _, sub := range f[9].Elems {
 			if err := addInfo(sub); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	for _, e := range info.elems {
+	for _, e := range info.Elems {
 		if err := addInfo(e); err != nil {
 			return nil, err
 		}
@@ -115,137 +112,88 @@ func parseCommandMeta(b []byte) (map[string]*cmdMeta, error) {
 	var addDocs func(name string, d rv) error
 	addDocs = func(name string, d rv) error {
 		meta := m[name]
-		if meta == nil || d.kind != '%' {
+		if meta == nil || d.Kind != '%' {
 			return fmt.Errorf("COMMAND DOCS entry %q has no COMMAND INFO entry", name)
 		}
-		for i := 0; i+1 < len(d.elems); i += 2 {
-			if d.elems[i].str == "subcommands" {
-				subs := d.elems[i+1].elems
+		for i := 0; i+1 < len(d.Elems); i += 2 {
+			if d.Elems[i].Str == "subcommands" {
+				subs := d.Elems[i+1].Elems
 				for j := 0; j+1 < len(subs); j += 2 {
-					if err := addDocs(subs[j].str, subs[j+1]); err != nil {
+					if err := addDocs(subs[j].Str, subs[j+1]); err != nil {
 						return err
 					}
 				}
 				continue
 			}
-			meta.docs = append(meta.docs, d.elems[i], d.elems[i+1])
+			meta.docs = append(meta.docs, d.Elems[i], d.Elems[i+1])
 		}
 		return nil
 	}
-	for i := 0; i+1 < len(docs.elems); i += 2 {
-		if err := addDocs(docs.elems[i].str, docs.elems[i+1]); err != nil {
+	for i := 0; i+1 < len(docs.Elems); i += 2 {
+		if err := addDocs(docs.Elems[i].Str, docs.Elems[i+1]); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
 }
 
-// field returns the value of key in map v.
-func (v rv) field(key string) (rv, bool) {
-	for i := 0; i+1 < len(v.elems); i += 2 {
-		if v.elems[i].str == key {
-			return v.elems[i+1], true
-		}
-	}
-	return rv{}, false
-}
-
-func (v rv) intField(key string) int {
-	f, _ := v.field(key)
-	return int(f.num)
+// intField returns the integer value of key in map v (0 if absent).
+func intField(v rv, key string) int {
+	f, _ := v.Field(key)
+	return int(f.Num)
 }
 
 func parseKeySpec(s rv) (keySpec, error) {
 	var ks keySpec
-	ks.flags, _ = s.field("flags")
-	bs, ok1 := s.field("begin_search")
-	fk, ok2 := s.field("find_keys")
+	ks.flags, _ = s.Field("flags")
+	bs, ok1 := s.Field("begin_search")
+	fk, ok2 := s.Field("find_keys")
 	if !ok1 || !ok2 {
 		return ks, errors.New("key spec without begin_search or find_keys")
 	}
-	bt, _ := bs.field("type")
-	bspec, _ := bs.field("spec")
-	ks.bs = bt.str
+	bt, _ := bs.Field("type")
+	bspec, _ := bs.Field("spec")
+	ks.bs = bt.Str
 	switch ks.bs {
 	case "index":
-		ks.index = bspec.intField("index")
+		ks.index = intField(bspec, "index")
 	case "keyword":
-		kw, _ := bspec.field("keyword")
-		ks.keyword = kw.str
-		ks.startFrom = bspec.intField("startfrom")
+		kw, _ := bspec.Field("keyword")
+		ks.keyword = kw.Str
+		ks.startFrom = intField(bspec, "startfrom")
 	}
-	ft, _ := fk.field("type")
-	fspec, _ := fk.field("spec")
-	ks.fk = ft.str
+	ft, _ := fk.Field("type")
+	fspec, _ := fk.Field("spec")
+	ks.fk = ft.Str
 	switch ks.fk {
 	case "range":
-		ks.lastKey, ks.step, ks.limit = fspec.intField("lastkey"), fspec.intField("keystep"), fspec.intField("limit")
+		ks.lastKey, ks.step, ks.limit = intField(fspec, "lastkey"), intField(fspec, "keystep"), intField(fspec, "limit")
 	case "keynum":
-		ks.keyNumIdx, ks.firstKeyAt, ks.step = fspec.intField("keynumidx"), fspec.intField("firstkey"), fspec.intField("keystep")
+		ks.keyNumIdx, ks.firstKeyAt, ks.step = intField(fspec, "keynumidx"), intField(fspec, "firstkey"), intField(fspec, "keystep")
 	}
 	return ks, nil
 }
 
-// parseRV parses one RESP2/RESP3 value from b.
-func parseRV(b []byte) (rv, []byte, error) {
-	i := strings.Index(string(b), "\r\n")
-	if len(b) == 0 || i < 0 {
-		return rv{}, nil, errors.New("truncated")
-	}
-	kind, line, rest := b[0], string(b[1:i]), b[i+2:]
-	switch kind {
-	case '+':
-		return rv{kind: kind, str: line}, rest, nil
-	case '_':
-		return rv{kind: kind}, rest, nil
-	case ':':
-		n, err := strconv.ParseInt(line, 10, 64)
-		return rv{kind: kind, num: n}, rest, err
-	case '$':
-		n, err := strconv.Atoi(line)
-		if err != nil || n < 0 || len(rest) < n+2 {
-			return rv{}, nil, fmt.Errorf("bad bulk length %q", line)
-		}
-		return rv{kind: kind, str: string(rest[:n])}, rest[n+2:], nil
-	case '*', '~', '%':
-		n, err := strconv.Atoi(line)
-		if err != nil || n < 0 {
-			return rv{}, nil, fmt.Errorf("bad length %q", line)
-		}
-		if kind == '%' {
-			n *= 2
-		}
-		v := rv{kind: kind, elems: make([]rv, n)}
-		for j := range v.elems {
-			if v.elems[j], rest, err = parseRV(rest); err != nil {
-				return rv{}, nil, err
-			}
-		}
-		return v, rest, nil
-	}
-	return rv{}, nil, fmt.Errorf("unexpected type byte %q", kind)
-}
-
 // writeRV writes v in the client's protocol: sets and maps become arrays
 // in RESP2, as Redis's addReplySetLen and addReplyMapLen do.
-func (c *client) writeRV(v rv) {
-	switch v.kind {
+func (c *Session) writeRV(v rv) {
+	switch v.Kind {
 	case '+':
-		c.simple(v.str)
+		c.simple(v.Str)
 	case '$':
-		c.bulkString(v.str)
+		c.bulkString(v.Str)
 	case ':':
-		c.int(v.num)
+		c.int(v.Num)
 	case '_':
 		c.null()
 	case '*':
-		c.array(len(v.elems))
+		c.array(len(v.Elems))
 	case '~':
-		c.setLen(len(v.elems))
+		c.setLen(len(v.Elems))
 	case '%':
-		c.mapLen(len(v.elems) / 2)
+		c.mapLen(len(v.Elems) / 2)
 	}
-	for _, e := range v.elems {
+	for _, e := range v.Elems {
 		c.writeRV(e)
 	}
 }
@@ -265,19 +213,19 @@ func metaOf(cmd *command) *cmdMeta {
 // its flags, the ACL categories they imply, and one key spec covering
 // firstKey..lastKey.
 func derivedMeta(cmd *command) *cmdMeta {
-	meta := &cmdMeta{flags: rv{kind: '~'}, acl: rv{kind: '~'}, tips: rv{kind: '~'}, specs: rv{kind: '~'}}
+	meta := &cmdMeta{flags: rv{Kind: '~'}, acl: rv{Kind: '~'}, tips: rv{Kind: '~'}, specs: rv{Kind: '~'}}
 	for _, f := range flagNames {
 		if cmd.flags&f.f != 0 {
-			meta.flags.elems = append(meta.flags.elems, rv{kind: '+', str: f.name})
+			meta.flags.Elems = append(meta.flags.Elems, rv{Kind: '+', Str: f.name})
 		}
 	}
 	for _, a := range cmd.aclCategories() {
-		meta.acl.elems = append(meta.acl.elems, rv{kind: '+', str: a})
+		meta.acl.Elems = append(meta.acl.Elems, rv{Kind: '+', Str: a})
 	}
 	if cmd.firstKey > 0 {
-		flags := rv{kind: '~', elems: []rv{{kind: '+', str: "RW"}, {kind: '+', str: "update"}}}
+		flags := rv{Kind: '~', Elems: []rv{{Kind: '+', Str: "RW"}, {Kind: '+', Str: "update"}}}
 		if cmd.flags&flagWrite == 0 {
-			flags.elems = []rv{{kind: '+', str: "RO"}, {kind: '+', str: "access"}}
+			flags.Elems = []rv{{Kind: '+', Str: "RO"}, {Kind: '+', Str: "access"}}
 		}
 		last := cmd.lastKey
 		if last >= 0 {
@@ -285,17 +233,17 @@ func derivedMeta(cmd *command) *cmdMeta {
 		}
 		ks := keySpec{flags: flags, bs: "index", index: cmd.firstKey, fk: "range", lastKey: last, step: cmd.step}
 		meta.keySpecs = []keySpec{ks}
-		str := func(s string) rv { return rv{kind: '$', str: s} }
-		num := func(n int) rv { return rv{kind: ':', num: int64(n)} }
-		meta.specs.elems = []rv{{kind: '%', elems: []rv{
+		str := func(s string) rv { return rv{Kind: '$', Str: s} }
+		num := func(n int) rv { return rv{Kind: ':', Num: int64(n)} }
+		meta.specs.Elems = []rv{{Kind: '%', Elems: []rv{
 			str("flags"), flags,
-			str("begin_search"), {kind: '%', elems: []rv{str("type"), str("index"), str("spec"),
-				{kind: '%', elems: []rv{str("index"), num(ks.index)}}}},
-			str("find_keys"), {kind: '%', elems: []rv{str("type"), str("range"), str("spec"),
-				{kind: '%', elems: []rv{str("lastkey"), num(ks.lastKey), str("keystep"), num(ks.step), str("limit"), num(0)}}}},
+			str("begin_search"), {Kind: '%', Elems: []rv{str("type"), str("index"), str("spec"),
+				{Kind: '%', Elems: []rv{str("index"), num(ks.index)}}}},
+			str("find_keys"), {Kind: '%', Elems: []rv{str("type"), str("range"), str("spec"),
+				{Kind: '%', Elems: []rv{str("lastkey"), num(ks.lastKey), str("keystep"), num(ks.step), str("limit"), num(0)}}}},
 		}}}
 	}
-	str := func(s string) rv { return rv{kind: '$', str: s} }
+	str := func(s string) rv { return rv{Kind: '$', Str: s} }
 	meta.docs = []rv{str("summary"), str(cmd.summary), str("since"), str(cmd.since),
 		str("group"), str(cmd.group), str("complexity"), str(cmd.complexity)}
 	return meta

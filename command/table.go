@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"sort"
@@ -45,7 +45,7 @@ var flagNames = []struct {
 // A command is one entry of the command table.
 type command struct {
 	name  string // lower case, "client|list" for subcommands
-	fn    func(c *client, args [][]byte)
+	fn    func(c *Session, args [][]byte)
 	arity int // Redis convention: N exactly, -N at least N (name included)
 	flags cmdFlags
 
@@ -59,11 +59,11 @@ type command struct {
 
 	sub map[string]*command // subcommands (CLIENT LIST, CONFIG GET, ...)
 
-	stats cmdStats
+	idx int // index of its statistics in Core.stats
 }
 
-// cmdStats are the commandstats counters. They are atomics because every
-// connection goroutine updates them.
+// cmdStats are the commandstats counters of one command in one Core.
+// They are atomics because every connection updates them.
 type cmdStats struct {
 	calls    atomic.Int64
 	usec     atomic.Int64
@@ -71,18 +71,28 @@ type cmdStats struct {
 	failed   atomic.Int64
 }
 
-// commands is the command table, filled by the cmd_*.go files' init
-// functions through register, one family per file.
+// commands is the command table, filled by the family files' init
+// functions through register, one family per file. It is fixed once the
+// package is initialized; what changes (the statistics) is per Core.
 var commands = map[string]*command{}
+
+// byIndex lists every command and subcommand by idx.
+var byIndex []*command
+
+func index(c *command) {
+	c.idx = len(byIndex)
+	byIndex = append(byIndex, c)
+}
 
 // register adds cmds to the table. Like http.ServeMux, a duplicate is a
 // programming error and panics.
 func register(cmds ...*command) {
 	for _, c := range cmds {
 		if _, dup := commands[c.name]; dup {
-			panic("server: multiple registrations for " + c.name)
+			panic("command: multiple registrations for " + c.name)
 		}
 		commands[c.name] = c
+		index(c)
 	}
 }
 
@@ -98,6 +108,7 @@ func subcommands(parent string, subs ...*command) {
 			s.group = p.group
 		}
 		p.sub[s.name[len(parent)+1:]] = s
+		index(s)
 	}
 }
 

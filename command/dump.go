@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"mullet/queue"
@@ -19,7 +19,7 @@ func init() {
 // cmdDump answers the key's DUMP payload, or null. Strings are
 // byte-identical to Redis's with rdbcompression off; lists use the plain
 // list encoding, which Redis RESTOREs (see rdb.ListEncoder).
-func cmdDump(c *client, args [][]byte) {
+func cmdDump(c *Session, args [][]byte) {
 	kind, str, _ := c.tx.Peek(c.db, args[1])
 	switch kind {
 	case queue.KindString:
@@ -46,7 +46,7 @@ func cmdDump(c *client, args [][]byte) {
 // through Store, so the log gets plain DEL, SET or RPUSH batches and
 // PEXPIREAT, and clients blocked on the key are served. A TTL already in
 // the past creates nothing, but with REPLACE still deletes the old key.
-func cmdRestore(c *client, args [][]byte) {
+func cmdRestore(c *Session, args [][]byte) {
 	replace, absTTL := false, false
 	idle, freq := false, false
 	for j := 4; j < len(args); j++ {

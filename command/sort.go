@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"bytes"
@@ -25,8 +25,8 @@ func init() {
 
 const msgSortScore = "ERR One or more scores can't be converted into double"
 
-func cmdSort(c *client, args [][]byte)   { sortGeneric(c, args, false) }
-func cmdSortRO(c *client, args [][]byte) { sortGeneric(c, args, true) }
+func cmdSort(c *Session, args [][]byte)   { sortGeneric(c, args, false) }
+func cmdSortRO(c *Session, args [][]byte) { sortGeneric(c, args, true) }
 
 // sortItem is one element of the sorting vector (Redis's redisSortObject).
 type sortItem struct {
@@ -91,7 +91,7 @@ func (s *sorter) compare(a, b *sortItem) int {
 // field: the key is still looked up (and so expired if due), but mullet
 // holds no hashes, so the answer is always nil. The pattern is scanned as
 // a C string, up to a NUL. val aliases keyspace memory.
-func (c *client) lookupByPattern(pattern, elem []byte, buf *[]byte) (val []byte, ok bool) {
+func (c *Session) lookupByPattern(pattern, elem []byte, buf *[]byte) (val []byte, ok bool) {
 	if len(pattern) > 0 && pattern[0] == '#' && (len(pattern) == 1 || pattern[1] == 0) {
 		return elem, true
 	}
@@ -134,7 +134,7 @@ func sortScore(b []byte) (float64, bool) {
 // Options are parsed before the key is looked at, so a syntax error wins
 // over WRONGTYPE. STORE writes through Store (logged as DEL and RPUSH
 // batches), or deletes the destination when the result is empty.
-func sortGeneric(c *client, args [][]byte, readonly bool) {
+func sortGeneric(c *Session, args [][]byte, readonly bool) {
 	var (
 		srt              sorter
 		limitStart       int64

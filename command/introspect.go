@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"strings"
@@ -33,7 +33,7 @@ func init() {
 }
 
 // cmdCommand is COMMAND with no subcommand: every command's INFO entry.
-func cmdCommand(c *client, args [][]byte) {
+func cmdCommand(c *Session, args [][]byte) {
 	all := sortedCommands()
 	c.array(len(all))
 	for _, cmd := range all {
@@ -41,7 +41,7 @@ func cmdCommand(c *client, args [][]byte) {
 	}
 }
 
-func cmdCommandCount(c *client, args [][]byte) { c.int(int64(len(commands))) }
+func cmdCommandCount(c *Session, args [][]byte) { c.int(int64(len(commands))) }
 
 // findCommand looks a command up by full name: "lpush" or "client|list".
 func findCommand(name string) *command {
@@ -56,7 +56,7 @@ func findCommand(name string) *command {
 
 // cmdCommandInfo answers the INFO entry of each named command, null for
 // unknown names, or of every command when none is named.
-func cmdCommandInfo(c *client, args [][]byte) {
+func cmdCommandInfo(c *Session, args [][]byte) {
 	if len(args) == 2 {
 		cmdCommand(c, args)
 		return
@@ -73,7 +73,7 @@ func cmdCommandInfo(c *client, args [][]byte) {
 
 // commandInfo writes a COMMAND INFO entry: name, arity, flags, first key,
 // last key, step, ACL categories, tips, key specs, subcommands.
-func (c *client) commandInfo(cmd *command) {
+func (c *Session) commandInfo(cmd *command) {
 	meta := metaOf(cmd)
 	c.array(10)
 	c.bulkString(cmd.name)
@@ -99,7 +99,7 @@ func (c *client) commandInfo(cmd *command) {
 // cmdCommandDocs answers a map of the named commands' documentation
 // (unknown names are left out), or of every command when none is named.
 // redis-cli asks for all of it when it starts.
-func cmdCommandDocs(c *client, args [][]byte) {
+func cmdCommandDocs(c *Session, args [][]byte) {
 	var list []*command
 	if len(args) == 2 {
 		list = sortedCommands()
@@ -117,7 +117,7 @@ func cmdCommandDocs(c *client, args [][]byte) {
 	}
 }
 
-func (c *client) commandDocs(cmd *command) {
+func (c *Session) commandDocs(cmd *command) {
 	meta := metaOf(cmd)
 	n := len(meta.docs) / 2
 	if len(cmd.sub) > 0 {
@@ -141,7 +141,7 @@ func (c *client) commandDocs(cmd *command) {
 // cmdCommandList answers every command and subcommand name, or those
 // matching FILTERBY MODULE name (none: there are no modules), ACLCAT
 // category or PATTERN glob.
-func cmdCommandList(c *client, args [][]byte) {
+func cmdCommandList(c *Session, args [][]byte) {
 	match := func(*command) bool { return true }
 	switch {
 	case len(args) == 2:
@@ -153,8 +153,8 @@ func cmdCommandList(c *client, args [][]byte) {
 		case "aclcat":
 			cat := "@" + strings.ToLower(string(val))
 			match = func(cmd *command) bool {
-				for _, a := range metaOf(cmd).acl.elems {
-					if a.str == cat {
+				for _, a := range metaOf(cmd).acl.Elems {
+					if a.Str == cat {
 						return true
 					}
 				}
@@ -190,7 +190,7 @@ func cmdCommandList(c *client, args [][]byte) {
 // cmdCommandGetKeys is COMMAND GETKEYS and GETKEYSANDFLAGS: the keys of a
 // full command line, found with its key specs as Redis 7.0 finds them, and
 // with GETKEYSANDFLAGS the flags of the spec that found each.
-func cmdCommandGetKeys(c *client, args [][]byte) {
+func cmdCommandGetKeys(c *Session, args [][]byte) {
 	withFlags := strings.EqualFold(string(args[1]), "getkeysandflags")
 	line := args[2:]
 	cmd := lookup(line[0])
@@ -235,15 +235,15 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 }
 
 func hasFlag(set rv, name string) bool {
-	for _, f := range set.elems {
-		if f.str == name {
+	for _, f := range set.Elems {
+		if f.Str == name {
 			return true
 		}
 	}
 	return false
 }
 
-func cmdCommandHelp(c *client, args [][]byte) {
+func cmdCommandHelp(c *Session, args [][]byte) {
 	c.help("COMMAND", []string{
 		"(no subcommand)",
 		"    Return details about all Redis commands.",

@@ -1,16 +1,23 @@
-package server
+package command
 
 import (
+	"bufio"
+	"bytes"
 	"flag"
+	"fmt"
+	"net"
 	"os"
 	"reflect"
 	"slices"
 	"sort"
 	"testing"
+
+	"mullet/internal/e2e"
+	"mullet/internal/resp"
 )
 
 var updateCommandMeta = flag.Bool("update-command-meta", false,
-	"rewrite server/redis_commands.resp from the local redis-server 7.0")
+	"rewrite command/redis_commands.resp from the local redis-server 7.0")
 
 // commandMetaGroups are the command groups whose Redis metadata is
 // embedded: those of the commands a queue server implements, so other
@@ -24,19 +31,19 @@ var (
 // redis-server, and every registered command's arity and key positions
 // against Redis's. With -update-command-meta it rewrites the file instead:
 //
-//	go test ./server -run TestCommandMetaMatchesRedis -update-command-meta
+//	go test ./command -run TestCommandMetaMatchesRedis -update-command-meta
 func TestCommandMetaMatchesRedis(t *testing.T) {
-	ref := dialRaw(t, startRedis(t))
+	ref := dialRedis(t)
 	ref.do("HELLO", "3")
-	all, _, err := parseRV([]byte(ref.do("COMMAND", "DOCS")))
+	all, _, err := resp.Parse([]byte(ref.do("COMMAND", "DOCS")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
-	for i := 0; i+1 < len(all.elems); i += 2 {
-		name := all.elems[i].str
-		group, _ := all.elems[i+1].field("group")
-		if slices.Contains(commandMetaGroups, group.str) || slices.Contains(commandMetaExtra, name) {
+	for i := 0; i+1 < len(all.Elems); i += 2 {
+		name := all.Elems[i].Str
+		group, _ := all.Elems[i+1].Field("group")
+		if slices.Contains(commandMetaGroups, group.Str) || slices.Contains(commandMetaExtra, name) {
 			names = append(names, name)
 		}
 	}
@@ -69,25 +76,63 @@ func TestCommandMetaMatchesRedis(t *testing.T) {
 
 	// Registered arity and key positions must be Redis's: the dispatcher
 	// and COMMAND INFO both use them.
-	infos, _, _ := parseRV([]byte(ref.do("COMMAND", "INFO")))
-	check := func(cmd *command, e rv) {
-		f := e.elems
+	infos, _, _ := resp.Parse([]byte(ref.do("COMMAND", "INFO")))
+	check := func(cmd *command, e resp.Value) {
+		f := e.Elems
 		got := []int64{int64(cmd.arity), int64(cmd.firstKey), int64(cmd.lastKey), int64(cmd.step)}
-		want := []int64{f[1].num, f[3].num, f[4].num, f[5].num}
+		want := []int64{f[1].Num, f[3].Num, f[4].Num, f[5].Num}
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: registered arity, first, last, step = %v; redis-server has %v", cmd.name, got, want)
 		}
 	}
-	for _, e := range infos.elems {
-		cmd := commands[e.elems[0].str]
+	for _, e := range infos.Elems {
+		cmd := commands[e.Elems[0].Str]
 		if cmd == nil {
 			continue
 		}
 		check(cmd, e)
-		for _, se := range e.elems[9].elems {
-			if sub := cmd.sub[se.elems[0].str[len(cmd.name)+1:]]; sub != nil {
+		for _, se := range e.Elems[9].Elems {
+			if sub := cmd.sub[se.Elems[0].Str[len(cmd.name)+1:]]; sub != nil {
 				check(sub, se)
 			}
 		}
 	}
+}
+
+// redisConn is a connection to a reference redis-server whose replies are
+// returned as raw RESP text.
+type redisConn struct {
+	t  testing.TB
+	c  net.Conn
+	br *bufio.Reader
+}
+
+// dialRedis starts a redis-server 7.0 and connects to it.
+func dialRedis(t testing.TB) *redisConn {
+	t.Helper()
+	addr := e2e.StartRedisWith(t, e2e.RedisOptions{Args: []string{"--appendonly", "no"}}).Addr
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &redisConn{t: t, c: c, br: bufio.NewReader(c)}
+}
+
+// do sends a command and returns its reply's bytes.
+func (r *redisConn) do(args ...string) string {
+	r.t.Helper()
+	var b []byte
+	b = fmt.Appendf(b, "*%d\r\n", len(args))
+	for _, a := range args {
+		b = fmt.Appendf(b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	if _, err := r.c.Write(b); err != nil {
+		r.t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := resp.ReadRaw(r.br, &out); err != nil {
+		r.t.Fatal(err)
+	}
+	return out.String()
 }

@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"errors"
@@ -40,7 +40,6 @@ const (
 	msgExecNoMulti   = "ERR EXEC without MULTI"
 	msgDiscardNoMult = "ERR DISCARD without MULTI"
 	msgWatchInMulti  = "ERR WATCH inside MULTI is not allowed"
-	msgMaxClients    = "ERR max number of clients reached"
 	msgMisconfPrefix = "MISCONF Errors writing to the AOF file: "
 )
 
@@ -54,11 +53,10 @@ const (
 // phrase them as Redis does.
 var (
 	// errRewriteConfig wraps a CONFIG REWRITE failure.
-	errRewriteConfig = errors.New("server: rewriting the config file")
+	errRewriteConfig = errors.New("command: rewriting the config file")
 	// errRewriteAOF wraps a Persistence.Rewrite failure. A rewrite
-	// already running is recognised by its text, Redis's, which the AOF
-	// returns.
-	errRewriteAOF = errors.New("server: starting an AOF rewrite")
+	// already running is one that Is queue.ErrRewriteInProgress.
+	errRewriteAOF = errors.New("command: starting an AOF rewrite")
 )
 
 // strerror is the cause of err as C's strerror words it: a system error's
@@ -84,7 +82,7 @@ func errArity(name string) string {
 // one place where Go errors become RESP error text. Errors it does not
 // know are logged in full and sent as a generic ERR, so internals don't
 // leak to clients.
-func (c *client) replyErr(err error) {
+func (c *Session) replyErr(err error) {
 	switch {
 	case errors.Is(err, queue.ErrWrongType):
 		c.errorReply(msgWrongType)
@@ -120,17 +118,17 @@ func (c *client) replyErr(err error) {
 	case errors.Is(err, config.ErrNoConfigFile):
 		c.errorReply(msgNoConfigFile)
 	case errors.Is(err, errRewriteConfig):
-		c.s.log.Error("CONFIG REWRITE failed", "err", err)
+		c.core.log.Error("CONFIG REWRITE failed", "err", err)
 		c.errorReply("ERR Rewriting config file: " + strerror(err))
 	case errors.Is(err, errRewriteAOF):
-		if rootCause(err) == msgAOFRewriteRunning {
+		if errors.Is(err, queue.ErrRewriteInProgress) {
 			c.errorReply("ERR " + msgAOFRewriteRunning)
 			return
 		}
-		c.s.log.Error("BGREWRITEAOF failed", "err", err)
+		c.core.log.Error("BGREWRITEAOF failed", "err", err)
 		c.errorReply("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")
 	default:
-		c.s.log.Error("command failed", "client", c.id, "err", err)
+		c.core.log.Error("command failed", "client", c.id, "err", err)
 		c.errorReply("ERR internal error")
 	}
 }
