@@ -115,7 +115,7 @@ func TestConsumerMySQL(t *testing.T) {
 		its := orderItems("d", 10000)
 		lpush(t, ks, "dq", its...)
 		c := mysqlConsumer(t, ks, m, nil, Route{"dq", "drain"})
-		waitFor(t, 60*time.Second, "10000 rows", func() bool { return routeStats(c, "dq").Rows == 10000 })
+		testutil.WaitFor(t, 60*time.Second, "10000 rows", func() bool { return routeStats(c, "dq").Rows == 10000 })
 		checkExactlyOnce(t, m, "drain", "d", 10000)
 		// Content, not just count: every column as sent.
 		var sum, qty int64
@@ -142,7 +142,7 @@ func TestConsumerMySQL(t *testing.T) {
 			t.Errorf("stats: %+v", st)
 		}
 		// Acknowledged batches leave the ledger (pruned within ~1s).
-		waitFor(t, 10*time.Second, "ledger pruned", func() bool {
+		testutil.WaitFor(t, 10*time.Second, "ledger pruned", func() bool {
 			return count(t, m, "SELECT COUNT(*) FROM mullet_ledger WHERE table_name = 'drain'") == 0
 		})
 	})
@@ -173,7 +173,7 @@ func TestConsumerMySQL(t *testing.T) {
 			}
 		}()
 		c := mysqlConsumer(t, ks, m, func(cfg *Config) { cfg.PoolSize = pool; cfg.BatchSize = 50 }, Route{"pq", "pooled"})
-		waitFor(t, 60*time.Second, "20000 rows", func() bool { return routeStats(c, "pq").Rows == 20000 })
+		testutil.WaitFor(t, 60*time.Second, "20000 rows", func() bool { return routeStats(c, "pq").Rows == 20000 })
 		close(stop)
 		<-sampled
 		checkExactlyOnce(t, m, "pooled", "p", 20000)
@@ -226,7 +226,7 @@ func TestConsumerMySQL(t *testing.T) {
 		ks := queue.New(queue.Config{})
 		lpush(t, ks, "xq", its...)
 		c := mysqlConsumer(t, ks, m, func(cfg *Config) { cfg.BatchSize = 40 }, Route{"xq", "poison"})
-		waitFor(t, 60*time.Second, "the queue to drain", func() bool {
+		testutil.WaitFor(t, 60*time.Second, "the queue to drain", func() bool {
 			st := routeStats(c, "xq")
 			return st.Rows == 300 && st.DeadLetters == int64(len(poison))
 		})
@@ -243,7 +243,7 @@ func TestConsumerMySQL(t *testing.T) {
 
 	t.Run("log replays in redis-server", func(t *testing.T) {
 		newTable(t, m, "replayed")
-		log := &recLog{}
+		log := testutil.NewLog()
 		ks := queue.New(queue.Config{Log: log})
 		its := orderItems("r", 400)
 		// A JSON error names its item (cut out); an unknown column fails a
@@ -252,7 +252,7 @@ func TestConsumerMySQL(t *testing.T) {
 		its = slices.Insert(its, 100, []byte(`{oops`))
 		lpush(t, ks, "rq", its...)
 		c := mysqlConsumer(t, ks, m, func(cfg *Config) { cfg.BatchSize = 64 }, Route{"rq", "replayed"})
-		waitFor(t, 30*time.Second, "the drain", func() bool {
+		testutil.WaitFor(t, 30*time.Second, "the drain", func() bool {
 			st := routeStats(c, "rq")
 			return st.Rows == 400 && st.DeadLetters == 2
 		})
@@ -268,7 +268,7 @@ func TestConsumerMySQL(t *testing.T) {
 		its = slices.Insert(its, 1234, []byte(`{"order_id":"s-bad","customer":"c","nope":1}`))
 		lpush(t, ks, "sq", its...)
 		c := mysqlConsumer(t, ks, m, func(cfg *Config) { cfg.StrictOrder = true; cfg.BatchSize = 100; cfg.PoolSize = 4 }, Route{"sq", "strict"})
-		waitFor(t, 60*time.Second, "3000 rows", func() bool { return routeStats(c, "sq").Rows == 3000 })
+		testutil.WaitFor(t, 60*time.Second, "3000 rows", func() bool { return routeStats(c, "sq").Rows == 3000 })
 		got := orderIDs(t, m, "strict")
 		var want []string
 		for i := range 3000 {
@@ -312,7 +312,7 @@ func TestConsumerMySQL(t *testing.T) {
 		s.Close()
 
 		c := mysqlConsumer(t, ks, m, func(cfg *Config) { cfg.StrictOrder = true }, Route{"tq", "settled"})
-		waitFor(t, 30*time.Second, "settlement and drain", func() bool { return routeStats(c, "tq").Rows == 7 })
+		testutil.WaitFor(t, 30*time.Second, "settlement and drain", func() bool { return routeStats(c, "tq").Rows == 7 })
 		got := orderIDs(t, m, "settled")
 		want := []string{"t-00000", "t-00001", "t-00002", "t-00003", "t-00004", "t-00005", "t-00006", "t-00007", "t-00008", "t-00009"}
 		if !slices.Equal(got, want) {
@@ -332,7 +332,7 @@ func TestConsumerMySQL(t *testing.T) {
 		ks := queue.New(queue.Config{})
 		lpush(t, ks, "lq", orderItems("l", 50)...)
 		c := mysqlConsumer(t, ks, m, nil, Route{"lq", "later"})
-		waitFor(t, 30*time.Second, "backoff on the missing table", func() bool {
+		testutil.WaitFor(t, 30*time.Second, "backoff on the missing table", func() bool {
 			st := routeStats(c, "lq")
 			return st.State == "backoff" && strings.Contains(st.LastError, "no such table") && st.Retries >= 2
 		})
@@ -342,11 +342,11 @@ func TestConsumerMySQL(t *testing.T) {
 		// The queue's true length, not Stats' Backlog: that one is
 		// refreshed every backlogEvery, so just after the claim it may
 		// still count the 50 items that are now in flight.
-		waitFor(t, 5*time.Second, "all 50 items still queued or in flight", func() bool {
+		testutil.WaitFor(t, 5*time.Second, "all 50 items still queued or in flight", func() bool {
 			return llen(ks, "lq")+routeStats(c, "lq").InflightItems == 50
 		})
 		newTable(t, m, "later")
-		waitFor(t, 30*time.Second, "the route to resume", func() bool { return routeStats(c, "lq").Rows == 50 })
+		testutil.WaitFor(t, 30*time.Second, "the route to resume", func() bool { return routeStats(c, "lq").Rows == 50 })
 		checkExactlyOnce(t, m, "later", "l", 50)
 		if st := routeStats(c, "lq"); st.State != "running" {
 			t.Errorf("state %s after recovery", st.State)
@@ -360,12 +360,12 @@ func TestConsumerMySQL(t *testing.T) {
 		ks := queue.New(queue.Config{})
 		lpush(t, ks, "kq", orderItems("k", 10)...)
 		c := mysqlConsumer(t, ks, m, nil, Route{"kq", "locked"})
-		waitFor(t, 30*time.Second, "a retry after lock wait timeout", func() bool { return routeStats(c, "kq").Retries >= 1 })
+		testutil.WaitFor(t, 30*time.Second, "a retry after lock wait timeout", func() bool { return routeStats(c, "kq").Retries >= 1 })
 		if st := routeStats(c, "kq"); st.Rows != 0 || st.DeadLetters != 0 {
 			t.Errorf("while locked: %+v", st)
 		}
 		release()
-		waitFor(t, 30*time.Second, "10 rows", func() bool { return routeStats(c, "kq").Rows == 10 })
+		testutil.WaitFor(t, 30*time.Second, "10 rows", func() bool { return routeStats(c, "kq").Rows == 10 })
 		checkExactlyOnce(t, m, "locked", "k", 10)
 	})
 
@@ -377,7 +377,7 @@ func TestConsumerMySQL(t *testing.T) {
 			t.Fatal("test setup: the keyspace should be past maxmemory")
 		}
 		c := mysqlConsumer(t, ks, m, nil, Route{"mq", "capped"})
-		waitFor(t, 30*time.Second, "500 rows", func() bool { return routeStats(c, "mq").Rows == 500 })
+		testutil.WaitFor(t, 30*time.Second, "500 rows", func() bool { return routeStats(c, "mq").Rows == 500 })
 		checkExactlyOnce(t, m, "capped", "m", 500)
 	})
 
@@ -386,12 +386,12 @@ func TestConsumerMySQL(t *testing.T) {
 		ks := queue.New(queue.Config{})
 		lpush(t, ks, "zq", orderItems("z", 100)...)
 		c := mysqlConsumer(t, ks, m, func(cfg *Config) { cfg.Disabled = true }, Route{"zq", "paused"})
-		waitFor(t, 10*time.Second, "the backlog to be seen", func() bool { return routeStats(c, "zq").Backlog == 100 })
+		testutil.WaitFor(t, 10*time.Second, "the backlog to be seen", func() bool { return routeStats(c, "zq").Backlog == 100 })
 		if st := routeStats(c, "zq"); st.State != "stopped" || st.Rows != 0 {
 			t.Errorf("paused: %+v", st)
 		}
 		c.SetEnabled(true)
-		waitFor(t, 30*time.Second, "100 rows", func() bool { return routeStats(c, "zq").Rows == 100 })
+		testutil.WaitFor(t, 30*time.Second, "100 rows", func() bool { return routeStats(c, "zq").Rows == 100 })
 		checkExactlyOnce(t, m, "paused", "z", 100)
 	})
 
@@ -401,8 +401,8 @@ func TestConsumerMySQL(t *testing.T) {
 		lpush(t, ks, "iq", orderItems("i", 1000)...)
 		lpush(t, ks, "iq", []byte(`{"order_id":"i-bad","customer":"c","nope":1}`))
 		c := mysqlConsumer(t, ks, m, func(cfg *Config) { cfg.PoolSize = 4; cfg.BatchSize = 100 }, Route{"iq", "informed"}, Route{"idle", "informed"})
-		waitFor(t, 30*time.Second, "1000 rows", func() bool { return routeStats(c, "iq").Rows == 1000 })
-		waitFor(t, 10*time.Second, "the backlog to be seen", func() bool { return routeStats(c, "iq").Backlog == 0 })
+		testutil.WaitFor(t, 30*time.Second, "1000 rows", func() bool { return routeStats(c, "iq").Rows == 1000 })
+		testutil.WaitFor(t, 10*time.Second, "the backlog to be seen", func() bool { return routeStats(c, "iq").Backlog == 0 })
 		info := map[string]string{}
 		var order []string
 		c.Info(func(k, v string) { info[k] = v; order = append(order, k) })
@@ -450,9 +450,9 @@ func TestConsumerMySQL(t *testing.T) {
 		// Lag: paused with items waiting, it grows; drained, it is 0.
 		c.SetEnabled(false)
 		lpush(t, ks, "iq", orderItems("j", 10)...)
-		waitFor(t, 10*time.Second, "the lag to show", func() bool { return routeStats(c, "iq").Lag >= 600*time.Millisecond })
+		testutil.WaitFor(t, 10*time.Second, "the lag to show", func() bool { return routeStats(c, "iq").Lag >= 600*time.Millisecond })
 		c.SetEnabled(true)
-		waitFor(t, 10*time.Second, "the lag to clear", func() bool {
+		testutil.WaitFor(t, 10*time.Second, "the lag to clear", func() bool {
 			st := routeStats(c, "iq")
 			return st.Backlog == 0 && st.Lag == 0
 		})
@@ -473,7 +473,7 @@ func TestConsumerMySQL(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.Start()
-		waitFor(t, 20*time.Second, "the insert to wait for the lock", func() bool {
+		testutil.WaitFor(t, 20*time.Second, "the insert to wait for the lock", func() bool {
 			n, err := m.QueryInt("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO `abandoned`%'")
 			return err == nil && n > 0
 		})
@@ -488,7 +488,7 @@ func TestConsumerMySQL(t *testing.T) {
 		}
 		release()
 		c2 := mysqlConsumer(t, ks, m, nil, Route{"aq", "abandoned"})
-		waitFor(t, 30*time.Second, "the abandoned batch", func() bool { return routeStats(c2, "aq").Rows == 5 })
+		testutil.WaitFor(t, 30*time.Second, "the abandoned batch", func() bool { return routeStats(c2, "aq").Rows == 5 })
 		checkExactlyOnce(t, m, "abandoned", "a", 5)
 	})
 }
@@ -548,12 +548,12 @@ func TestConsumerMariaDBDown(t *testing.T) {
 		}
 	}, m.Kill} {
 		from := routeStats(c, "oq").Rows
-		waitFor(t, 60*time.Second, "some progress", func() bool { return routeStats(c, "oq").Rows > from+1000 })
+		testutil.WaitFor(t, 60*time.Second, "some progress", func() bool { return routeStats(c, "oq").Rows > from+1000 })
 		down()
-		waitFor(t, 30*time.Second, "backoff", func() bool { return routeStats(c, "oq").State == "backoff" })
+		testutil.WaitFor(t, 30*time.Second, "backoff", func() bool { return routeStats(c, "oq").State == "backoff" })
 		st := routeStats(c, "oq")
 		rows := st.Rows
-		waitFor(t, 10*time.Second, "an up-to-date backlog", func() bool { st = routeStats(c, "oq"); return total(st) == n })
+		testutil.WaitFor(t, 10*time.Second, "an up-to-date backlog", func() bool { st = routeStats(c, "oq"); return total(st) == n })
 		if st.Retries == 0 || st.DeadLetters != 0 || st.Rows != rows {
 			t.Errorf("round %d while down: %+v", round, st)
 		}
@@ -562,7 +562,7 @@ func TestConsumerMariaDBDown(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 120*time.Second, "the drain to finish", func() bool { return routeStats(c, "oq").Rows >= n })
+	testutil.WaitFor(t, 120*time.Second, "the drain to finish", func() bool { return routeStats(c, "oq").Rows >= n })
 	if st := routeStats(c, "oq"); st.Rows != n || st.State != "running" {
 		t.Errorf("after the outages: %+v", st)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mullet/internal/testutil"
 )
 
 func TestServerExactReplies(t *testing.T) {
@@ -121,7 +123,7 @@ func TestBGRewriteAOF(t *testing.T) {
 // WAITAOF with appendonly on waits for the client's last write to be
 // fsynced, up to the timeout.
 func TestWaitAOF(t *testing.T) {
-	log := newSyncLog()
+	log := testutil.NewManualLog()
 	ts := startServerWith(t, serverOpts{log: log})
 	r, admin := ts.raw(t), ts.raw(t)
 	rid := strings.Trim(r.do("CLIENT", "ID"), ":\r\n")
@@ -140,7 +142,7 @@ func TestWaitAOF(t *testing.T) {
 	if got := r.reply(); got != ":2\r\n" {
 		t.Fatal(got)
 	}
-	pollUntil(t, "WAITAOF to block", func() bool { return strings.Contains(admin.do("CLIENT", "LIST", "ID", rid), "flags=b ") })
+	testutil.WaitFor(t, 5*time.Second, "WAITAOF to block", func() bool { return strings.Contains(admin.do("CLIENT", "LIST", "ID", rid), "flags=b ") })
 	if got := infoValue(infoBody(t, admin.do("INFO", "clients")), "blocked_clients"); got != "1" {
 		t.Errorf("blocked_clients:%s during WAITAOF", got)
 	}
@@ -157,7 +159,7 @@ func TestWaitAOF(t *testing.T) {
 	// A failed fsync will not succeed later: WAITAOF answers at once.
 	r.do("LPUSH", "q", "c")
 	r.cmd("WAITAOF", "1", "0", "0")
-	pollUntil(t, "WAITAOF to block", func() bool { return strings.Contains(admin.do("CLIENT", "LIST", "ID", rid), "flags=b ") })
+	testutil.WaitFor(t, 5*time.Second, "WAITAOF to block", func() bool { return strings.Contains(admin.do("CLIENT", "LIST", "ID", rid), "flags=b ") })
 	log.Fsync(errors.New("no space left on device"))
 	if got := r.reply(); got != "*2\r\n:0\r\n:0\r\n" {
 		t.Fatalf("WAITAOF after a failed fsync = %q", got)
