@@ -44,8 +44,12 @@ type AOF struct {
 	loading   bool          // Load has started
 	loaded    bool          // Load succeeded: the owner runs
 	closing   bool          // Close has started
+	rwRun     *rewriteRun   // the rewrite running or last run; nil before the first
 
-	wake chan struct{} // buffered 1: "there is work", as raft's asyncNotifyCh
+	// wake tells the owner "there is work". It is buffered 1 and sent to
+	// without blocking: a send that finds it full is dropped, as the
+	// owner will look at everything pending when it takes the one there.
+	wake chan struct{}
 
 	rwDoneGen atomic.Uint64 // writer gen of the incr file of the last rewrite that completed
 
