@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // AOF is an open append-only file directory. Open it, call Load once to
@@ -456,6 +455,3 @@ func (a *AOF) Dir() string { return a.dir }
 func (a *AOF) currentSize() int64 {
 	return a.stats.baseSize.Load() + a.stats.incrOthers.Load() + a.stats.curOff.Load()
 }
-
-// nowNano is time.Now in unix nanoseconds.
-func nowNano() int64 { return time.Now().UnixNano() }

@@ -189,7 +189,8 @@ func TestBatchIDs(t *testing.T) {
 	if a == b || !strings.HasPrefix(a, c.boot+"-") {
 		t.Fatalf("IDs %q, %q", a, b)
 	}
-	if bootID(time.Now()) == bootID(time.Now()) {
+	now := time.Now()
+	if a, b := bootID(now), bootID(now); a == b {
 		t.Error("two boots in the same millisecond got the same prefix")
 	}
 	later := &Consumer{boot: bootID(time.Unix(1_800_000_000, 0))}

@@ -444,10 +444,7 @@ func IsConnErr(err error) bool {
 		return false
 	}
 	var re redis.Error
-	if errors.As(err, &re) {
-		return false
-	}
-	return true
+	return !errors.As(err, &re)
 }
 
 // Ctx is a context for test commands.
