@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"testing"
+	"time"
 
 	"mullet/aof"
 	"mullet/config"
@@ -17,7 +18,7 @@ import (
 func TestRewriteWhileOff(t *testing.T) {
 	dir := t.TempDir()
 	set := config.New()
-	if err := set.Load("", [][]string{{"dir", dir}}); err != nil {
+	if err := set.Load("", [][]string{{"dir", dir}, {"appendonly", "no"}}); err != nil {
 		t.Fatal(err)
 	}
 	ks := queue.New(queue.Config{})
@@ -60,5 +61,41 @@ func TestRewriteWhileOff(t *testing.T) {
 	}
 	if pushed != len(items) {
 		t.Fatalf("the rewritten AOF pushes %d items, want %d", pushed, len(items))
+	}
+}
+
+// TestRewriteWhileOffRunning: while a BGREWRITEAOF with appendonly off
+// still runs, another gets Redis's "already in progress" (the server
+// replies with its text), and CONFIG SET appendonly yes waits for it
+// rather than failing on the locked directory.
+func TestRewriteWhileOffRunning(t *testing.T) {
+	dir := t.TempDir()
+	set := config.New()
+	if err := set.Load("", [][]string{{"dir", dir}, {"appendonly", "no"}}); err != nil {
+		t.Fatal(err)
+	}
+	p := New(queue.New(queue.Config{}), set, slog.New(slog.DiscardHandler), dir)
+	p.Watch()
+	running := make(chan struct{})
+	p.bgDone = running // as Rewrite leaves it while its goroutine runs
+	if err := p.Rewrite(); err != aof.ErrRewriteInProgress {
+		t.Fatalf("BGREWRITEAOF while one runs: %v, want %v", err, aof.ErrRewriteInProgress)
+	}
+	enabled := make(chan error, 1)
+	go func() { enabled <- set.Set("appendonly", "yes") }()
+	select {
+	case err := <-enabled:
+		t.Fatalf("CONFIG SET appendonly yes returned (%v) while the rewrite ran", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	p.mu.Lock()
+	p.bgDone = nil
+	p.mu.Unlock()
+	close(running)
+	if err := <-enabled; err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -119,7 +119,7 @@ func serve(args []string) error {
 	// Redis. Set it before the first accept, so no write slips in. CONFIG
 	// SET appendonly gets -LOADING too; the other AOF directives may
 	// change meanwhile, so their hooks are in place before the load and
-	// open applies their values when it hands the AOF over.
+	// Open applies their values when it hands the AOF over.
 	srv.SetLoading(appendonly)
 	persistence.Watch()
 	serveErr := make(chan error, len(lns))
