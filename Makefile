@@ -20,9 +20,14 @@ run: build
 	@mkdir -p data # mullet.conf's dir; like Redis, mullet refuses a missing one
 	./$(BIN) serve mullet.conf $(ARGS)
 
+# staticcheck at a pinned version, fetched from the Go module proxy on
+# first use (checks: staticcheck.conf).
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 vet:
 	$(GO) vet ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(STATICCHECK) ./...
 
 # make test: what CI runs. Real redis-server, redis-cli, MariaDB and
 # PostgreSQL 15 must be installed (.ci/run installs them); tests fail, never skip, without them.

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // AOF is an open append-only file directory. Open it, call Load once to
@@ -44,8 +43,12 @@ type AOF struct {
 	loading   bool          // Load has started
 	loaded    bool          // Load succeeded: the owner runs
 	closing   bool          // Close has started
+	rwRun     *rewriteRun   // the rewrite running or last run; nil before the first
 
-	wake chan struct{} // buffered 1: "there is work", as raft's asyncNotifyCh
+	// wake tells the owner "there is work". It is buffered 1 and sent to
+	// without blocking: a send that finds it full is dropped, as the
+	// owner will look at everything pending when it takes the one there.
+	wake chan struct{}
 
 	rwDoneGen atomic.Uint64 // writer gen of the incr file of the last rewrite that completed
 
@@ -456,6 +459,3 @@ func (a *AOF) Dir() string { return a.dir }
 func (a *AOF) currentSize() int64 {
 	return a.stats.baseSize.Load() + a.stats.incrOthers.Load() + a.stats.curOff.Load()
 }
-
-// nowNano is time.Now in unix nanoseconds.
-func nowNano() int64 { return time.Now().UnixNano() }

@@ -46,8 +46,8 @@
 // When woken, the owner yields once before taking the buffer, so the
 // connection goroutines already runnable append first and one write(2)
 // carries all of them, as Redis writes once per event-loop iteration; and
-// only the first Append after a take wakes it. At 50 clients, pipeline 1,
-// that is 0.15 write(2) per command, as Redis, instead of 0.95.
+// only the first Append after a take wakes it, so under load a write(2)
+// carries the records of many connections.
 // docs/durability.md ("Measured figures") has the figures against
 // redis-server (ops/s per policy and pipeline, load time, RSS).
 //
@@ -75,8 +75,8 @@
 //     acknowledged write) has produced a new fsynced base and manifest and
 //     the incr file after it synced, exactly as BGREWRITEAOF. No copy of
 //     unsynced bytes is kept for this, so the write path costs nothing
-//     extra (an earlier design retained up to 64 MiB and copied every
-//     write: ~5% CPU and tens of MB of RSS under everysec). Without a
+//     extra: no second copy of each record, no memory held for one.
+//     Without a
 //     Source the fdatasync is merely retried, and an OS crash may lose
 //     the records written since the last good one.
 //   - The manifest is replaced atomically (temp file, fsync, rename, fsync
@@ -124,8 +124,8 @@
 //     be converted, so fdatasync commits the journal. Under always the
 //     writer pads instead (AOF.reserve): it writes '#' bytes ending in
 //     '\n' up to 4 MiB ahead, so appends overwrite written blocks inside
-//     the file size and fdatasync flushes data only (about 35% less
-//     time). A crash leaves that padding: Redis skips it as one
+//     the file size and fdatasync flushes data only, in less time
+//     (docs/durability.md). A crash leaves that padding: Redis skips it as one
 //     annotation line, and Load and Check cut it (padStart). The writer
 //     keeps the run of padding after its data off multiples of 1023
 //     bytes, where Redis's fgets would leave a lone newline (padTrap).

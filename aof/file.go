@@ -12,8 +12,7 @@ import (
 )
 
 // File is the part of *os.File the log uses. Options.OpenFile returns it
-// so tests can inject faults (ENOSPC on Write, EIO on Sync), the way
-// beanstalkd swaps its falloc pointer.
+// so tests can inject faults (ENOSPC on Write, EIO on Sync).
 type File interface {
 	io.Reader
 	io.ReaderAt
@@ -125,9 +124,9 @@ func (f osFile) Size() (int64, error) {
 	return fi.Size(), nil
 }
 
-// syncDir makes renames, creations and removals in dir durable. nsqd
-// skips this ("technically should fsync DataPath here"); Redis does it
-// after every manifest rename (fsyncFileDir).
+// syncDir makes renames, creations and removals in dir durable: an
+// fsynced file whose directory entry was not synced can vanish in an OS
+// crash. Redis does it after every manifest rename (fsyncFileDir).
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {

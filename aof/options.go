@@ -117,7 +117,7 @@ type Options struct {
 
 	// OpenFile opens every file the log writes or reads (not the
 	// directory). Nil means the os package. It exists for fault-injection
-	// tests, as bbolt's Options.OpenFile.
+	// tests, which return files whose writes or syncs fail.
 	OpenFile func(name string, flag int, perm os.FileMode) (File, error)
 }
 

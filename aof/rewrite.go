@@ -64,14 +64,38 @@ func (a *AOF) Rewrite(src Source) error {
 	}
 	// wg.Add under mu: Close sets closing under mu before wg.Wait.
 	a.wg.Add(1)
+	run := &rewriteRun{done: make(chan struct{})}
+	a.rwRun = run
 	go func() {
 		defer a.wg.Done()
-		a.rewrite(src)
+		defer close(run.done)
+		run.err = a.rewrite(src)
 	}()
 	return nil
 }
 
-func (a *AOF) rewrite(src Source) {
+// rewriteRun is one rewrite: done is closed when it has ended, with err.
+type rewriteRun struct {
+	done chan struct{}
+	err  error
+}
+
+// WaitRewrite waits until the rewrite started last (by Rewrite or
+// automatically) has ended, and returns its error; nil if none was
+// started. Close aborts a running rewrite: wait here first to let it
+// finish, as BGREWRITEAOF with appendonly off does.
+func (a *AOF) WaitRewrite() error {
+	a.mu.Lock()
+	run := a.rwRun
+	a.mu.Unlock()
+	if run == nil {
+		return nil
+	}
+	<-run.done
+	return run.err
+}
+
+func (a *AOF) rewrite(src Source) error {
 	start := time.Now()
 	a.stats.rewriteStart.Store(start.UnixNano())
 	a.stats.rewrites.Add(1)
@@ -97,6 +121,7 @@ func (a *AOF) rewrite(src Source) {
 	}
 	a.stats.rewriteStart.Store(0)
 	a.stats.rewriting.Store(false)
+	return err
 }
 
 func (a *AOF) doRewrite(src Source) error {

@@ -14,7 +14,7 @@ import (
 // The writer: one goroutine (run) owns the current incr file. Append only
 // copies records into a.buf; run takes the whole buffer at once, appends a
 // checksum annotation and hands it to the kernel in one write(2) (group
-// commit, as hashicorp/raft's leaderLoop gathers ready logs), then wakes
+// commit: every record appended since the last take shares it), then wakes
 // exactly the waiters that write covers. fdatasync runs on a second
 // goroutine (syncLoop, Redis's bio thread), so under always the next batch
 // is written while the previous one is being synced, and under everysec a
@@ -131,9 +131,10 @@ func (a *AOF) run() {
 			// Let the connection goroutines that are already runnable
 			// append their records first, so one write(2) carries them
 			// all, as Redis writes once per event-loop iteration
-			// (beforeSleep). Without this the owner wrote almost once per
-			// command at 50 clients, pipeline 1 (0.95 write(2) per LPUSH
-			// against Redis's 0.17), for ~20% more CPU per command.
+			// (beforeSleep). Without this the owner would write almost
+			// once per command when many clients send one command each,
+			// costing CPU per command (docs/durability.md, "Hand-off
+			// cost").
 			runtime.Gosched()
 		case res := <-a.syncDone:
 			a.syncFinished(res)
@@ -330,9 +331,8 @@ func (a *AOF) writeOut(now time.Time) bool {
 // even that cannot be had, the log reports ENOSPC through Err (the
 // keyspace refuses commands that add data: -MISCONF) but goes on writing
 // into the reserve, so pops, deletes and the writes already accepted are
-// still logged and acknowledged. beanstalkd does the same with
-// walresvput: "walwrite should never fail because of a full disk". Only
-// once the reserve is used up does a write itself fail. The owner retries
+// still logged and acknowledged: a write does not fail because the disk
+// is full until the reserve is used up. The owner retries
 // the allocation every lowSpaceRetry until space is back.
 func (a *AOF) preallocate(need int64, now time.Time) {
 	w := &a.w
@@ -380,12 +380,10 @@ func (a *AOF) preallocate(need int64, now time.Time) {
 // from need (up to padChunk ahead), so that appends overwrite blocks that
 // are already written and inside the file size, and each fdatasync
 // flushes data only: no extent conversion, no size change, no journal
-// commit. Measured on this project's VM (BenchmarkFdatasyncModes):
-// 114-125 us per 4 KiB fdatasync against 180-208 us into fallocate
-// KEEP_SIZE space; LPUSH at pipeline 1 under always went from 77-81k to
-// 82-104k ops/s in interleaved runs (docs/durability.md). Everysec does
-// not pad: it would write every byte twice for an fdatasync nobody waits
-// for.
+// commit, which makes each fdatasync, and so each reply under always,
+// faster than into fallocate KEEP_SIZE space (BenchmarkFdatasyncModes
+// measures both; docs/durability.md has the figures). Everysec does not
+// pad: it would write every byte twice for an fdatasync nobody waits for.
 //
 // The padding is one line that Redis and redis-check-aof skip as an
 // annotation ("#..."), so a directory left by a crash still loads in
@@ -516,8 +514,8 @@ func (a *AOF) markSynced(off int64, seq uint64) {
 // runtime.Gosched loop, bounded by gatherMax.
 func (a *AOF) gather() {
 	w := &a.w
-	// The clock is read every 8 yields only: time.Now costs ~190 ns on
-	// some VMs, more than a Gosched.
+	// The clock is read every 8 yields only: on a VM time.Now can cost
+	// more than a Gosched (docs/durability.md).
 	for i := 0; a.appended.Load() < w.gatherTarget; i++ {
 		if i%8 == 0 && !time.Now().Before(w.gatherUntil) {
 			break

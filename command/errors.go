@@ -6,6 +6,7 @@ import (
 	"syscall"
 
 	"mullet/config"
+	"mullet/internal/redisc"
 	"mullet/queue"
 	"mullet/rdb"
 )
@@ -61,17 +62,7 @@ var (
 
 // strerror is the cause of err as C's strerror words it: a system error's
 // text, capitalised ("Permission denied").
-func strerror(err error) string {
-	var errno syscall.Errno
-	s := rootCause(err)
-	if errors.As(err, &errno) {
-		s = errno.Error()
-	}
-	if s != "" && 'a' <= s[0] && s[0] <= 'z' {
-		s = string(s[0]-'a'+'A') + s[1:]
-	}
-	return s
-}
+func strerror(err error) string { return redisc.Strerror(errors.New(rootCause(err))) }
 
 // errArity is Redis's arity error for a command ("lpush", "client|kill").
 func errArity(name string) string {
@@ -139,13 +130,8 @@ func (c *Session) replyErr(err error) {
 // strerror(server.aof_last_write_errno); Go's table is glibc's text with
 // the first letter lowered.
 func rootCause(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		s := errno.Error()
-		if s != "" && s[0] >= 'a' && s[0] <= 'z' {
-			s = string(s[0]-'a'+'A') + s[1:]
-		}
-		return s
+	if errors.As(err, new(syscall.Errno)) {
+		return redisc.Strerror(err)
 	}
 	for {
 		u := errors.Unwrap(err)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"mullet/internal/redisc"
 )
 
 // The typed accessors components read their settings with. They are
@@ -33,7 +35,7 @@ func (c *Config) String(name string) string {
 func (c *Config) Int(name string) int64 {
 	d, v := c.value(name)
 	if d.kind == kString {
-		n, _ := string2ll(v.s)
+		n, _ := redisc.String2ll(v.s)
 		return n
 	}
 	return v.n

@@ -32,6 +32,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"mullet/internal/redisc"
 )
 
 // Config is the set of directive values. The zero value holds the
@@ -238,6 +240,11 @@ func (c *Config) Match(pattern string) [][2]string {
 	return matchIn(c.load(), pattern)
 }
 
+// isGlob reports whether CONFIG GET treats pattern as a pattern rather
+// than a name: Redis checks strpbrk(name, "[*?"), so a backslash alone
+// does not make a pattern.
+func isGlob(pattern string) bool { return strings.ContainsAny(pattern, "[*?") }
+
 func matchIn(st *state, pattern string) [][2]string {
 	if !isGlob(pattern) {
 		e, ok := lookup(pattern)
@@ -248,7 +255,7 @@ func matchIn(st *state, pattern string) [][2]string {
 	}
 	var out [][2]string
 	for _, n := range allNames {
-		if globMatch(pattern, n) {
+		if redisc.StringMatch(pattern, n, true) {
 			i := index[n].idx
 			out = append(out, [2]string{n, shown(i, st.vals[i].get)})
 		}

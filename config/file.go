@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"mullet/internal/redisc"
 )
 
 // The configuration file: redis.conf syntax, read as Redis 7.0's
@@ -62,7 +64,7 @@ type at struct {
 func (l *loader) loadFile(path string, depth int, from *at) error {
 	data, err := l.read(path)
 	if err != nil {
-		reason := fmt.Sprintf("can't open config file '%s': %s", path, strerror(err))
+		reason := fmt.Sprintf("can't open config file '%s': %s", path, redisc.Strerror(err))
 		if from == nil {
 			return &FileError{File: path, Reason: reason, Err: err}
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"mullet/internal/redisc"
 )
 
 // kind is how a directive's arguments are parsed and shown. The first four
@@ -249,7 +251,7 @@ func (d *directive) parseNum(s string) (int64, error) {
 		}
 	}
 	if !ok && d.nf&nPercent != 0 && len(s) > 1 && s[len(s)-1] == '%' {
-		if p, pok := string2ll(s[:len(s)-1]); pok && p >= 0 {
+		if p, pok := redisc.String2ll(s[:len(s)-1]); pok && p >= 0 {
 			n, ok = -p, true // Redis stores a percentage negated
 		}
 	}
@@ -259,7 +261,7 @@ func (d *directive) parseNum(s string) (int64, error) {
 		}
 	}
 	if !ok && d.nf&(nMemory|nPercent|nOctal) == 0 {
-		n, ok = string2ll(s)
+		n, ok = redisc.String2ll(s)
 	}
 	if !ok {
 		switch {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"mullet/internal/redisc"
 )
 
 // The directives with a syntax of their own. Each mirrors the matching
@@ -375,7 +377,7 @@ var spDir = &special{
 			}
 		}
 		if err != nil {
-			return val{}, errors.New(strerror(err))
+			return val{}, errors.New(redisc.Strerror(err))
 		}
 		return val{s: p}, nil
 	},
@@ -383,20 +385,6 @@ var spDir = &special{
 	rewrite: func(name string, v, _ val) []rwLine {
 		return forced(name + " " + Quote(v.s))
 	},
-}
-
-// strerror renders an OS error the way C's strerror does ("No such file or
-// directory"): Go's errno texts are the same words, lower-cased.
-func strerror(err error) string {
-	var errno syscall.Errno
-	s := err.Error()
-	if errors.As(err, &errno) {
-		s = errno.Error()
-	}
-	if s != "" && 'a' <= s[0] && s[0] <= 'z' {
-		s = string(s[0]-'a'+'A') + s[1:]
-	}
-	return s
 }
 
 // consumer-route QUEUE TABLE: one route per occurrence; they accumulate

@@ -10,7 +10,7 @@ import (
 )
 
 // This file holds the byte-level parsers Redis uses for its configuration:
-// sdssplitargs (sds.c), memtoull and string2ll (util.c), and the strtoll /
+// sdssplitargs (sds.c), memtoull (util.c), and the strtoll /
 // strtod behaviour its config setters rely on. They are ports, not
 // approximations: CONFIG SET and the config file must accept exactly what
 // redis-server 7.0 accepts, including its odd corners (memtoull("") is 0,
@@ -107,55 +107,6 @@ func ParseSize(s string) (uint64, bool) {
 		v = v*10 + d
 	}
 	return v * mul, true
-}
-
-// string2ll is Redis's strict integer parser: an optional '-', then digits
-// with no leading zero ("0" alone is fine), no '+', no spaces, no more
-// than 20 bytes, and no overflow of int64.
-func string2ll(s string) (int64, bool) {
-	if len(s) == 0 || len(s) >= 21 {
-		return 0, false
-	}
-	if s == "0" {
-		return 0, true
-	}
-	neg := false
-	p := 0
-	if s[0] == '-' {
-		neg = true
-		p++
-		if p == len(s) {
-			return 0, false
-		}
-	}
-	if s[p] < '1' || s[p] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; p < len(s); p++ {
-		c := s[p]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > math.MaxUint64/10 {
-			return 0, false
-		}
-		v *= 10
-		if v > math.MaxUint64-uint64(c-'0') {
-			return 0, false
-		}
-		v += uint64(c - '0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true // -(1<<63) wraps to MinInt64, as intended
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
 }
 
 // strtoll mirrors C's strtoll(s, &end, base): leading white space and a

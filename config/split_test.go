@@ -113,38 +113,6 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
-func TestString2ll(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true},
-		{"1", 1, true},
-		{"-1", -1, true},
-		{"9223372036854775807", math.MaxInt64, true},
-		{"-9223372036854775808", math.MinInt64, true},
-		{"9223372036854775808", 0, false},
-		{"-9223372036854775809", 0, false},
-		{"", 0, false},
-		{"-", 0, false},
-		{"-0", 0, false},
-		{"00", 0, false},
-		{"007", 0, false},
-		{"+5", 0, false},
-		{" 5", 0, false},
-		{"5 ", 0, false},
-		{"1e3", 0, false},
-		{"123456789012345678901", 0, false},
-	}
-	for _, tc := range tests {
-		got, ok := string2ll(tc.in)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("string2ll(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
 func TestStrtoll(t *testing.T) {
 	tests := []struct {
 		in       string
@@ -191,42 +159,9 @@ func TestString2d(t *testing.T) {
 	}
 }
 
-func TestGlob(t *testing.T) {
-	tests := []struct {
-		pattern, s string
-		want       bool
-	}{
-		{"*", "port", true},
-		{"*", "", false}, // as in Redis: the loop never starts
-		{"", "", true},
-		{"", "a", false},
-		{"p*", "port", true},
-		{"P*RT", "port", true},
-		{"port", "PORT", true},
-		{"p?rt", "port", true},
-		{"p?rt", "prt", false},
-		{"*-max-*", "list-max-listpack-size", true},
-		{"maxmemory-po[l]icy", "maxmemory-policy", true},
-		{"[^b]ind", "bind", false},
-		{"[^b]ind", "kind", true},
-		{"[a-c]*", "bind", true},
-		{"[A-C]*", "bind", true},
-		{"[c-a]*", "bind", true},  // reversed range
-		{"[Z-a]*", "bind", false}, // swapped before folding, as in Redis
-		{`b\ind`, "bind", true},
-		{`b\*nd`, "b*nd", true},
-		{`b\*nd`, "bind", false},
-		{"[\\]]x", "]x", true},
-		{"[abc", "a", true}, // an unterminated class ends the pattern
-		{"port*", "port", true},
-		{"port**", "port", true},
-		{"a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
-	}
-	for _, tc := range tests {
-		if got := globMatch(tc.pattern, tc.s); got != tc.want {
-			t.Errorf("globMatch(%q, %q) = %v; want %v", tc.pattern, tc.s, got, tc.want)
-		}
-	}
+// TestIsGlob: CONFIG GET treats a name as a pattern only if it holds one
+// of "[*?" (the matching itself is redisc.StringMatch with nocase).
+func TestIsGlob(t *testing.T) {
 	for p, want := range map[string]bool{"port": false, `b\ind`: false, "p*": true, "p?": true, "[p]": true} {
 		if isGlob(p) != want {
 			t.Errorf("isGlob(%q) != %v", p, want)

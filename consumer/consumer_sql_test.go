@@ -269,7 +269,7 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 		its := orderItems("d", 10000)
 		lpush(t, ks, "dq", its...)
 		c := h.consumer(t, ks, nil, Route{"dq", "drain"})
-		waitFor(t, 60*time.Second, "10000 rows", func() bool { return routeStats(c, "dq").Rows == 10000 })
+		testutil.WaitFor(t, 60*time.Second, "10000 rows", func() bool { return routeStats(c, "dq").Rows == 10000 })
 		h.checkExactlyOnce(t, "drain", "d", 10000)
 		// Content, not just count: every column as sent.
 		sum := h.count(t, h.sql("SELECT CAST(SUM(price*4) AS SIGNED) FROM drain", "SELECT SUM(price*4)::bigint FROM drain"))
@@ -293,7 +293,7 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 			t.Errorf("stats: %+v", st)
 		}
 		// Acknowledged batches leave the ledger (pruned within ~1s).
-		waitFor(t, 10*time.Second, "ledger pruned", func() bool {
+		testutil.WaitFor(t, 10*time.Second, "ledger pruned", func() bool {
 			return h.count(t, "SELECT COUNT(*) FROM mullet_ledger WHERE table_name = 'drain'") == 0
 		})
 	})
@@ -324,7 +324,7 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 			}
 		}()
 		c := h.consumer(t, ks, func(cfg *Config) { cfg.PoolSize = pool; cfg.BatchSize = 50 }, Route{"pq", "pooled"})
-		waitFor(t, 60*time.Second, "20000 rows", func() bool { return routeStats(c, "pq").Rows == 20000 })
+		testutil.WaitFor(t, 60*time.Second, "20000 rows", func() bool { return routeStats(c, "pq").Rows == 20000 })
 		close(stop)
 		<-sampled
 		h.checkExactlyOnce(t, "pooled", "p", 20000)
@@ -395,7 +395,7 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 		ks := queue.New(queue.Config{})
 		lpush(t, ks, "xq", its...)
 		c := h.consumer(t, ks, func(cfg *Config) { cfg.BatchSize = 40 }, Route{"xq", "poison"})
-		waitFor(t, 60*time.Second, "the queue to drain", func() bool {
+		testutil.WaitFor(t, 60*time.Second, "the queue to drain", func() bool {
 			st := routeStats(c, "xq")
 			return st.Rows == 300 && st.DeadLetters == int64(len(poison))
 		})
@@ -412,7 +412,7 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 
 	t.Run("log replays in redis-server", func(t *testing.T) {
 		h.newTable(t, "replayed")
-		log := &recLog{}
+		log := testutil.NewLog()
 		ks := queue.New(queue.Config{Log: log})
 		its := orderItems("r", 400)
 		// A JSON error names its item (cut out); an unknown column fails a
@@ -421,7 +421,7 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 		its = slices.Insert(its, 100, []byte(`{oops`))
 		lpush(t, ks, "rq", its...)
 		c := h.consumer(t, ks, func(cfg *Config) { cfg.BatchSize = 64 }, Route{"rq", "replayed"})
-		waitFor(t, 30*time.Second, "the drain", func() bool {
+		testutil.WaitFor(t, 30*time.Second, "the drain", func() bool {
 			st := routeStats(c, "rq")
 			return st.Rows == 400 && st.DeadLetters == 2
 		})
@@ -437,7 +437,7 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 		its = slices.Insert(its, 1234, []byte(`{"order_id":"s-bad","customer":"c","nope":1}`))
 		lpush(t, ks, "sq", its...)
 		c := h.consumer(t, ks, func(cfg *Config) { cfg.StrictOrder = true; cfg.BatchSize = 100; cfg.PoolSize = 4 }, Route{"sq", "strict"})
-		waitFor(t, 60*time.Second, "3000 rows", func() bool { return routeStats(c, "sq").Rows == 3000 })
+		testutil.WaitFor(t, 60*time.Second, "3000 rows", func() bool { return routeStats(c, "sq").Rows == 3000 })
 		got := h.orderIDs(t, "strict")
 		var want []string
 		for i := range 3000 {
@@ -484,7 +484,7 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 		s.Close()
 
 		c := h.consumer(t, ks, func(cfg *Config) { cfg.StrictOrder = true }, Route{"tq", "settled"})
-		waitFor(t, 30*time.Second, "settlement and drain", func() bool { return routeStats(c, "tq").Rows == 7 })
+		testutil.WaitFor(t, 30*time.Second, "settlement and drain", func() bool { return routeStats(c, "tq").Rows == 7 })
 		got := h.orderIDs(t, "settled")
 		want := []string{"t-00000", "t-00001", "t-00002", "t-00003", "t-00004", "t-00005", "t-00006", "t-00007", "t-00008", "t-00009"}
 		if !slices.Equal(got, want) {
@@ -504,7 +504,7 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 		ks := queue.New(queue.Config{})
 		lpush(t, ks, "lq", orderItems("l", 50)...)
 		c := h.consumer(t, ks, nil, Route{"lq", "later"})
-		waitFor(t, 30*time.Second, "backoff on the missing table", func() bool {
+		testutil.WaitFor(t, 30*time.Second, "backoff on the missing table", func() bool {
 			st := routeStats(c, "lq")
 			return st.State == "backoff" && strings.Contains(st.LastError, "no such table") && st.Retries >= 2
 		})
@@ -514,11 +514,11 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 		// The queue's true length, not Stats' Backlog: that one is
 		// refreshed every backlogEvery, so just after the claim it may
 		// still count the 50 items that are now in flight.
-		waitFor(t, 5*time.Second, "all 50 items still queued or in flight", func() bool {
+		testutil.WaitFor(t, 5*time.Second, "all 50 items still queued or in flight", func() bool {
 			return llen(ks, "lq")+routeStats(c, "lq").InflightItems == 50
 		})
 		h.newTable(t, "later")
-		waitFor(t, 30*time.Second, "the route to resume", func() bool { return routeStats(c, "lq").Rows == 50 })
+		testutil.WaitFor(t, 30*time.Second, "the route to resume", func() bool { return routeStats(c, "lq").Rows == 50 })
 		h.checkExactlyOnce(t, "later", "l", 50)
 		if st := routeStats(c, "lq"); st.State != "running" {
 			t.Errorf("state %s after recovery", st.State)
@@ -532,12 +532,12 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 		ks := queue.New(queue.Config{})
 		lpush(t, ks, "kq", orderItems("k", 10)...)
 		c := h.consumer(t, ks, nil, Route{"kq", "locked"})
-		waitFor(t, 30*time.Second, "a retry after lock wait timeout", func() bool { return routeStats(c, "kq").Retries >= 1 })
+		testutil.WaitFor(t, 30*time.Second, "a retry after lock wait timeout", func() bool { return routeStats(c, "kq").Retries >= 1 })
 		if st := routeStats(c, "kq"); st.Rows != 0 || st.DeadLetters != 0 {
 			t.Errorf("while locked: %+v", st)
 		}
 		release()
-		waitFor(t, 30*time.Second, "10 rows", func() bool { return routeStats(c, "kq").Rows == 10 })
+		testutil.WaitFor(t, 30*time.Second, "10 rows", func() bool { return routeStats(c, "kq").Rows == 10 })
 		h.checkExactlyOnce(t, "locked", "k", 10)
 	})
 
@@ -549,7 +549,7 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 			t.Fatal("test setup: the keyspace should be past maxmemory")
 		}
 		c := h.consumer(t, ks, nil, Route{"mq", "capped"})
-		waitFor(t, 30*time.Second, "500 rows", func() bool { return routeStats(c, "mq").Rows == 500 })
+		testutil.WaitFor(t, 30*time.Second, "500 rows", func() bool { return routeStats(c, "mq").Rows == 500 })
 		h.checkExactlyOnce(t, "capped", "m", 500)
 	})
 
@@ -558,12 +558,12 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 		ks := queue.New(queue.Config{})
 		lpush(t, ks, "zq", orderItems("z", 100)...)
 		c := h.consumer(t, ks, func(cfg *Config) { cfg.Disabled = true }, Route{"zq", "paused"})
-		waitFor(t, 10*time.Second, "the backlog to be seen", func() bool { return routeStats(c, "zq").Backlog == 100 })
+		testutil.WaitFor(t, 10*time.Second, "the backlog to be seen", func() bool { return routeStats(c, "zq").Backlog == 100 })
 		if st := routeStats(c, "zq"); st.State != "stopped" || st.Rows != 0 {
 			t.Errorf("paused: %+v", st)
 		}
 		c.SetEnabled(true)
-		waitFor(t, 30*time.Second, "100 rows", func() bool { return routeStats(c, "zq").Rows == 100 })
+		testutil.WaitFor(t, 30*time.Second, "100 rows", func() bool { return routeStats(c, "zq").Rows == 100 })
 		h.checkExactlyOnce(t, "paused", "z", 100)
 	})
 
@@ -573,8 +573,8 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 		lpush(t, ks, "iq", orderItems("i", 1000)...)
 		lpush(t, ks, "iq", []byte(`{"order_id":"i-bad","customer":"c","nope":1}`))
 		c := h.consumer(t, ks, func(cfg *Config) { cfg.PoolSize = 4; cfg.BatchSize = 100 }, Route{"iq", "informed"}, Route{"idle", "informed"})
-		waitFor(t, 30*time.Second, "1000 rows", func() bool { return routeStats(c, "iq").Rows == 1000 })
-		waitFor(t, 10*time.Second, "the backlog to be seen", func() bool { return routeStats(c, "iq").Backlog == 0 })
+		testutil.WaitFor(t, 30*time.Second, "1000 rows", func() bool { return routeStats(c, "iq").Rows == 1000 })
+		testutil.WaitFor(t, 10*time.Second, "the backlog to be seen", func() bool { return routeStats(c, "iq").Backlog == 0 })
 		info := map[string]string{}
 		var order []string
 		c.Info(func(k, v string) { info[k] = v; order = append(order, k) })
@@ -622,9 +622,9 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 		// Lag: paused with items waiting, it grows; drained, it is 0.
 		c.SetEnabled(false)
 		lpush(t, ks, "iq", orderItems("j", 10)...)
-		waitFor(t, 10*time.Second, "the lag to show", func() bool { return routeStats(c, "iq").Lag >= 600*time.Millisecond })
+		testutil.WaitFor(t, 10*time.Second, "the lag to show", func() bool { return routeStats(c, "iq").Lag >= 600*time.Millisecond })
 		c.SetEnabled(true)
-		waitFor(t, 10*time.Second, "the lag to clear", func() bool {
+		testutil.WaitFor(t, 10*time.Second, "the lag to clear", func() bool {
 			st := routeStats(c, "iq")
 			return st.Backlog == 0 && st.Lag == 0
 		})
@@ -645,7 +645,7 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 			t.Fatal(err)
 		}
 		c.Start()
-		waitFor(t, 20*time.Second, "the insert to wait for the lock", func() bool {
+		testutil.WaitFor(t, 20*time.Second, "the insert to wait for the lock", func() bool {
 			n, err := h.queryInt(fmt.Sprintf(h.writing, "abandoned"))
 			return err == nil && n > 0
 		})
@@ -660,7 +660,7 @@ func consumerScenarios(t *testing.T, h *sqlHarness) {
 		}
 		release()
 		c2 := h.consumer(t, ks, nil, Route{"aq", "abandoned"})
-		waitFor(t, 30*time.Second, "the abandoned batch", func() bool { return routeStats(c2, "aq").Rows == 5 })
+		testutil.WaitFor(t, 30*time.Second, "the abandoned batch", func() bool { return routeStats(c2, "aq").Rows == 5 })
 		h.checkExactlyOnce(t, "abandoned", "a", 5)
 	})
 }
@@ -730,12 +730,12 @@ func serverDown(t *testing.T, h *sqlHarness) {
 		}
 	}, h.kill} {
 		from := routeStats(c, "oq").Rows
-		waitFor(t, 60*time.Second, "some progress", func() bool { return routeStats(c, "oq").Rows > from+1000 })
+		testutil.WaitFor(t, 60*time.Second, "some progress", func() bool { return routeStats(c, "oq").Rows > from+1000 })
 		down()
-		waitFor(t, 30*time.Second, "backoff", func() bool { return routeStats(c, "oq").State == "backoff" })
+		testutil.WaitFor(t, 30*time.Second, "backoff", func() bool { return routeStats(c, "oq").State == "backoff" })
 		st := routeStats(c, "oq")
 		rows := st.Rows
-		waitFor(t, 10*time.Second, "an up-to-date backlog", func() bool { st = routeStats(c, "oq"); return total(st) == n })
+		testutil.WaitFor(t, 10*time.Second, "an up-to-date backlog", func() bool { st = routeStats(c, "oq"); return total(st) == n })
 		if st.Retries == 0 || st.DeadLetters != 0 || st.Rows != rows {
 			t.Errorf("round %d while down: %+v", round, st)
 		}
@@ -744,7 +744,7 @@ func serverDown(t *testing.T, h *sqlHarness) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 120*time.Second, "the drain to finish", func() bool { return routeStats(c, "oq").Rows >= n })
+	testutil.WaitFor(t, 120*time.Second, "the drain to finish", func() bool { return routeStats(c, "oq").Rows >= n })
 	if st := routeStats(c, "oq"); st.Rows != n || st.State != "running" {
 		t.Errorf("after the outages: %+v", st)
 	}
@@ -760,7 +760,7 @@ func postgresScenarios(t *testing.T, h *sqlHarness) {
 		lpush(t, ks, "sales_q", orderItems("q", 500)...)
 		c := h.consumer(t, ks, func(cfg *Config) { cfg.BatchSize = 100 }, Route{"sales_q", "sales.orders"})
 		// The schema does not exist yet (3F000): parked, like a missing table.
-		waitFor(t, 30*time.Second, "backoff on the missing schema", func() bool {
+		testutil.WaitFor(t, 30*time.Second, "backoff on the missing schema", func() bool {
 			st := routeStats(c, "sales_q")
 			return st.State == "backoff" && strings.Contains(st.LastError, "no such table") && st.Retries >= 1
 		})
@@ -769,7 +769,7 @@ func postgresScenarios(t *testing.T, h *sqlHarness) {
 		h.mustExec(t, "GRANT ALL ON sales.orders TO "+testutil.PostgresUser)
 		// A table of the same name in public must not receive the rows.
 		h.newTable(t, "orders")
-		waitFor(t, 30*time.Second, "500 rows", func() bool { return routeStats(c, "sales_q").Rows == 500 })
+		testutil.WaitFor(t, 30*time.Second, "500 rows", func() bool { return routeStats(c, "sales_q").Rows == 500 })
 		h.checkExactlyOnce(t, "sales.orders", "q", 500)
 		if n := h.count(t, "SELECT count(*) FROM public.orders"); n != 0 {
 			t.Errorf("public.orders got %d rows", n)
@@ -795,7 +795,7 @@ func postgresScenarios(t *testing.T, h *sqlHarness) {
 		ks := queue.New(queue.Config{})
 		lpush(t, ks, "typed_q", its...)
 		c := h.consumer(t, ks, nil, Route{"typed_q", "typed"})
-		waitFor(t, 30*time.Second, "3 rows", func() bool { return routeStats(c, "typed_q").Rows == 3 })
+		testutil.WaitFor(t, 30*time.Second, "3 rows", func() bool { return routeStats(c, "typed_q").Rows == 3 })
 		got, err := h.strs(`SELECT concat_ws(' | ', order_id, doc::text, docb::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
 			paid::text, big::text, n::text, replace(replace(note, E'\t', '<TAB>'), E'\n', '<NL>'), array_length(tags, 1)::text, (note = '')::text) FROM typed ORDER BY order_id`)
 		if err != nil {
@@ -816,7 +816,7 @@ func postgresScenarios(t *testing.T, h *sqlHarness) {
 		ks := queue.New(queue.Config{})
 		lpush(t, ks, "bi_q", []byte(`{"order_id":"b1","customer":"c","qty":true}`), []byte(`{"order_id":"b2","customer":"c","qty":3,"paid":true}`))
 		c := h.consumer(t, ks, nil, Route{"bi_q", "boolint"})
-		waitFor(t, 30*time.Second, "1 row, 1 dead letter", func() bool {
+		testutil.WaitFor(t, 30*time.Second, "1 row, 1 dead letter", func() bool {
 			st := routeStats(c, "bi_q")
 			return st.Rows == 1 && st.DeadLetters == 1
 		})

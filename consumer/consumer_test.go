@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"mullet/internal/testutil"
 	"mullet/queue"
 )
 
@@ -116,20 +117,6 @@ func startConsumer(t testing.TB, ks *queue.Keyspace, open func(context.Context) 
 	return c
 }
 
-// waitFor polls cond until it holds, failing the test after timeout. It
-// polls state outside the test's control (a database, a drain), not a
-// goroutine that could signal instead.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func routeStats(c *Consumer, queue string) RouteStats {
 	for _, st := range c.Stats() {
 		if st.Queue == queue {
@@ -167,7 +154,7 @@ func TestBoltEndToEnd(t *testing.T) {
 	}
 	c.Start()
 	lpush(t, ks, "order_queue", its...)
-	waitFor(t, 30*time.Second, "1234 rows", func() bool { return routeStats(c, "order_queue").Rows == 1234 })
+	testutil.WaitFor(t, 30*time.Second, "1234 rows", func() bool { return routeStats(c, "order_queue").Rows == 1234 })
 
 	var locked bytes.Buffer
 	if err := DumpTable(path, "orders", &locked); err == nil || !strings.Contains(err.Error(), "in use") {
@@ -202,7 +189,8 @@ func TestBatchIDs(t *testing.T) {
 	if a == b || !strings.HasPrefix(a, c.boot+"-") {
 		t.Fatalf("IDs %q, %q", a, b)
 	}
-	if bootID(time.Now()) == bootID(time.Now()) {
+	now := time.Now()
+	if a, b := bootID(now), bootID(now); a == b {
 		t.Error("two boots in the same millisecond got the same prefix")
 	}
 	later := &Consumer{boot: bootID(time.Unix(1_800_000_000, 0))}

@@ -85,22 +85,22 @@ func TestRecoveryLogged(t *testing.T) {
 
 	items := orderItems("a", 3000)
 	lpush(t, ks, "rq", items[:1000]...)
-	waitFor(t, 60*time.Second, "the first rows", func() bool { return routeStats(c, "rq").Rows == 1000 })
+	testutil.WaitFor(t, 60*time.Second, "the first rows", func() bool { return routeStats(c, "rq").Rows == 1000 })
 	if err := m.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	lpush(t, ks, "rq", items[1000:]...)
-	waitFor(t, 30*time.Second, "backoff", func() bool { return routeStats(c, "rq").State == "backoff" })
+	testutil.WaitFor(t, 30*time.Second, "backoff", func() bool { return routeStats(c, "rq").State == "backoff" })
 	// Let the backoff grow past the cap: without it, attempt 6 onwards
 	// would sleep 1.6 s and more.
-	waitFor(t, 60*time.Second, "8 failed attempts", func() bool { return routeStats(c, "rq").Retries >= 8 })
+	testutil.WaitFor(t, 60*time.Second, "8 failed attempts", func() bool { return routeStats(c, "rq").Retries >= 8 })
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
 	ready := time.Now()
-	waitFor(t, 60*time.Second, "the first row after the restart", func() bool { return routeStats(c, "rq").Rows > 1000 })
+	testutil.WaitFor(t, 60*time.Second, "the first row after the restart", func() bool { return routeStats(c, "rq").Rows > 1000 })
 	t.Logf("draining resumed %v after MariaDB accepted connections", time.Since(ready).Round(time.Millisecond))
-	waitFor(t, 60*time.Second, "the drain", func() bool { return routeStats(c, "rq").Rows == 3000 })
+	testutil.WaitFor(t, 60*time.Second, "the drain", func() bool { return routeStats(c, "rq").Rows == 3000 })
 	h.checkExactlyOnce(t, "recov", "a", 3000)
 
 	log := logs.String()

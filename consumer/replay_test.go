@@ -2,8 +2,6 @@ package consumer
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,48 +10,26 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"mullet/internal/testutil"
 	"mullet/queue"
 )
-
-// recLog is a queue.Log that keeps every record, standing in for the AOF.
-type recLog struct {
-	mu   sync.Mutex
-	recs [][][]byte
-}
-
-func (l *recLog) Append(db int, argv [][]byte) uint64 {
-	cp := make([][]byte, len(argv))
-	for i, a := range argv {
-		cp[i] = bytes.Clone(a)
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.recs = append(l.recs, cp)
-	return uint64(len(l.recs))
-}
-func (l *recLog) Wait(uint64) error                  { return nil }
-func (l *recLog) Sync(context.Context, uint64) error { return nil }
-func (l *recLog) Err() error                         { return nil }
 
 // checkReplay sends every logged record to a fresh redis-server 7.0 and
 // checks it ends with the same keys and lists as ks: what the consumer
 // logs (claims, splits, dead letters, acknowledgements) is an AOF Redis
 // can load.
-func checkReplay(t *testing.T, ks *queue.Keyspace, log *recLog) {
+func checkReplay(t *testing.T, ks *queue.Keyspace, log *testutil.Log) {
 	t.Helper()
 	r := startRedis(t)
-	log.mu.Lock()
-	recs := slices.Clone(log.recs)
-	log.mu.Unlock()
+	recs := log.Records(0)
 	cmds := map[string]int{}
 	for _, rec := range recs {
-		cmds[string(rec[0])]++
-		if _, err := r.do(rec...); err != nil {
-			t.Fatalf("redis-server refused %q: %v", bytes.Join(rec, []byte(" ")), err)
+		cmds[string(rec.Argv[0])]++
+		if _, err := r.do(rec.Argv...); err != nil {
+			t.Fatalf("redis-server refused %q: %v", rec, err)
 		}
 	}
 	t.Logf("replayed %d records: %v", len(recs), cmds)

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // The layout of sink.db:
@@ -89,7 +90,7 @@ func openBolt(path string, opts *BoltOptions, readOnly bool) (*bolt.DB, error) {
 	// Without a timeout bbolt waits for the lock forever: a second mullet
 	// or a dump while the server runs would hang instead of explaining.
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w (%s)", ErrSinkLocked, path)
 	}
 	if err != nil {

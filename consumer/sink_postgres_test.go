@@ -293,7 +293,7 @@ func TestConsumerPgBouncer(t *testing.T) {
 	its = slices.Insert(its, 2500, []byte(`{"order_id":"b-bad","customer":"c","nope":1}`))
 	lpush(t, ks, "bq", its...)
 	c := h.consumer(t, ks, func(cfg *Config) { cfg.PoolSize = 6; cfg.BatchSize = 50 }, Route{"bq", "bounced"})
-	waitFor(t, 60*time.Second, "5000 rows", func() bool {
+	testutil.WaitFor(t, 60*time.Second, "5000 rows", func() bool {
 		st := routeStats(c, "bq")
 		return st.Rows == 5000 && st.DeadLetters == 1
 	})
@@ -301,7 +301,7 @@ func TestConsumerPgBouncer(t *testing.T) {
 	if n, err := p.ConnectionsFrom(testutil.PostgresUser); err != nil || n > 2 {
 		t.Errorf("PostgreSQL sees %d connections from the pooler (%v); want at most 2", n, err)
 	}
-	waitFor(t, 10*time.Second, "ledger pruned", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "ledger pruned", func() bool {
 		return h.count(t, "SELECT count(*) FROM mullet_ledger WHERE table_name = 'bounced'") == 0
 	})
 	if st := routeStats(c, "bq"); st.PeakWriters < 2 {

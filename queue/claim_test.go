@@ -14,34 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mullet/internal/testutil"
 )
-
-// recLog is a Log that keeps every record, for checking what operations
-// log.
-type recLog struct {
-	recs [][][]byte
-	dbs  []int
-}
-
-func (l *recLog) Append(db int, argv [][]byte) uint64 {
-	cp := make([][]byte, len(argv))
-	for i, a := range argv {
-		cp[i] = bytes.Clone(a)
-	}
-	l.recs = append(l.recs, cp)
-	l.dbs = append(l.dbs, db)
-	return uint64(len(l.recs))
-}
-func (l *recLog) Wait(uint64) error                  { return nil }
-func (l *recLog) Sync(context.Context, uint64) error { return nil }
-func (l *recLog) Err() error                         { return nil }
-func (l *recLog) text(from int) []string {
-	var out []string
-	for _, r := range l.recs[from:] {
-		out = append(out, string(bytes.Join(r, []byte(" "))))
-	}
-	return out
-}
 
 func lrange(t *testing.T, ks *Keyspace, key string) []string {
 	t.Helper()
@@ -73,10 +48,10 @@ func pushItems(t *testing.T, ks *Keyspace, key string, items ...string) {
 }
 
 func TestClaim(t *testing.T) {
-	log := &recLog{}
+	log := testutil.NewLog()
 	ks := New(Config{Log: log})
 	pushItems(t, ks, "q", "a", "b", "c", "d", "e") // LPUSH: list is e d c b a
-	mark := len(log.recs)
+	mark := log.Len()
 
 	tx := ks.Begin()
 	got, err := tx.Claim(0, []byte("q"), []byte("q:inflight:1"), 3, nil)
@@ -104,11 +79,11 @@ func TestClaim(t *testing.T) {
 		"LMOVE q q:inflight:1 RIGHT RIGHT",
 		"EXEC",
 	}
-	if got := log.text(mark); !slices.Equal(got, wantLog) {
+	if got := log.Lines(mark); !slices.Equal(got, wantLog) {
 		t.Errorf("log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantLog, "\n"))
 	}
-	if ticket != uint64(len(log.recs)) {
-		t.Errorf("End returned ticket %d, want the EXEC's %d", ticket, len(log.recs))
+	if ticket != uint64(log.Len()) {
+		t.Errorf("End returned ticket %d, want the EXEC's %d", ticket, log.Len())
 	}
 
 	// Claiming more than there is takes the rest and deletes the queue.
@@ -128,7 +103,7 @@ func TestClaim(t *testing.T) {
 }
 
 func TestClaimNothing(t *testing.T) {
-	log := &recLog{}
+	log := testutil.NewLog()
 	ks := New(Config{Log: log})
 	pushItems(t, ks, "q", "a")
 	for _, tc := range []struct {
@@ -141,12 +116,12 @@ func TestClaimNothing(t *testing.T) {
 		{"negative count", "q", -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mark := len(log.recs)
+			mark := log.Len()
 			tx := ks.Begin()
 			got, err := tx.Claim(0, []byte(tc.src), []byte("dst"), tc.n, nil)
 			ticket := tx.End()
-			if err != nil || len(got) != 0 || ticket != 0 || len(log.recs) != mark {
-				t.Errorf("got %d items, err %v, ticket %d, %d records; want nothing", len(got), err, ticket, len(log.recs)-mark)
+			if err != nil || len(got) != 0 || ticket != 0 || log.Len() != mark {
+				t.Errorf("got %d items, err %v, ticket %d, %d records; want nothing", len(got), err, ticket, log.Len()-mark)
 			}
 			tx = ks.Begin()
 			exists := tx.Exists(0, [][]byte{[]byte("dst")})
@@ -271,7 +246,7 @@ func (discardLog) Err() error                         { return nil }
 // 7.0 and checks it reaches the same lists: the AOF must stay loadable by
 // Redis.
 func TestClaimReplaysInRedis(t *testing.T) {
-	log := &recLog{}
+	log := testutil.NewLog()
 	ks := New(Config{Log: log})
 	var items []string
 	for i := range 300 {
@@ -288,8 +263,8 @@ func TestClaimReplaysInRedis(t *testing.T) {
 	}
 
 	r := startRedis(t)
-	for _, rec := range log.recs {
-		r.do(t, rec...)
+	for _, rec := range log.Records(0) {
+		r.do(t, rec.Argv...)
 	}
 	for _, key := range []string{"order_queue", "order_queue:inflight:b0", "order_queue:inflight:b1",
 		"order_queue:inflight:b2", "order_queue:inflight:b3"} {

@@ -196,8 +196,6 @@ func fullSize(sz int) int {
 	return best
 }
 
-func (l *list) len() int64 { return l.n }
-
 // memSize is the memory the list takes: its header, its ring and its
 // chunk buffers.
 func (l *list) memSize() int64 { return l.bytes + listHeader }
@@ -424,18 +422,6 @@ func (l *list) popBack() []byte {
 	if c.n == 0 {
 		l.removeChunk(l.nc - 1)
 	}
-	return v
-}
-
-func (l *list) front() []byte {
-	c := l.at(0)
-	v, _ := entryAt(c.b, int(c.lo))
-	return v
-}
-
-func (l *list) back() []byte {
-	c := l.at(l.nc - 1)
-	v, _ := entryBefore(c.b, int(c.hi))
 	return v
 }
 

@@ -4,8 +4,8 @@ import "context"
 
 // Log receives the effect of every write, in the order the keyspace applies
 // it. The append-only file (package aof) satisfies it; queue itself never
-// touches files, the way hashicorp/raft declares LogStore and lets
-// raft-boltdb implement it.
+// touches files: it declares the interface it needs, and neither package
+// imports the other.
 //
 // Records are commands as Redis propagates them: a served BRPOP reaches the
 // log as RPOP, an EXPIRE as PEXPIREAT. A group of records that must be

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math"
 	"strconv"
+
+	"mullet/internal/redisc"
 )
 
 var (
@@ -147,21 +149,8 @@ func (tx *Tx) MSet(dbi int, kv [][]byte, nx bool) bool {
 // ParseInt parses a base-10 int64 the way Redis's string2ll does: no
 // spaces, no '+', no leading zeros (except "0" itself), at most 20 bytes.
 func ParseInt(b []byte) (int64, error) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, ErrNotInteger
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, nil
-	}
-	s := b
-	if s[0] == '-' {
-		s = s[1:]
-	}
-	if len(s) == 0 || s[0] < '1' || s[0] > '9' {
-		return 0, ErrNotInteger
-	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
+	n, ok := redisc.String2ll(b)
+	if !ok {
 		return 0, ErrNotInteger
 	}
 	return n, nil

@@ -57,8 +57,8 @@ func TestLZFDecompress(t *testing.T) {
 	}{
 		{"literal", []byte{2, 'a', 'b', 'c'}, "abc", nil},
 		// "ab" then a 2+1=3-byte back-reference one byte behind: a run.
-		{"run", []byte{0, 'a', 1<<5 | 0, 0}, "aaaa", nil},
-		{"copy", []byte{1, 'a', 'b', 2<<5 | 0, 1}, "ababab", nil},
+		{"run", []byte{0, 'a', 1 << 5, 0}, "aaaa", nil},
+		{"copy", []byte{1, 'a', 'b', 2 << 5, 1}, "ababab", nil},
 		// Long form: 7 + 3 + 2 = 12 bytes from one behind.
 		{"long", []byte{0, 'x', 7 << 5, 3, 0}, "xxxxxxxxxxxxx", nil},
 		{"truncated literal", []byte{5, 'a'}, "??????", errLZFTruncated},

@@ -55,19 +55,6 @@ func startServerWith(t testing.TB, o serverOpts) *testServer {
 	return &testServer{addr: ln.Addr().String(), s: s, ks: ks, set: set, logs: logs}
 }
 
-// pollUntil polls cond until it holds or 5 s pass: for state another
-// goroutine changes (a client becoming blocked), never to let time pass.
-func pollUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // infoValue returns a field of an INFO reply, or "" if absent.
 func infoValue(info, name string) string {
 	for _, line := range strings.Split(info, "\r\n") {
@@ -77,65 +64,6 @@ func infoValue(info, name string) string {
 	}
 	return ""
 }
-
-// syncLog is a queue.Log whose fsyncs the test controls: Append hands out
-// tickets, Wait returns at once (as under appendfsync no), and Sync
-// returns once Fsync has covered the ticket.
-type syncLog struct {
-	mu     sync.Mutex
-	last   uint64
-	synced uint64
-	err    error
-	wake   chan struct{} // closed and replaced on every Fsync
-}
-
-func newSyncLog() *syncLog { return &syncLog{wake: make(chan struct{})} }
-
-func (l *syncLog) Append(db int, argv [][]byte) uint64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.last++
-	return l.last
-}
-
-func (l *syncLog) Wait(ticket uint64) error { return nil }
-
-func (l *syncLog) Err() error { return nil }
-
-func (l *syncLog) Sync(ctx context.Context, ticket uint64) error {
-	for {
-		l.mu.Lock()
-		synced, err, wake := l.synced, l.err, l.wake
-		l.mu.Unlock()
-		if err != nil {
-			return err
-		}
-		if ticket <= synced {
-			return nil
-		}
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-// Fsync marks everything appended so far as on disk (or, with err, the
-// fsync as failed for good).
-func (l *syncLog) Fsync(err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if err != nil {
-		l.err = err
-	} else {
-		l.synced = l.last
-	}
-	close(l.wake)
-	l.wake = make(chan struct{})
-}
-
-var _ queue.Log = (*syncLog)(nil)
 
 // fakePersistence is the Persistence cmd wires for the AOF: Rewrite
 // answers err and counts calls; Info adds fixed fields.

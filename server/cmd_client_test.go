@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"mullet/internal/testutil"
+
 	"github.com/redis/go-redis/v9"
 )
 
@@ -198,12 +200,12 @@ func TestClientKill(t *testing.T) {
 	blocked := ts.raw(t)
 	bid := idOf(blocked)
 	blocked.cmd("BLPOP", "q", "0")
-	pollUntil(t, "BLPOP to block", func() bool { return strings.Contains(r.do("CLIENT", "LIST", "ID", bid), "flags=b ") })
+	testutil.WaitFor(t, 5*time.Second, "BLPOP to block", func() bool { return strings.Contains(r.do("CLIENT", "LIST", "ID", bid), "flags=b ") })
 	if got := r.do("CLIENT", "KILL", "ID", bid); got != ":1\r\n" {
 		t.Fatal(got)
 	}
 	blocked.expectClosed()
-	pollUntil(t, "the killed client to go", func() bool { return ts.s.ClientCount() == 1 })
+	testutil.WaitFor(t, 5*time.Second, "the killed client to go", func() bool { return ts.s.ClientCount() == 1 })
 	if got := infoValue(infoBody(t, r.do("INFO", "clients")), "blocked_clients"); got != "0" {
 		t.Errorf("blocked_clients:%s after killing the blocked client", got)
 	}
@@ -251,7 +253,7 @@ func TestClientPause(t *testing.T) {
 		t.Fatalf("a read during a write pause = %q", got)
 	}
 	c.cmd("LPUSH", "q", "a")
-	pollUntil(t, "LPUSH to wait", func() bool { return strings.Contains(admin.do("CLIENT", "LIST", "ID", cid), "flags=b ") })
+	testutil.WaitFor(t, 5*time.Second, "LPUSH to wait", func() bool { return strings.Contains(admin.do("CLIENT", "LIST", "ID", cid), "flags=b ") })
 	if got := infoValue(infoBody(t, admin.do("INFO", "clients")), "blocked_clients"); got != "1" {
 		t.Errorf("blocked_clients:%s during the pause", got)
 	}
@@ -283,7 +285,7 @@ func TestClientUnblockAndGetName(t *testing.T) {
 	r, blocked := ts.raw(t), ts.raw(t)
 	bid := strings.Trim(blocked.do("CLIENT", "ID"), ":\r\n")
 	blocked.cmd("BRPOP", "q", "0")
-	pollUntil(t, "BRPOP to block", func() bool { return r.do("CLIENT", "UNBLOCK", bid, "ERROR") == ":1\r\n" })
+	testutil.WaitFor(t, 5*time.Second, "BRPOP to block", func() bool { return r.do("CLIENT", "UNBLOCK", bid, "ERROR") == ":1\r\n" })
 	if got := blocked.reply(); got != "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n" {
 		t.Errorf("unblocked BRPOP = %q", got)
 	}

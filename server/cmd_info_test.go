@@ -7,8 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"mullet/internal/resp"
+	"mullet/internal/testutil"
 )
 
 // infoBody returns the text of an INFO reply (RESP2 bulk or RESP3
@@ -186,7 +188,7 @@ func TestInfoCounters(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.reply()
 	}
-	pollUntil(t, "instantaneous_ops_per_sec > 0", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "instantaneous_ops_per_sec > 0", func() bool {
 		return infoValue(infoBody(t, r.do("INFO", "stats")), "instantaneous_ops_per_sec") != "0"
 	})
 
@@ -217,7 +219,7 @@ func TestInfoBlockedClients(t *testing.T) {
 	ts := startServer(t)
 	blocker, r := ts.raw(t), ts.raw(t)
 	blocker.cmd("BLPOP", "q", "0")
-	pollUntil(t, "blocked_clients:1", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "blocked_clients:1", func() bool {
 		return infoValue(infoBody(t, r.do("INFO", "clients")), "blocked_clients") == "1"
 	})
 	r.do("MULTI")

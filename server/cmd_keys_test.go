@@ -3,19 +3,18 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"mullet/config"
 	"mullet/internal/resp"
+	"mullet/internal/testutil"
 	"mullet/queue"
 )
 
@@ -229,48 +228,13 @@ type keysClock struct{ ms atomic.Int64 }
 func (k *keysClock) now() time.Time          { return time.UnixMilli(k.ms.Load()) }
 func (k *keysClock) advance(d time.Duration) { k.ms.Add(d.Milliseconds()) }
 
-// keysLog is the simplest queue.Log: it keeps every record as text
-// ("0 SET k v", "-1 MULTI"), so tests can check what would reach the AOF.
-type keysLog struct {
-	mu   sync.Mutex
-	recs []string
-}
-
-func (l *keysLog) Append(db int, argv [][]byte) uint64 {
-	var b strings.Builder
-	fmt.Fprint(&b, db)
-	for _, a := range argv {
-		b.WriteByte(' ')
-		b.Write(a)
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.recs = append(l.recs, b.String())
-	return uint64(len(l.recs))
-}
-
-func (l *keysLog) Wait(uint64) error                  { return nil }
-func (l *keysLog) Sync(context.Context, uint64) error { return nil }
-func (l *keysLog) Err() error                         { return nil }
-
-// take returns the records logged since the last take.
-func (l *keysLog) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	r := l.recs
-	l.recs = nil
-	return r
-}
-
-var _ queue.Log = (*keysLog)(nil)
-
 // startKeysServer is startServer with a settable clock and a recording
 // log.
-func startKeysServer(t testing.TB) (*testServer, *keysClock, *keysLog) {
+func startKeysServer(t testing.TB) (*testServer, *keysClock, *testutil.Log) {
 	t.Helper()
 	clock := &keysClock{}
 	clock.ms.Store(1_700_000_000_000)
-	log := &keysLog{}
+	log := testutil.NewLog()
 	return startServerWith(t, serverOpts{log: log, now: clock.now}), clock, log
 }
 
@@ -281,14 +245,14 @@ type logStep struct {
 	log  []string
 }
 
-func runLogSteps(t *testing.T, r *raw, log *keysLog, steps []logStep) {
+func runLogSteps(t *testing.T, r *raw, log *testutil.Log, steps []logStep) {
 	t.Helper()
-	log.take()
+	log.Take()
 	for i, s := range steps {
 		if got := r.do(s.cmd...); got != s.want {
 			t.Fatalf("step %d %q: got %q, want %q", i, s.cmd, got, s.want)
 		}
-		got := log.take()
+		got := log.Take()
 		if strings.Join(got, "\n") != strings.Join(s.log, "\n") {
 			t.Fatalf("step %d %q logged\n%s\nwant\n%s", i, s.cmd, strings.Join(got, "\n"), strings.Join(s.log, "\n"))
 		}
@@ -338,9 +302,9 @@ func TestExpiryOnAFakeClock(t *testing.T) {
 	for _, cmd := range reads {
 		r.do("SET", "x", "1", "PX", "10")
 		clock.advance(10 * time.Millisecond)
-		log.take()
+		log.Take()
 		r.do(cmd...)
-		got := log.take()
+		got := log.Take()
 		if len(got) == 0 || got[0] != "0 DEL x" {
 			t.Errorf("%q on an expired key logged %q, want a DEL first", cmd, got)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mullet/internal/resp"
+	"mullet/internal/testutil"
 	"mullet/queue"
 )
 
@@ -127,7 +128,7 @@ func TestBGRewriteAOF(t *testing.T) {
 // WAITAOF with appendonly on waits for the client's last write to be
 // fsynced, up to the timeout.
 func TestWaitAOF(t *testing.T) {
-	log := newSyncLog()
+	log := testutil.NewManualLog()
 	ts := startServerWith(t, serverOpts{log: log})
 	r, admin := ts.raw(t), ts.raw(t)
 	rid := strings.Trim(r.do("CLIENT", "ID"), ":\r\n")
@@ -146,7 +147,7 @@ func TestWaitAOF(t *testing.T) {
 	if got := r.reply(); got != ":2\r\n" {
 		t.Fatal(got)
 	}
-	pollUntil(t, "WAITAOF to block", func() bool { return strings.Contains(admin.do("CLIENT", "LIST", "ID", rid), "flags=b ") })
+	testutil.WaitFor(t, 5*time.Second, "WAITAOF to block", func() bool { return strings.Contains(admin.do("CLIENT", "LIST", "ID", rid), "flags=b ") })
 	if got := infoValue(infoBody(t, admin.do("INFO", "clients")), "blocked_clients"); got != "1" {
 		t.Errorf("blocked_clients:%s during WAITAOF", got)
 	}
@@ -163,7 +164,7 @@ func TestWaitAOF(t *testing.T) {
 	// A failed fsync will not succeed later: WAITAOF answers at once.
 	r.do("LPUSH", "q", "c")
 	r.cmd("WAITAOF", "1", "0", "0")
-	pollUntil(t, "WAITAOF to block", func() bool { return strings.Contains(admin.do("CLIENT", "LIST", "ID", rid), "flags=b ") })
+	testutil.WaitFor(t, 5*time.Second, "WAITAOF to block", func() bool { return strings.Contains(admin.do("CLIENT", "LIST", "ID", rid), "flags=b ") })
 	log.Fsync(errors.New("no space left on device"))
 	if got := r.reply(); got != "*2\r\n:0\r\n:0\r\n" {
 		t.Fatalf("WAITAOF after a failed fsync = %q", got)

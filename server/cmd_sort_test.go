@@ -149,11 +149,11 @@ func TestSortStoreLog(t *testing.T) {
 		items = append(items, fmt.Sprint(99-i))
 	}
 	r.do(items...)
-	log.take()
+	log.Take()
 	if got := r.do("SORT", "src", "STORE", "dst"); got != ":100\r\n" {
 		t.Fatalf("SORT STORE: %q", got)
 	}
-	recs := log.take()
+	recs := log.Take()
 	if len(recs) != 5 || recs[0] != "-1 MULTI" || recs[1] != "0 DEL dst" || recs[4] != "-1 EXEC" {
 		t.Fatalf("SORT STORE logged %q", recs)
 	}

@@ -36,18 +36,6 @@ func (l *logBuffer) String() string {
 	return l.buf.String()
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // startLoggedServer is startServer with the log kept for the test, and
 // with the listener left to the caller when ln is given.
 func startLoggedServer(t testing.TB, directives ...[]string) (*testServer, *logBuffer) {

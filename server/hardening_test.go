@@ -14,6 +14,7 @@ import (
 
 	"mullet/command"
 	"mullet/config"
+	"mullet/internal/testutil"
 )
 
 // The hardening tests: what any client may send must leave the server up,
@@ -254,7 +255,7 @@ func TestQueryLimitsFreeMemory(t *testing.T) {
 			}()
 			r.expectClosed()
 			<-done
-			waitFor(t, "the server to drop the client", 5*time.Second, func() bool { return ts.s.ClientCount() == 0 })
+			testutil.WaitFor(t, 5*time.Second, "the server to drop the client", func() bool { return ts.s.ClientCount() == 0 })
 			read := ts.s.core.Stats.NetIn.Load() - in0
 			if read > tc.maxRead {
 				t.Errorf("server read %d bytes before closing; limit is 10 MB", read)
@@ -297,7 +298,7 @@ func TestMaxClients(t *testing.T) {
 		// Take both slots. The reference's readiness probe may not have
 		// been reaped yet, so a refused connection is retried.
 		var held []*raw
-		waitFor(t, "two clients in", 5*time.Second, func() bool {
+		testutil.WaitFor(t, 5*time.Second, "two clients in", func() bool {
 			r := dialRaw(t, addr)
 			if r.do("PING") == "+PONG\r\n" {
 				held = append(held, r)
@@ -311,7 +312,7 @@ func TestMaxClients(t *testing.T) {
 		}
 		a.c.Close()
 		// The slot comes back.
-		waitFor(t, "a free slot", 5*time.Second, func() bool {
+		testutil.WaitFor(t, 5*time.Second, "a free slot", func() bool {
 			got, _ := exchange(t, tcpDialer(addr), "PING\r\n", 200*time.Millisecond)
 			return got == "+PONG\r\n"
 		})
@@ -326,7 +327,7 @@ func TestIdleTimeout(t *testing.T) {
 	blocked := ts.raw(t)
 	blocked.cmd("BLPOP", "q", "0")
 	// MONITOR after the BLPOP has run: else it shows the BLPOP first.
-	pollUntil(t, "the BLPOP to block", func() bool { return ts.ks.Blocked() == 1 })
+	testutil.WaitFor(t, 5*time.Second, "the BLPOP to block", func() bool { return ts.ks.Blocked() == 1 })
 	mon := ts.raw(t)
 	if got := mon.do("MONITOR"); got != "+OK\r\n" {
 		t.Fatal(got)
@@ -498,7 +499,7 @@ func TestOutputBufferLimits(t *testing.T) {
 		r := ts.raw(t)
 		start := time.Now()
 		r.cmd("LRANGE", "big", "0", "-1") // and never read
-		waitFor(t, "the stalled client to be closed", 10*time.Second, func() bool {
+		testutil.WaitFor(t, 10*time.Second, "the stalled client to be closed", func() bool {
 			return strings.Contains(logs.String(), "limit=soft")
 		})
 		if d := time.Since(start); d < time.Second || d > 5*time.Second {
@@ -518,7 +519,7 @@ func TestOutputBufferLimits(t *testing.T) {
 		}
 		r := ts.raw(t)
 		r.cmd("LRANGE", "big", "0", "-1") // 33 MB, under the default soft limit
-		waitFor(t, "the reply to stall", 5*time.Second, func() bool { return ts.s.core.Stats.NetOut.Load() > 0 })
+		testutil.WaitFor(t, 5*time.Second, "the reply to stall", func() bool { return ts.s.core.Stats.NetOut.Load() > 0 })
 		time.Sleep(200 * time.Millisecond)
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -575,7 +576,7 @@ func TestPanicInHandler(t *testing.T) {
 	if strings.Count(l, "panic serving client") != 4 || !strings.Contains(l, "hardening_test.go") {
 		t.Errorf("want four panics logged with stacks:\n%s", l)
 	}
-	waitFor(t, "the panicked clients to go", 5*time.Second, func() bool { return ts.s.ClientCount() == 2 })
+	testutil.WaitFor(t, 5*time.Second, "the panicked clients to go", func() bool { return ts.s.ClientCount() == 2 })
 }
 
 // protectedRefusal on connections from another host, seen through a
@@ -655,11 +656,11 @@ func TestAnnouncedBulkTrickle(t *testing.T) {
 	r.send(hdr)
 	in := int64(len(hdr))
 	for i := 0; i < 30; i++ {
-		waitFor(t, "the server to read", 5*time.Second, func() bool { return ts.s.core.Stats.NetIn.Load() >= in })
+		testutil.WaitFor(t, 5*time.Second, "the server to read", func() bool { return ts.s.core.Stats.NetIn.Load() >= in })
 		r.send("x")
 		in++
 	}
-	waitFor(t, "the server to read", 5*time.Second, func() bool { return ts.s.core.Stats.NetIn.Load() >= in })
+	testutil.WaitFor(t, 5*time.Second, "the server to read", func() bool { return ts.s.core.Stats.NetIn.Load() >= in })
 	if grown := int64(heapInUse()) - int64(base); grown > 4<<20 {
 		t.Errorf("31 reads of a 512 MB bulk grew the heap by %d MB", grown>>20)
 	}

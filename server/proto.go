@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 
+	"mullet/internal/redisc"
 	"mullet/internal/sdsargs"
 )
 
@@ -216,47 +217,9 @@ func (rr *reqReader) multibulk() ([][]byte, error) {
 	return args, nil
 }
 
-// parseLL is Redis's string2ll for the short numbers of headers.
-func parseLL(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	neg := false
-	if b[0] == '-' {
-		neg = true
-		b = b[1:]
-		if len(b) == 0 {
-			return 0, false
-		}
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, !neg
-	}
-	if b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if n > (1<<64-1-d)/10 {
-			return 0, false
-		}
-		n = n*10 + d
-	}
-	if neg {
-		if n > 1<<63 {
-			return 0, false
-		}
-		return -int64(n), true
-	}
-	if n > 1<<63-1 {
-		return 0, false
-	}
-	return int64(n), true
-}
+// parseLL is Redis's string2ll, for the short numbers of headers and
+// for integer arguments (parseInt).
+func parseLL(b []byte) (int64, bool) { return redisc.String2ll(b) }
 
 // pending is how many bytes of an unfinished request are buffered: what
 // client-query-buffer-limit bounds.

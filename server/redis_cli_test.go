@@ -17,6 +17,7 @@ import (
 	"unsafe"
 
 	"mullet/command"
+	"mullet/internal/testutil"
 )
 
 // The real redis-cli 7.0 against mullet. In the comparisons every
@@ -328,7 +329,7 @@ func TestRedisCLIInteractivePTY(t *testing.T) {
 	})
 
 	// Type once the docs have been fetched, so the session is past start-up.
-	pollUntil(t, "redis-cli to fetch COMMAND DOCS", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "redis-cli to fetch COMMAND DOCS", func() bool {
 		return infoValue(infoBody(t, r.do("INFO", "commandstats")), "cmdstat_command|docs") != ""
 	})
 	if _, err := master.Write([]byte("lpush q a\nclient getname\nquit\n")); err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"mullet/config"
+	"mullet/internal/testutil"
 )
 
 // testCerts is a CA with a server and a client certificate, as PEM files.
@@ -194,7 +195,7 @@ func TestTLSGoRedisBlockingAndMonitor(t *testing.T) {
 	// pipelined behind the BLPOP wait for it.
 	blocked := ts.rawTLS(t)
 	blocked.send("*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n*2\r\n$4\r\nLLEN\r\n$1\r\nq\r\n")
-	waitFor(t, "the client to block", 5*time.Second, func() bool { return ts.ks.Blocked() == 1 })
+	testutil.WaitFor(t, 5*time.Second, "the client to block", func() bool { return ts.ks.Blocked() == 1 })
 	if err := c.RPush(ctx, "q", "a", "b").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -214,9 +215,9 @@ func TestTLSGoRedisBlockingAndMonitor(t *testing.T) {
 	// A client that leaves while blocked takes nothing with it.
 	gone := ts.rawTLS(t)
 	gone.cmd("BLPOP", "q2", "0")
-	waitFor(t, "the client to block", 5*time.Second, func() bool { return ts.ks.Blocked() == 1 })
+	testutil.WaitFor(t, 5*time.Second, "the client to block", func() bool { return ts.ks.Blocked() == 1 })
 	gone.c.Close()
-	waitFor(t, "the departed client to unblock", 5*time.Second, func() bool { return ts.ks.Blocked() == 0 })
+	testutil.WaitFor(t, 5*time.Second, "the departed client to unblock", func() bool { return ts.ks.Blocked() == 0 })
 	c.RPush(ctx, "q2", "kept")
 	if n := c.LLen(ctx, "q2").Val(); n != 1 {
 		t.Errorf("q2 has %d items, want 1", n)

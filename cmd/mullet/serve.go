@@ -24,7 +24,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"mullet/aof"
 	"mullet/config"
+	"mullet/persist"
 	"mullet/queue"
 	"mullet/server"
 )
@@ -105,12 +107,12 @@ func serve(args []string) error {
 	requestStop := func(save bool) {
 		once.Do(func() { stop <- save })
 	}
-	persist := &persistence{ks: ks, set: set, log: logger, dir: dir}
+	persistence := persist.New(ks, set, logger, dir)
 	srv := server.New(server.Config{
 		Keyspace:    ks,
 		Settings:    set,
 		Logger:      logger,
-		Persistence: persist,
+		Persistence: persistence,
 		Shutdown:    requestStop,
 		Version:     version,
 		Sections:    []server.InfoSection{consumerSection(cons)},
@@ -127,16 +129,16 @@ func serve(args []string) error {
 	// Redis. Set it before the first accept, so no write slips in. CONFIG
 	// SET appendonly gets -LOADING too; the other AOF directives may
 	// change meanwhile, so their hooks are in place before the load and
-	// open applies their values when it hands the AOF over.
+	// Open applies their values when it hands the AOF over.
 	srv.SetLoading(appendonly)
-	persist.watch()
+	persistence.Watch()
 	serveErr := make(chan error, len(lns))
 	for _, ln := range lns {
 		logger.Info("accepting connections", "addr", ln.Addr().String())
 		go func() { serveErr <- srv.Serve(ln) }()
 	}
 	if appendonly {
-		if err := persist.open(srv.Replay()); err != nil {
+		if err := persistence.Open(srv.Replay()); err != nil {
 			shutdownNow(srv)
 			return fmt.Errorf("loading the append only file: %w", err)
 		}
@@ -148,6 +150,12 @@ func serve(args []string) error {
 		return err
 	}
 	defer stopMetrics()
+	stopPprof, err := startPprof(os.Getenv("MULLET_PPROF"), logger)
+	if err != nil {
+		srv.Shutdown(context.Background())
+		return err
+	}
+	defer stopPprof()
 	logger.Info("mullet ready", "version", version, "pid", os.Getpid(), "dir", dir)
 
 	cons.Start()
@@ -172,7 +180,7 @@ func serve(args []string) error {
 		logger.Warn("second signal: exiting now", "signal", sig.String())
 		os.Exit(1)
 	}()
-	// Shutdown order (STYLE.md): stop accepting, wake blocked clients
+	// Shutdown order: stop accepting, wake blocked clients
 	// and wait for every connection goroutine, so no command is still
 	// running; then the consumer, which finishes or gives back its batch;
 	// then the log, which flushes and fsyncs what they all wrote.
@@ -191,7 +199,7 @@ func serve(args []string) error {
 	}
 	// The log goes last: everything acknowledged is in it, flushed and
 	// synced.
-	if err := persist.close(); err != nil {
+	if err := persistence.Close(); err != nil {
 		logger.Error("closing the append only file", "err", err)
 		return err
 	}
@@ -215,8 +223,8 @@ func shutdownNow(srv *server.Server) {
 // built to share its machine with the database it feeds and with the
 // producers (the article's one-VPS deployment), and its work is mostly
 // system calls on sockets, where a second busy thread buys little and
-// costs wake-ups: measured on 2 cores with 50 clients at pipeline 1, one
-// thread served ~15% more requests than two. So by default it takes half
+// costs wake-ups (docs/configuration.md has the measurement). So by
+// default it takes half
 // the CPUs (at least one); io-threads N (N > 1) or the GOMAXPROCS
 // environment variable say otherwise.
 func setProcs(set *config.Config) {
@@ -389,3 +397,10 @@ func logLevel(name string) slog.Level {
 	}
 	return slog.LevelInfo
 }
+
+// The append-only file is the keyspace's log, and persist runs it for the
+// server; this is where they are wired, so none imports the other.
+var (
+	_ queue.Log          = (*aof.AOF)(nil)
+	_ server.Persistence = (*persist.Persistence)(nil)
+)

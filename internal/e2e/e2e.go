@@ -1,8 +1,7 @@
 // Package e2e runs the real mullet binary as a subprocess: crash tests
 // (kill -9 under load), start-up with damaged files, a full disk, interop
 // with redis-server on the same directory. Its helpers are meant for any
-// end-to-end test that needs a running server, as bbolt's
-// tests/robustness and beanstalkd's forked muststart; it is also the one
+// end-to-end test that needs a running server; it is also the one
 // place the reference redis-server is started (StartRedisWith), for the
 // comparisons in aof, config and server.
 //
@@ -445,10 +444,7 @@ func IsConnErr(err error) bool {
 		return false
 	}
 	var re redis.Error
-	if errors.As(err, &re) {
-		return false
-	}
-	return true
+	return !errors.As(err, &re)
 }
 
 // Ctx is a context for test commands.

@@ -46,11 +46,10 @@ var (
 )
 
 // startTimeout bounds how long Start waits for a new server to accept
-// connections. Measured on the 2-core dev machine: a fresh server takes
-// 0.6-0.8 s to StartMariaDB (mariadb-install-db ~0.45 s, mariadbd until it
-// accepts connections ~0.15 s), up to ~2 s when other jobs load the
-// machine; a restart on an existing datadir (Stop or Kill, then Start)
-// takes ~80 ms. The bound only matters when something is badly wrong.
+// connections. A fresh server (mariadb-install-db, then mariadbd) starts
+// within a few seconds even on a loaded machine, a restart on an existing
+// datadir much faster; the bound only matters when something is badly
+// wrong.
 const startTimeout = 60 * time.Second
 
 // stopTimeout is how long Stop waits after SIGTERM before it sends SIGKILL.

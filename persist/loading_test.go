@@ -1,4 +1,4 @@
-package main
+package persist
 
 import (
 	"errors"
@@ -43,11 +43,11 @@ func TestConfigSetDuringLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	ks := queue.New(queue.Config{Databases: 16})
-	p := &persistence{ks: ks, set: set, log: slog.New(slog.DiscardHandler), dir: dir}
+	p := New(ks, set, slog.New(slog.DiscardHandler), dir)
 	set.SetLoading(true) // what server.SetLoading does
-	p.watch()
+	p.Watch()
 	replayed := 0
-	err := p.open(func(argv [][]byte) error {
+	err := p.Open(func(argv [][]byte) error {
 		if replayed++; replayed == 50 {
 			if err := set.Set("appendonly", "no"); !errors.Is(err, config.ErrLoading) {
 				t.Errorf("CONFIG SET appendonly no while loading: %v, want ErrLoading", err)
@@ -65,7 +65,7 @@ func TestConfigSetDuringLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	set.SetLoading(false)
-	defer p.close()
+	defer p.Close()
 	a := p.current()
 	if a == nil || set.String("appendonly") != "yes" {
 		t.Fatalf("after the load: AOF %v, appendonly %s", a, set.String("appendonly"))

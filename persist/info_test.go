@@ -1,4 +1,4 @@
-package main
+package persist
 
 import (
 	"log/slog"
@@ -40,12 +40,12 @@ func TestInfoFieldsMatchRedis(t *testing.T) {
 				t.Fatal(err)
 			}
 			ks := queue.New(queue.Config{})
-			p := &persistence{ks: ks, set: set, log: slog.New(slog.DiscardHandler), dir: set.String("dir")}
+			p := New(ks, set, slog.New(slog.DiscardHandler), set.String("dir"))
 			if on == "yes" {
-				if err := p.open(func([][]byte) error { return nil }); err != nil {
+				if err := p.Open(func([][]byte) error { return nil }); err != nil {
 					t.Fatal(err)
 				}
-				defer p.close()
+				defer p.Close()
 			}
 			var got []string
 			p.Info(func(name, _ string) { got = append(got, name) })

@@ -1,7 +1,13 @@
-package main
+// Package persist runs the append-only file for a keyspace over the
+// process's lifetime: it opens and replays the AOF at start, follows
+// CONFIG SET appendonly (turning logging on with a rewrite, or off),
+// appendfsync and auto-aof-rewrite-*, serves BGREWRITEAOF (also while
+// appendonly is off) and INFO persistence, and closes the AOF last. It is
+// where the keyspace (queue) and the AOF (aof) meet, so neither imports the
+// other; a base file in RDB format is replayed through rdb.
+package persist
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,12 +20,7 @@ import (
 	"mullet/config"
 	"mullet/queue"
 	"mullet/rdb"
-	"mullet/server"
 )
-
-// The append-only file satisfies the keyspace's Log; this is where the two
-// meet, so neither imports the other.
-var _ queue.Log = (*aof.AOF)(nil)
 
 // source lets the AOF rewrite read a consistent snapshot of the keyspace.
 type source struct{ ks *queue.Keyspace }
@@ -35,22 +36,32 @@ type enableSource struct {
 
 func (s enableSource) Snapshot(cut func()) aof.Dataset { return s.ks.SnapshotLog(s.a, cut) }
 
-// persistence owns the append-only file: it opens and loads it at start,
-// serves BGREWRITEAOF and INFO persistence for the server, follows CONFIG
-// SET appendonly/appendfsync/auto-aof-rewrite-*, and closes it last.
-type persistence struct {
+// Persistence owns the append-only file: it opens and loads it at start,
+// serves BGREWRITEAOF and INFO persistence for the server
+// (server.Persistence), follows CONFIG SET of the AOF directives, and
+// closes it last. Its methods are safe for concurrent use.
+type Persistence struct {
 	ks  *queue.Keyspace
 	set *config.Config
 	log *slog.Logger
 	dir string
 
-	mu sync.Mutex // guards a
+	mu sync.Mutex // guards a and bgDone
 	a  *aof.AOF   // nil while appendonly is off
+	// bgDone is non-nil while a BGREWRITEAOF run with appendonly off is
+	// writing, in a goroutine of its own; it is closed when that ends.
+	// Close waits for it.
+	bgDone chan struct{}
 }
 
-var _ server.Persistence = (*persistence)(nil)
+// New returns the Persistence of ks in dir, reading the AOF directives
+// from set and logging to log. Nothing is opened until Open or a CONFIG
+// SET appendonly yes (after Watch).
+func New(ks *queue.Keyspace, set *config.Config, log *slog.Logger, dir string) *Persistence {
+	return &Persistence{ks: ks, set: set, log: log, dir: dir}
+}
 
-func (p *persistence) options() (aof.Options, error) {
+func (p *Persistence) options() (aof.Options, error) {
 	opts := aof.DefaultOptions(p.dir)
 	opts.DirName = p.set.String("appenddirname")
 	opts.FileName = p.set.String("appendfilename")
@@ -72,10 +83,10 @@ func (p *persistence) options() (aof.Options, error) {
 	return opts, nil
 }
 
-// open opens and replays the AOF at start-up (appendonly yes), then makes
-// it the keyspace's log. The server must be in loading state: clients get
-// -LOADING meanwhile.
-func (p *persistence) open(replay func(argv [][]byte) error) error {
+// Open opens the AOF and replays it through replay at start-up (with
+// appendonly yes), then makes it the keyspace's log. The server must be in
+// loading state: clients get -LOADING meanwhile.
+func (p *Persistence) Open(replay func(argv [][]byte) error) error {
 	opts, err := p.options()
 	if err != nil {
 		return err
@@ -119,8 +130,11 @@ func keyCount(ks *queue.Keyspace) int64 {
 	return n
 }
 
-// watch follows CONFIG SET of the AOF directives.
-func (p *persistence) watch() {
+// Watch follows CONFIG SET of the AOF directives: appendonly turns
+// logging on or off, appendfsync and auto-aof-rewrite-* apply to the open
+// AOF. Call it once, before Open, so a change made while the AOF loads
+// applies when Open hands it over.
+func (p *Persistence) Watch() {
 	p.set.OnChange("appendfsync", func(v string) error {
 		pol, err := aof.ParseFsyncPolicy(v)
 		if err != nil {
@@ -152,7 +166,7 @@ func (p *persistence) watch() {
 	})
 }
 
-func (p *persistence) current() *aof.AOF {
+func (p *Persistence) current() *aof.AOF {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.a
@@ -161,7 +175,8 @@ func (p *persistence) current() *aof.AOF {
 // enable turns appendonly on while running, as Redis does: a rewrite
 // writes the current data as a new base, and from the same instant every
 // write is logged. Whatever an old AOF in the directory held is replaced.
-func (p *persistence) enable() error {
+func (p *Persistence) enable() error {
+	p.waitBackground() // a BGREWRITEAOF from while appendonly was off holds the directory
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.a != nil {
@@ -192,7 +207,7 @@ func (p *persistence) enable() error {
 
 // disable turns appendonly off: the keyspace stops logging, the file is
 // flushed, synced and closed.
-func (p *persistence) disable() error {
+func (p *Persistence) disable() error {
 	p.mu.Lock()
 	a := p.a
 	p.a = nil
@@ -206,39 +221,79 @@ func (p *persistence) disable() error {
 }
 
 // Rewrite is BGREWRITEAOF. With appendonly off it still writes an AOF of
-// the current data, as Redis does, without turning logging on.
-func (p *persistence) Rewrite() error {
-	if a := p.current(); a != nil {
+// the current data, as Redis does, without turning logging on; a second
+// one while that runs gets aof.ErrRewriteInProgress, as from Redis.
+func (p *Persistence) Rewrite() error {
+	p.mu.Lock()
+	a, running := p.a, p.bgDone != nil
+	done := make(chan struct{})
+	if a == nil && !running {
+		p.bgDone = done
+	}
+	p.mu.Unlock()
+	if a != nil {
 		return a.Rewrite(source{p.ks})
 	}
-	opts, err := p.options()
+	if running {
+		return aof.ErrRewriteInProgress
+	}
+	end := func() {
+		p.mu.Lock()
+		p.bgDone = nil
+		p.mu.Unlock()
+		close(done)
+	}
+	a, err := p.rewriteOff()
 	if err != nil {
-		return err
-	}
-	opts.Source = nil
-	a, err := aof.Open(opts)
-	if err != nil {
-		return err
-	}
-	if err := a.Load(func([][]byte) error { return nil }); err != nil {
-		a.Close()
-		return err
-	}
-	if err := a.Rewrite(source{p.ks}); err != nil {
-		a.Close()
+		end()
 		return err
 	}
 	go func() {
-		// Close waits for the rewrite to finish.
+		defer end()
+		// Close would abort the rewrite; the AOF logs its outcome.
+		a.WaitRewrite()
 		if err := a.Close(); err != nil {
-			p.log.Error("background AOF rewrite failed", "err", err)
+			p.log.Error("closing the AOF after BGREWRITEAOF", "err", err)
 		}
 	}()
 	return nil
 }
 
+// waitBackground waits for a BGREWRITEAOF started with appendonly off.
+func (p *Persistence) waitBackground() {
+	p.mu.Lock()
+	done := p.bgDone
+	p.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+}
+
+// rewriteOff opens the AOF directory without making it the keyspace's log
+// and starts a rewrite of the current data in it.
+func (p *Persistence) rewriteOff() (*aof.AOF, error) {
+	opts, err := p.options()
+	if err != nil {
+		return nil, err
+	}
+	opts.Source = nil
+	a, err := aof.Open(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Load(func([][]byte) error { return nil }); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.Rewrite(source{p.ks}); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
 // Info adds the AOF fields of INFO persistence.
-func (p *persistence) Info(add func(name, value string)) {
+func (p *Persistence) Info(add func(name, value string)) {
 	a := p.current()
 	if a == nil {
 		for _, f := range [][2]string{
@@ -269,8 +324,10 @@ func addModuleFork(add func(name, value string)) {
 	add("module_fork_last_cow_size", "0")
 }
 
-// close flushes, syncs and closes the AOF: the last step of shutdown.
-func (p *persistence) close() error {
+// Close waits for a BGREWRITEAOF still running with appendonly off, then
+// flushes, syncs and closes the AOF: the last step of shutdown.
+func (p *Persistence) Close() error {
+	p.waitBackground()
 	p.mu.Lock()
 	a := p.a
 	p.a = nil
@@ -280,18 +337,6 @@ func (p *persistence) close() error {
 	}
 	p.ks.SetLog(nil)
 	return a.Close()
-}
-
-// sync waits until everything logged so far is on stable storage.
-func (p *persistence) sync(ctx context.Context) error {
-	a := p.current()
-	if a == nil {
-		return nil
-	}
-	tx := p.ks.Begin()
-	t := tx.LogTicket()
-	tx.End()
-	return a.Sync(ctx, t)
 }
 
 // loadRDB replays a base file in RDB format (Redis's default
