@@ -1,0 +1,22 @@
+package server
+
+import "testing"
+
+// Regression tests for the differences issue 19's differential run found,
+// each replayed on a live redis-server 7.0 and on mullet.
+
+// TestCompatMoveOntoItselfKeepsTTL: a one-item list moved onto itself is
+// popped and pushed on the same object in Redis, so the key keeps its TTL.
+func TestCompatMoveOntoItselfKeepsTTL(t *testing.T) {
+	ref := startKeysRedis(t)
+	ts := startServer(t)
+	p := newKeysPair(t, ref, ts)
+	for _, move := range []string{"RPOPLPUSH l l", "LMOVE l l LEFT RIGHT", "LMOVE l l RIGHT LEFT",
+		"BLMOVE l l LEFT LEFT 0", "BRPOPLPUSH l l 0"} {
+		p.script("DEL l", "RPUSH l a", "EXPIRE l 100", move, "tTTL l", "LRANGE l 0 -1",
+			"EXPIRE l 200 GT", "tTTL l", "PERSIST l", "TTL l",
+			// Two items kept it before the fix too; both must still.
+			"RPUSH l b", "PEXPIRE l 100000 NX", move, "tTTL l")
+	}
+	p.script("DEL l", "RPUSH l a", "EXPIRE l 100", "MULTI", "RPOPLPUSH l l", "TTL l", "EXEC")
+}
