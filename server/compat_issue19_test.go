@@ -20,3 +20,17 @@ func TestCompatMoveOntoItselfKeepsTTL(t *testing.T) {
 	}
 	p.script("DEL l", "RPUSH l a", "EXPIRE l 100", "MULTI", "RPOPLPUSH l l", "TTL l", "EXEC")
 }
+
+// TestCompatExpireTimeNearMax: EXPIRETIME rounds without overflowing
+// near the largest expiry PEXPIREAT accepts.
+func TestCompatExpireTimeNearMax(t *testing.T) {
+	ref := startKeysRedis(t)
+	ts := startServer(t)
+	p := newKeysPair(t, ref, ts)
+	for _, at := range []string{"9223372036854775807", "9223372036854775308", "9223372036854775307",
+		"9223372036854775806", "9223372036854000000"} {
+		p.script("DEL l s", "RPUSH l a", "PEXPIREAT l "+at, "EXPIRETIME l", "PEXPIRETIME l",
+			"SET s v PXAT "+at, "EXPIRETIME s", "PEXPIRETIME s",
+			"MULTI", "EXPIRETIME l", "PEXPIRETIME s", "EXEC")
+	}
+}
