@@ -34,3 +34,15 @@ func TestCompatExpireTimeNearMax(t *testing.T) {
 			"MULTI", "EXPIRETIME l", "PEXPIRETIME s", "EXEC")
 	}
 }
+
+// TestCompatSortTwoBy: once a BY without '*' was given, Redis does not
+// sort, whatever later BY options say.
+func TestCompatSortTwoBy(t *testing.T) {
+	ref := startKeysRedis(t)
+	ts := startServer(t)
+	p := newKeysPair(t, ref, ts)
+	p.script("DEL l", "RPUSH l b a c", "MSET xa 3 xb 1 xc 2",
+		"SORT l BY nosort BY x*", "SORT l BY x* BY nosort", "SORT l BY x*", "SORT l BY nosort BY x* DESC",
+		"SORT l BY x* BY x* ALPHA", "SORT l BY nosort BY x* LIMIT 1 1", "SORT_RO l BY k BY x* GET #",
+		"SORT l BY nosort BY x* STORE d", "LRANGE d 0 -1")
+}
