@@ -46,3 +46,21 @@ func TestCompatSortTwoBy(t *testing.T) {
 		"SORT l BY x* BY x* ALPHA", "SORT l BY nosort BY x* LIMIT 1 1", "SORT_RO l BY k BY x* GET #",
 		"SORT l BY nosort BY x* STORE d", "LRANGE d 0 -1")
 }
+
+// TestCompatErrorQuotingCRLF: an error that quotes a user's argument last
+// has that argument's trailing CRs and LFs trimmed and the inner ones
+// turned into spaces (Redis's addReplyErrorFormat), directly and in EXEC.
+func TestCompatErrorQuotingCRLF(t *testing.T) {
+	ref := startKeysRedis(t)
+	ts := startServer(t)
+	p := newKeysPair(t, ref, ts)
+	p.script("RPUSH l a")
+	for _, cmd := range []string{"EXPIRE l 10", "PEXPIRE l 10", "EXPIREAT l 10", "PEXPIREAT l 10"} {
+		for _, opt := range []string{`"BAD\r\n"`, `"BAD\n"`, `"B\r\nAD\r"`, `"\r\nBAD"`, `"\r\n"`, `"BAD\x00\r\n"`, `"BAD \n\r"`} {
+			p.script(cmd+" "+opt, "MULTI", cmd+" "+opt, "EXEC")
+		}
+	}
+	// Errors that quote an argument before more text are only mapped.
+	p.script(`"FOO\r\n"`, `"FOO\r\n" "a\r\n"`, `CLIENT "NOPE\r\n"`, `CONFIG "NOPE\n"`,
+		`HELLO 3 "x\r\n"`, `CLIENT KILL TYPE "x\r\n"`)
+}

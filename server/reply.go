@@ -3,6 +3,7 @@ package server
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/redcon"
 )
@@ -123,10 +124,14 @@ func (c *client) verbatim(s string) {
 }
 
 // errorReply writes "-<msg>\r\n"; msg starts with its code (ERR, WRONGTYPE,
-// ...). Newlines are replaced by spaces so a reply stays one line, as
-// Redis's addReplyErrorLength does.
+// ...). As Redis's addReplyErrorFormat does with a message that quotes a
+// user's argument, CRs and LFs at its end are trimmed and the ones inside
+// become spaces, so a reply stays one line ("Unsupported option BAD\r\n"
+// reads "Unsupported option BAD"). A message that does not end in a
+// user's argument has nothing to trim.
 func (c *client) errorReply(msg string) {
 	c.failed = true
+	msg = strings.TrimRight(msg, "\r\n")
 	c.s.admin.errors.count(msg)
 	c.out = append(c.out, '-')
 	for i := 0; i < len(msg); i++ {
