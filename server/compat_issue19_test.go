@@ -64,3 +64,15 @@ func TestCompatErrorQuotingCRLF(t *testing.T) {
 	p.script(`"FOO\r\n"`, `"FOO\r\n" "a\r\n"`, `CLIENT "NOPE\r\n"`, `CONFIG "NOPE\n"`,
 		`HELLO 3 "x\r\n"`, `CLIENT KILL TYPE "x\r\n"`)
 }
+
+// TestCompatErrorQuotingNUL: Redis quotes a user's argument into an
+// error with C's "%s", which ends at the first NUL byte. Found by
+// internal/difftest.
+func TestCompatErrorQuotingNUL(t *testing.T) {
+	ref := startKeysRedis(t)
+	ts := startServer(t)
+	p := newKeysPair(t, ref, ts)
+	p.script(`NOSUCH "a\x00b"`, `"" "a\x00b"`, `"x\x00y" a`, `NOSUCH "\x00" b`, `"BAD\r\n" "c\x00\xeac"`,
+		`CLIENT "x\x00y"`, `CLIENT NO-EVICT "\x00"`, `CONFIG "\x00"`,
+		"MULTI", `NOSUCH "a\x00b"`, "EXEC")
+}
