@@ -1,0 +1,143 @@
+package difftest
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// maxShrinkRuns bounds the reruns one shrink may take.
+const maxShrinkRuns = 600
+
+// Shrink reduces seq, which ends in difference d, to a shorter sequence
+// that still differs at a command of the same name (delta debugging):
+// first it drops chunks of steps, halving the chunk size down to single
+// steps, then it simplifies what is left (every step on the first
+// connection, fewer batches, trailing arguments dropped, long values
+// made short).
+func Shrink(t Targets, seq Seq, d *Diff) (Seq, *Diff) {
+	name := strings.ToLower(d.Args[0])
+	seq.Steps = slices.Clone(seq.Steps[:d.Step+1])
+	runs := 0
+	try := func(cand Seq) *Diff {
+		if runs >= maxShrinkRuns || len(cand.Steps) == 0 || !safe(cand) {
+			return nil
+		}
+		runs++
+		out, err := Run(t, cand)
+		if err != nil || out.Diff == nil || strings.ToLower(out.Diff.Args[0]) != name {
+			return nil
+		}
+		return out.Diff
+	}
+	accept := func(cand Seq, nd *Diff) {
+		cand.Steps = cand.Steps[:nd.Step+1]
+		seq, d = cand, nd
+	}
+
+	for chunk := len(seq.Steps) / 2; chunk >= 1; chunk /= 2 {
+		for i := 0; i < len(seq.Steps); {
+			end := min(i+chunk, len(seq.Steps))
+			cand := seq
+			cand.Steps = slices.Concat(seq.Steps[:i], seq.Steps[end:])
+			if nd := try(cand); nd != nil {
+				accept(cand, nd)
+				continue
+			}
+			i = end
+		}
+	}
+	if seq.Proto == 3 {
+		cand := seq
+		cand.Proto = 2
+		if nd := try(cand); nd != nil {
+			accept(cand, nd)
+		}
+	}
+	for i := 0; i < len(seq.Steps); i++ {
+		for _, edit := range []func(s *Step) bool{
+			func(s *Step) bool { c := s.Conn; s.Conn = 0; return c != 0 },
+			func(s *Step) bool { c := s.Sync; s.Sync = false; return c },
+		} {
+			if i >= len(seq.Steps) {
+				break
+			}
+			cand := seq
+			cand.Steps = slices.Clone(seq.Steps)
+			if edit(&cand.Steps[i]) {
+				if nd := try(cand); nd != nil {
+					accept(cand, nd)
+				}
+			}
+		}
+	}
+	for i := 0; i < len(seq.Steps); i++ {
+		for j := len(seq.Steps[i].Args) - 1; j >= 1; j-- {
+			if i >= len(seq.Steps) || j >= len(seq.Steps[i].Args) {
+				break
+			}
+			for _, simpler := range []func(args []string) []string{
+				func(args []string) []string { return slices.Delete(slices.Clone(args), j, j+1) },
+				func(args []string) []string {
+					if len(args[j]) <= 8 {
+						return nil
+					}
+					a := slices.Clone(args)
+					a[j] = a[j][:8]
+					return a
+				},
+			} {
+				args := simpler(seq.Steps[i].Args)
+				if args == nil {
+					continue
+				}
+				cand := seq
+				cand.Steps = slices.Clone(seq.Steps)
+				cand.Steps[i].Args = args
+				if nd := try(cand); nd != nil {
+					accept(cand, nd)
+					break
+				}
+			}
+		}
+	}
+	return seq, d
+}
+
+// safe reports whether seq cannot block for long: every blocking command
+// outside MULTI has a timeout that ends within milliseconds or is refused.
+func safe(seq Seq) bool {
+	var in [2]bool
+	for _, st := range seq.Steps {
+		name := strings.ToLower(st.Args[0])
+		if f, ok := timeoutArg[name]; ok && !in[st.Conn] {
+			i := f(st.Args)
+			if i < 1 || i >= len(st.Args) || !safeTimeout(st.Args[i]) {
+				return false
+			}
+		}
+		in[st.Conn] = nextMulti(in[st.Conn], st.Args)
+	}
+	return true
+}
+
+// Script prints seq as redis-cli input: one command a line, arguments
+// quoted as redis-cli reads them. Steps on the second connection are
+// marked with a comment line before them; with RESP3 the script starts
+// with HELLO 3.
+func Script(seq Seq) string {
+	var b strings.Builder
+	if seq.Proto == 3 {
+		b.WriteString("HELLO 3\n")
+	}
+	conn := 0
+	for _, st := range seq.Steps {
+		if st.Conn != conn {
+			fmt.Fprintf(&b, "# --- on connection %d:\n", st.Conn+1)
+			conn = st.Conn
+		}
+		b.WriteString(quoteArgs(st.Args))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
