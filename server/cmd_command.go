@@ -222,6 +222,11 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 		c.errorReply("ERR Invalid arguments specified for command")
 		return
 	}
+	if cmd.name == "set" && len(flags) == 1 {
+		// SET's key spec has variable_flags, so Redis asks its
+		// setGetKeys instead, whose flags depend on a GET option.
+		flags[0] = setKeyFlags(line, flags[0].kind)
+	}
 	c.array(len(pos))
 	for i, p := range pos {
 		if withFlags {
@@ -232,6 +237,24 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 			c.bulk(line[p])
 		}
 	}
+}
+
+// setKeyFlags is Redis 7.0's setGetKeys: the key is RW access update if
+// an argument after the value is GET (as C compares it: up to a NUL),
+// else OW update.
+func setKeyFlags(line [][]byte, kind byte) rv {
+	names := []string{"OW", "update"}
+	for _, a := range line[3:] {
+		if strings.EqualFold(string(cString(a)), "get") {
+			names = []string{"RW", "access", "update"}
+			break
+		}
+	}
+	v := rv{kind: kind}
+	for _, n := range names {
+		v.elems = append(v.elems, rv{kind: '+', str: n})
+	}
+	return v
 }
 
 func hasFlag(set rv, name string) bool {

@@ -76,3 +76,19 @@ func TestCompatErrorQuotingNUL(t *testing.T) {
 		`CLIENT "x\x00y"`, `CLIENT NO-EVICT "\x00"`, `CONFIG "\x00"`,
 		"MULTI", `NOSUCH "a\x00b"`, "EXEC")
 }
+
+// TestCompatGetKeysAndFlagsSet: SET's key flags depend on GET (Redis's
+// setGetKeys, used because its key spec has variable_flags). Found by
+// internal/difftest.
+func TestCompatGetKeysAndFlagsSet(t *testing.T) {
+	ref := startKeysRedis(t)
+	ts := startServer(t)
+	p := newKeysPair(t, ref, ts)
+	lines := []string{"COMMAND GETKEYSANDFLAGS SET k v", "COMMAND GETKEYSANDFLAGS SET k v GET",
+		"COMMAND GETKEYSANDFLAGS SET k v EX 10 get", "COMMAND GETKEYSANDFLAGS SET k GET",
+		`COMMAND GETKEYSANDFLAGS SET k v "GET\x00x"`, "COMMAND GETKEYSANDFLAGS SET k v GETX",
+		"COMMAND GETKEYS SET k v GET", "COMMAND GETKEYSANDFLAGS SET k"}
+	p.script(lines...)
+	p.both("HELLO", "3") // the greetings differ in the client id
+	p.script(lines...)
+}
