@@ -55,12 +55,21 @@ func (c *Campaign) Differences() int {
 	return n
 }
 
+// signature is a difference's kind: for an error from Redis its text
+// (the same error from several commands is one kind), else the command
+// (with its subcommand for containers such as COMMAND and CLIENT).
 func signature(d *Diff) string {
-	ref := d.Ref
-	if len(ref) > 24 {
-		ref = ref[:24]
+	if strings.HasPrefix(d.Ref, `"-`) {
+		return d.Ref[:min(len(d.Ref), 40)]
 	}
-	return strings.ToLower(d.Args[0]) + " " + ref
+	name := strings.ToLower(d.Args[0])
+	switch name {
+	case "command", "client", "config", "debug", "script", "function":
+		if len(d.Args) > 1 {
+			name += " " + strings.ToLower(d.Args[1])
+		}
+	}
+	return name
 }
 
 // Found is an undocumented difference: the sequence that found it, and

@@ -280,8 +280,8 @@ func sortGen(name string) func(g *Gen) []string {
 	return func(g *Gen) []string {
 		args := cmd(name, g.key())
 		for range g.r.IntN(4) {
-			switch g.r.IntN(8) {
-			case 0:
+			switch g.r.IntN(9) {
+			case 0, 8:
 				args = append(args, "BY", g.sortPattern())
 			case 1:
 				args = append(args, "GET", g.sortPattern())
@@ -344,4 +344,28 @@ var connCmds = []CmdGen{
 	}},
 	{"reset", 1, func(g *Gen) []string { return cmd("RESET") }},
 	{"unknown", 1, func(g *Gen) []string { return join(cmd(g.one("NOSUCH", "BAD\r\n", "")), g.values(0)) }},
+}
+
+// commandNames are the commands COMMAND INFO and COMMAND GETKEYS ask
+// about: every generated one, and a few that do not exist.
+var commandNames = []string{"get", "set", "lpush", "blmpop", "lmove", "sort", "sort_ro", "exec", "client|id",
+	"config|get", "nosuch", "", "GET", "client"}
+
+// adminCmds are the safe server commands: none changes configuration
+// or blocks, and each has an answer both servers must agree on.
+var adminCmds = []CmdGen{
+	{"command info", 2, func(g *Gen) []string { return join(cmd("COMMAND", "INFO"), []string{g.one(commandNames...)}) }},
+	{"command getkeys", 4, func(g *Gen) []string {
+		// The keys of a command drawn from the other families.
+		f := pick(g, Families[:len(Families)-1], func(f Family) int { return f.Weight })
+		c := pick(g, f.Cmds, func(c CmdGen) int { return c.Weight })
+		return join(cmd("COMMAND", g.one("GETKEYS", "GETKEYSANDFLAGS")), c.Gen(g))
+	}},
+	{"config get", 1, func(g *Gen) []string {
+		return cmd("CONFIG", "GET", g.one("maxmemory-policy", "timeout", "list-max-listpack-size", "databases", "nosuch"))
+	}},
+	{"role", 1, func(g *Gen) []string { return cmd("ROLE") }},
+	{"readonly", 1, func(g *Gen) []string { return cmd(g.one("READONLY", "READWRITE")) }},
+	{"debug sleep", 1, func(g *Gen) []string { return cmd("DEBUG", "SLEEP", g.one("0", "abc", "-1")) }},
+	{"flush scripts", 1, func(g *Gen) []string { return cmd(g.one("SCRIPT", "FUNCTION"), "FLUSH") }},
 }

@@ -51,6 +51,10 @@ var Families = []Family{
 	{"connection", 2, connCmds},
 }
 
+// The admin family comes last, added at init: its COMMAND GETKEYS draws
+// commands from the families before it.
+func init() { Families = append(Families, Family{"admin", 2, adminCmds}) }
+
 // Gen draws commands for one sequence.
 type Gen struct {
 	r *rand.Rand
@@ -205,7 +209,10 @@ func (g *Gen) value() string {
 }
 
 func (g *Gen) values(min int) []string {
-	n := min + g.r.IntN(4)
+	n := min // often just one: one-item lists have their own edge cases
+	if g.chance(2) {
+		n += g.r.IntN(4)
+	}
 	out := make([]string, n)
 	for i := range out {
 		out[i] = g.value()
