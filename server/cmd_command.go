@@ -214,6 +214,12 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 		return
 	}
 	pos, flags, ok := meta.keyPositions(line)
+	if cmd.name == "sort" || cmd.name == "sort_ro" {
+		// SORT's BY/GET and STORE key specs are "unknown", so Redis
+		// asks its getkeys procs instead.
+		ok = true
+		pos, flags = sortKeyPositions(line, cmd.name == "sort_ro", meta.keySpecs[0].flags.kind)
+	}
 	if !ok || len(pos) == 0 {
 		if hasFlag(meta.flags, "no_mandatory_keys") {
 			c.array(0)
@@ -237,6 +243,39 @@ func cmdCommandGetKeys(c *client, args [][]byte) {
 			c.bulk(line[p])
 		}
 	}
+}
+
+// sortKeyPositions is Redis 7.0's sortGetKeys (sortROGetKeys for
+// SORT_RO): the sorted key, RO access, and the key after the last STORE,
+// OW update, scanning options as Redis does (LIMIT skips two arguments,
+// GET and BY one, anything else none; names compare as C strings).
+func sortKeyPositions(line [][]byte, readonly bool, kind byte) ([]int, []rv) {
+	flagsOf := func(names ...string) rv {
+		v := rv{kind: kind}
+		for _, n := range names {
+			v.elems = append(v.elems, rv{kind: '+', str: n})
+		}
+		return v
+	}
+	pos, flags := []int{1}, []rv{flagsOf("RO", "access")}
+	if readonly {
+		return pos, flags
+	}
+	store := 0
+	for i := 2; i < len(line); i++ {
+		switch a := string(cString(line[i])); {
+		case strings.EqualFold(a, "limit"):
+			i += 2
+		case strings.EqualFold(a, "store") && i+1 < len(line):
+			store = i + 1
+		case strings.EqualFold(a, "get"), strings.EqualFold(a, "by"):
+			i++
+		}
+	}
+	if store > 0 {
+		pos, flags = append(pos, store), append(flags, flagsOf("OW", "update"))
+	}
+	return pos, flags
 }
 
 // setKeyFlags is Redis 7.0's setGetKeys: the key is RW access update if

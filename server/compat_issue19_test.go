@@ -92,3 +92,24 @@ func TestCompatGetKeysAndFlagsSet(t *testing.T) {
 	p.both("HELLO", "3") // the greetings differ in the client id
 	p.script(lines...)
 }
+
+// TestCompatGetKeysSort: SORT's BY/GET and STORE key specs are
+// "unknown", so Redis finds its keys with sortGetKeys (the sorted key,
+// and the key after the last STORE). Found by internal/difftest.
+func TestCompatGetKeysSort(t *testing.T) {
+	ref := startKeysRedis(t)
+	ts := startServer(t)
+	p := newKeysPair(t, ref, ts)
+	var lines []string
+	for _, sub := range []string{"GETKEYS", "GETKEYSANDFLAGS"} {
+		for _, args := range []string{"SORT k", "SORT k STORE d", "SORT k STORE d STORE e", "SORT k STORE",
+			"SORT k LIMIT 0 1 STORE d", "SORT k LIMIT STORE d x", "SORT k BY STORE d", "SORT k GET STORE",
+			"SORT k STORE limit x y", `SORT k "STORE\x00" d`, "SORT k ALPHA store d DESC", "SORT_RO k",
+			"SORT_RO k STORE d", "SORT_RO k BY x GET y"} {
+			lines = append(lines, "COMMAND "+sub+" "+args)
+		}
+	}
+	p.script(lines...)
+	p.both("HELLO", "3") // the greetings differ in the client id
+	p.script(lines...)
+}
