@@ -28,6 +28,13 @@ func startRef(t *testing.T, config string) string {
 	}).Addr
 }
 
+// startMullet starts the mullet binary for the tester, with appendonly
+// no like the reference: the run compares commands, and a write(2) to
+// the AOF stalled by a busy disk would read as a hang.
+func startMullet(t *testing.T) string {
+	return e2e.Start(t, t.TempDir(), "--appendonly", "no").Addr
+}
+
 // envUint reads a number from the environment, or def.
 func envUint(t *testing.T, name string, def uint64) uint64 {
 	s := os.Getenv(name)
@@ -91,7 +98,7 @@ func TestDifferential(t *testing.T) {
 	for w := range camps {
 		mul := mulAddr
 		if mul == "" {
-			mul = e2e.Start(t, t.TempDir()).Addr
+			mul = startMullet(t)
 		}
 		camps[w] = &Campaign{Targets: Targets{Ref: startRef(t, ""), Mul: mul}, Seed: seed, Log: logWriter{t}}
 	}
@@ -250,5 +257,41 @@ func TestKnownDifferencesDocumented(t *testing.T) {
 		if !strings.Contains(table, "| "+k.Name+" |") {
 			t.Errorf("%q is not in docs/difftest.md's table", k.Name)
 		}
+	}
+}
+
+// TestReplay replays a script the tester printed (DIFFTEST_REPLAY=file)
+// against both servers and logs every reply; without the variable it
+// replays a small built-in script, so the parser stays tested.
+func TestReplay(t *testing.T) {
+	script := "SET k v\n# --- on connection 2:\nGET k\n# --- on connection 1:\nLPUSH \"a b\" \"x\\r\\n\"\nLRANGE \"a b\" 0 -1\n"
+	if path := os.Getenv("DIFFTEST_REPLAY"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		script = string(b)
+	}
+	seq, err := ParseScript(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Script(seq); got != script && os.Getenv("DIFFTEST_REPLAY") == "" {
+		t.Errorf("script does not read back:\n%s\nprinted as\n%s", script, got)
+	}
+	mul := os.Getenv("DIFFTEST_MULLET_ADDR")
+	if mul == "" {
+		mul = startMullet(t)
+	}
+	out, err := Run(Targets{Ref: startRef(t, ""), Mul: mul}, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d steps compared", out.Steps)
+	if out.Diff != nil {
+		t.Errorf("difference: %s", out.Diff)
+	}
+	if out.Known != nil {
+		t.Logf("documented difference: %s (%s)", out.Known.Name, out.Known.Doc)
 	}
 }

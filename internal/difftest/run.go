@@ -17,7 +17,7 @@ type Targets struct {
 
 // replyTimeout bounds the wait for one reply: nothing the generator sends
 // blocks for more than a few milliseconds, so a missing reply is a hang.
-const replyTimeout = 5 * time.Second
+const replyTimeout = 10 * time.Second
 
 // Outcome is what running one sequence found.
 type Outcome struct {
@@ -35,7 +35,15 @@ type Diff struct {
 }
 
 func (d *Diff) String() string {
-	return fmt.Sprintf("step %d %s:\n  redis-server: %s\n  mullet:       %s", d.Step, quoteArgs(d.Args), d.Ref, d.Mul)
+	return fmt.Sprintf("step %d %s:\n  redis-server: %s\n  mullet:       %s", d.Step, clip(quoteArgs(d.Args)), clip(d.Ref), clip(d.Mul))
+}
+
+// clip shortens what a message quotes (a reply can be megabytes).
+func clip(s string) string {
+	if len(s) > 400 {
+		return s[:400] + fmt.Sprintf("... (%d bytes)", len(s))
+	}
+	return s
 }
 
 // session is one server's two connections.

@@ -3,6 +3,7 @@ package difftest
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -10,13 +11,14 @@ import (
 const maxShrinkRuns = 600
 
 // Shrink reduces seq, which ends in difference d, to a shorter sequence
-// that still differs at a command of the same name (delta debugging):
+// that still shows a difference of the same kind (signature; delta
+// debugging):
 // first it drops chunks of steps, halving the chunk size down to single
 // steps, then it simplifies what is left (every step on the first
 // connection, fewer batches, trailing arguments dropped, long values
 // made short).
 func Shrink(t Targets, seq Seq, d *Diff) (Seq, *Diff) {
-	name := strings.ToLower(d.Args[0])
+	sig := signature(d)
 	seq.Steps = slices.Clone(seq.Steps[:d.Step+1])
 	runs := 0
 	try := func(cand Seq) *Diff {
@@ -25,7 +27,7 @@ func Shrink(t Targets, seq Seq, d *Diff) (Seq, *Diff) {
 		}
 		runs++
 		out, err := Run(t, cand)
-		if err != nil || out.Diff == nil || strings.ToLower(out.Diff.Args[0]) != name {
+		if err != nil || out.Diff == nil || signature(out.Diff) != sig {
 			return nil
 		}
 		return out.Diff
@@ -104,12 +106,20 @@ func Shrink(t Targets, seq Seq, d *Diff) (Seq, *Diff) {
 	return seq, d
 }
 
-// safe reports whether seq cannot block for long: every blocking command
-// outside MULTI has a timeout that ends within milliseconds or is refused.
+// safe reports whether seq is one the generator could have made: it
+// cannot block for long (every blocking command outside MULTI has a
+// timeout that ends within milliseconds or is refused).
 func safe(seq Seq) bool {
 	var in [2]bool
 	for _, st := range seq.Steps {
 		name := strings.ToLower(st.Args[0])
+		// Nor may it list the whole command table (COMMAND, COMMAND INFO
+		// with no names...), which differs by design: mullet has fewer
+		// commands (docs/compatibility.md#commands-mullet-does-not-have).
+		if name == "command" && (len(st.Args) == 1 || len(st.Args) == 2 &&
+			slices.Contains([]string{"info", "docs", "list", "count"}, strings.ToLower(st.Args[1]))) {
+			return false
+		}
 		if f, ok := timeoutArg[name]; ok && !in[st.Conn] {
 			i := f(st.Args)
 			if i < 1 || i >= len(st.Args) || !safeTimeout(st.Args[i]) {
@@ -140,4 +150,96 @@ func Script(seq Seq) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// ParseScript reads back what Script prints: redis-cli quoting, a
+// "# --- on connection N:" line before steps of another connection, and
+// a first line HELLO 3 for RESP3. Each step gets its own batch.
+func ParseScript(s string) (Seq, error) {
+	seq := Seq{Proto: 2}
+	conn := 0
+	for i, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		if rest, ok := strings.CutPrefix(line, "# --- on connection "); ok {
+			n, err := strconv.Atoi(strings.TrimSuffix(rest, ":"))
+			if err != nil || n < 1 || n > 2 {
+				return seq, fmt.Errorf("difftest: line %d: %q", i+1, line)
+			}
+			conn = n - 1
+			continue
+		}
+		args, err := splitArgs(line)
+		if err != nil {
+			return seq, fmt.Errorf("difftest: line %d: %v", i+1, err)
+		}
+		if len(args) == 0 {
+			continue
+		}
+		if i == 0 && len(args) == 2 && args[0] == "HELLO" && args[1] == "3" {
+			seq.Proto = 3
+			continue
+		}
+		seq.Steps = append(seq.Steps, Step{Conn: conn, Args: args, Sync: true})
+	}
+	return seq, nil
+}
+
+// splitArgs is redis-cli's sdssplitargs for what quoteArg writes: bare
+// words, and double-quoted strings with \n \r \t \" \\ and \xNN escapes.
+func splitArgs(line string) ([]string, error) {
+	var args []string
+	for i := 0; i < len(line); {
+		if line[i] == ' ' {
+			i++
+			continue
+		}
+		if line[i] != '"' {
+			j := strings.IndexByte(line[i:], ' ')
+			if j < 0 {
+				j = len(line) - i
+			}
+			args = append(args, line[i:i+j])
+			i += j
+			continue
+		}
+		var b strings.Builder
+		i++
+		for {
+			if i >= len(line) {
+				return nil, fmt.Errorf("unbalanced quotes")
+			}
+			c := line[i]
+			if c == '"' {
+				i++
+				break
+			}
+			if c == '\\' && i+1 < len(line) {
+				switch line[i+1] {
+				case 'n':
+					b.WriteByte('\n')
+				case 'r':
+					b.WriteByte('\r')
+				case 't':
+					b.WriteByte('\t')
+				case 'x':
+					if i+3 < len(line) {
+						v, err := strconv.ParseUint(line[i+2:i+4], 16, 8)
+						if err == nil {
+							b.WriteByte(byte(v))
+							i += 4
+							continue
+						}
+					}
+					b.WriteByte('x')
+				default:
+					b.WriteByte(line[i+1])
+				}
+				i += 2
+				continue
+			}
+			b.WriteByte(c)
+			i++
+		}
+		args = append(args, b.String())
+	}
+	return args, nil
 }
