@@ -169,6 +169,15 @@ var blockingCmds = []CmdGen{
 	}},
 }
 
+// expiry is usually a time in the future (so keys keep a TTL that later
+// commands meet), else anything from the pool.
+func (g *Gen) expiry(pool []string, future ...string) string {
+	if g.chance(2) {
+		return g.one(future...)
+	}
+	return g.one(pool...)
+}
+
 func (g *Gen) expireFlags() []string {
 	switch g.r.IntN(10) {
 	case 0:
@@ -245,17 +254,20 @@ var keyCmds = []CmdGen{
 		return cmd("FLUSHDB")
 	}},
 	{"select", 1, func(g *Gen) []string { return cmd("SELECT", g.db()) }},
-	{"expire", 4, func(g *Gen) []string {
+	{"expire", 7, func(g *Gen) []string {
 		var args []string
 		switch g.r.IntN(4) {
 		case 0:
-			args = cmd("EXPIRE", g.key(), g.one(relSeconds...))
+			args = cmd("EXPIRE", g.key(), g.expiry(relSeconds, "100", "1000", "86400"))
 		case 1:
-			args = cmd("PEXPIRE", g.key(), g.one(relMillis...))
+			args = cmd("PEXPIRE", g.key(), g.expiry(relMillis, "100000", "86400000"))
 		case 2:
-			args = cmd("EXPIREAT", g.key(), g.one(absSeconds...))
+			args = cmd("EXPIREAT", g.key(), g.expiry(absSeconds, "4102444800", "9999999999"))
 		default:
-			args = cmd("PEXPIREAT", g.key(), g.one(absMillis...))
+			args = cmd("PEXPIREAT", g.key(), g.expiry(absMillis, "4102444800000", "9223372036854775807"))
+		}
+		if g.chance(2) {
+			return args
 		}
 		return join(args, g.expireFlags())
 	}},

@@ -64,6 +64,8 @@ type Gen struct {
 	conn    int // the connection the command being drawn is for
 	// mainKeys are the keys most commands draw from.
 	mainKeys []string
+	// families are the families this sequence draws from.
+	families []Family
 }
 
 // NewSeq generates sequence number n of the run seeded with seed.
@@ -72,6 +74,13 @@ func NewSeq(seed, n uint64) Seq {
 	// Some sequences work on fewer keys, so the same key meets more
 	// commands (a one-item list moved onto itself, then its TTL read).
 	g.mainKeys = mainKeys[:1+g.r.IntN(len(mainKeys))]
+	// And some draw from two families only, so their commands meet each
+	// other more often (lists and keys: moves, TTLs and types together).
+	g.families = Families
+	if g.chance(3) {
+		a, b := Families[g.r.IntN(len(Families))], Families[g.r.IntN(len(Families))]
+		g.families = []Family{a, b}
+	}
 	seq := Seq{Proto: 2 + g.r.IntN(2)}
 	steps := 5 + g.r.IntN(50)
 	for range steps {
@@ -102,7 +111,7 @@ func nextMulti(in bool, args []string) bool {
 
 // command draws one command for connection conn.
 func (g *Gen) command(conn int) []string {
-	f := pick(g, Families, func(f Family) int { return f.Weight })
+	f := pick(g, g.families, func(f Family) int { return f.Weight })
 	c := pick(g, f.Cmds, func(c CmdGen) int { return c.Weight })
 	g.conn = conn
 	args := c.Gen(g)
