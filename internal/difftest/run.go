@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// Target is a server under test: its address. Ref is redis-server 7.0,
-// the reference; Mul is mullet.
+// Targets are the two servers' addresses: Ref is redis-server 7.0, the
+// reference; Mul is mullet.
 type Targets struct {
 	Ref, Mul string
 }
