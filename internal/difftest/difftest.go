@@ -39,6 +39,7 @@ type Campaign struct {
 
 	Seqs     uint64         // sequences run
 	Commands uint64         // commands whose replies were compared (per server)
+	Probes   uint64         // end-state reads compared (per server)
 	Known    map[string]int // documented differences met, by name
 	Found    []Found        // undocumented differences, shrunk, one of each kind
 
@@ -90,6 +91,7 @@ func (c *Campaign) RunSeq(n uint64) error {
 	seq := NewSeq(c.Seed, n)
 	out, err := Run(c.Targets, seq)
 	c.Commands += uint64(out.Steps)
+	c.Probes += uint64(out.Probes)
 	if err != nil {
 		return fmt.Errorf("difftest: seed %d sequence %d: %w", c.Seed, n, err)
 	}

@@ -49,7 +49,7 @@ func envUint(t *testing.T, name string, def uint64) uint64 {
 }
 
 // TestDifferential runs seeded random sequences against redis-server and
-// mullet. By default (make test) it runs DIFFTEST_SEQS sequences (150) of
+// mullet. By default (make test) it runs DIFFTEST_SEQS sequences (100) of
 // seed DIFFTEST_SEED (1), a bounded count; with DIFFTEST_DURATION (make
 // difftest) it runs for that long, from a seed taken from the clock
 // unless DIFFTEST_SEED is given, with DIFFTEST_WORKERS pairs of servers
@@ -67,7 +67,7 @@ func TestDifferential(t *testing.T) {
 	if dur > 0 && os.Getenv("DIFFTEST_SEED") == "" {
 		seed = uint64(time.Now().UnixNano())
 	}
-	seqs := envUint(t, "DIFFTEST_SEQS", 150)
+	seqs := envUint(t, "DIFFTEST_SEQS", 100)
 	workers := 1
 	if dur > 0 {
 		workers = int(envUint(t, "DIFFTEST_WORKERS", 2))
@@ -134,14 +134,15 @@ func TestDifferential(t *testing.T) {
 	for _, c := range camps {
 		total.Seqs += c.Seqs
 		total.Commands += c.Commands
+		total.Probes += c.Probes
 		total.Found = append(total.Found, c.Found...)
 		diffs += c.Differences()
 		for k, n := range c.Known {
 			total.Known[k] += n
 		}
 	}
-	t.Logf("DIFFTEST_SEED=%d: %d sequences, %d commands compared (per server), %d differences (%d kinds reported), documented differences met: %v; %d worker(s), %v",
-		seed, total.Seqs, total.Commands, diffs, len(total.Found), total.Known, workers, time.Since(start).Round(time.Second))
+	t.Logf("DIFFTEST_SEED=%d: %d sequences, %d commands and %d end-state reads compared (per server), %d differences (%d kinds reported), documented differences met: %v; %d worker(s), %v",
+		seed, total.Seqs, total.Commands, total.Probes, diffs, len(total.Found), total.Known, workers, time.Since(start).Round(time.Second))
 	if total.Commands < total.Seqs*5 {
 		t.Errorf("only %d commands compared in %d sequences: the runs end too early", total.Commands, total.Seqs)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,13 +22,14 @@ const replyTimeout = 10 * time.Second
 
 // Outcome is what running one sequence found.
 type Outcome struct {
-	Steps int    // steps whose replies were compared
-	Known *Known // the documented difference that ended the run, if any
-	Diff  *Diff  // the first undocumented difference, if any
+	Steps  int    // steps whose replies were compared
+	Probes int    // end-state reads compared
+	Known  *Known // the documented difference that ended the run, if any
+	Diff   *Diff  // the first undocumented difference, if any
 }
 
-// Diff is one undocumented difference: the step, and both replies (or
-// the error reading one).
+// Diff is one undocumented difference: the step (-1 for the end state,
+// read after the last step), and both replies (or the error reading one).
 type Diff struct {
 	Step     int
 	Args     []string
@@ -35,6 +37,9 @@ type Diff struct {
 }
 
 func (d *Diff) String() string {
+	if d.Step < 0 {
+		return fmt.Sprintf("end state, %s:\n  redis-server: %s\n  mullet:       %s", clip(quoteArgs(d.Args)), clip(d.Ref), clip(d.Mul))
+	}
 	return fmt.Sprintf("step %d %s:\n  redis-server: %s\n  mullet:       %s", d.Step, clip(quoteArgs(d.Args)), clip(d.Ref), clip(d.Mul))
 }
 
@@ -229,7 +234,63 @@ func Run(t Targets, seq Seq) (Outcome, error) {
 		}
 		start = end
 	}
-	return out, nil
+	// The end state, read on a fresh connection to each: a difference no
+	// command of the sequence happened to read still shows here.
+	out.Diff, err = compareState(t, &out)
+	return out, err
+}
+
+// stateProbes read everything about a key: its type, TTL and value.
+var stateProbes = [][]string{{"TYPE"}, {"PTTL"}, {"LRANGE", "", "0", "-1"}, {"GET"}}
+
+// compareState reads every key of the generator's key space, in both
+// databases the generator uses, from each server.
+func compareState(t Targets, out *Outcome) (*Diff, error) {
+	ref, err := dial(t.Ref)
+	if err != nil {
+		return nil, err
+	}
+	defer ref.c.Close()
+	mul, err := dial(t.Mul)
+	if err != nil {
+		return nil, err
+	}
+	defer mul.c.Close()
+	var probes [][]string
+	for _, db := range []string{"0", "1"} {
+		probes = append(probes, []string{"SELECT", db})
+		for _, k := range slices.Concat(mainKeys, rareKeys) {
+			for _, p := range stateProbes {
+				args := slices.Clone(p)
+				if len(args) == 1 {
+					args = append(args, k)
+				} else {
+					args[1] = k
+				}
+				probes = append(probes, args)
+			}
+		}
+	}
+	for _, c := range []*conn{ref, mul} {
+		for _, p := range probes {
+			c.send(p)
+		}
+		if err := c.bw.Flush(); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range probes {
+		r, rerr := ref.read()
+		m, merr := mul.read()
+		if r == nil || m == nil {
+			return &Diff{Step: -1, Args: p, Ref: replyOrErr(r, rerr), Mul: replyOrErr(m, merr)}, nil
+		}
+		out.Probes++
+		if !same(p, r, m, &multiState{}) {
+			return &Diff{Step: -1, Args: p, Ref: r.String(), Mul: m.String()}, nil
+		}
+	}
+	return nil, nil
 }
 
 // matchKnownIn finds the documented difference behind a differing reply;

@@ -19,7 +19,7 @@ const maxShrinkRuns = 600
 // made short).
 func Shrink(t Targets, seq Seq, d *Diff) (Seq, *Diff) {
 	sig := signature(d)
-	seq.Steps = slices.Clone(seq.Steps[:d.Step+1])
+	seq.Steps = slices.Clone(upTo(seq.Steps, d))
 	runs := 0
 	try := func(cand Seq) *Diff {
 		if runs >= maxShrinkRuns || len(cand.Steps) == 0 || !safe(cand) {
@@ -33,7 +33,7 @@ func Shrink(t Targets, seq Seq, d *Diff) (Seq, *Diff) {
 		return out.Diff
 	}
 	accept := func(cand Seq, nd *Diff) {
-		cand.Steps = cand.Steps[:nd.Step+1]
+		cand.Steps = upTo(cand.Steps, nd)
 		seq, d = cand, nd
 	}
 
@@ -104,6 +104,15 @@ func Shrink(t Targets, seq Seq, d *Diff) (Seq, *Diff) {
 		}
 	}
 	return seq, d
+}
+
+// upTo is the steps up to the one that showed d: all of them for a
+// difference in the end state.
+func upTo(steps []Step, d *Diff) []Step {
+	if d.Step < 0 {
+		return steps
+	}
+	return steps[:d.Step+1]
 }
 
 // safe reports whether seq is one the generator could have made: it
