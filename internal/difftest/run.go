@@ -153,6 +153,29 @@ func isArityErr(r *Reply) bool {
 // the one they judge.
 type history struct {
 	erange bool // some argument sent so far is a number C's strtod flags ERANGE
+	// lingering: a SET with an EXAT/PXAT in the past was sent. Both
+	// servers keep such a key until an access or their active expiry
+	// cycle deletes it, so DBSIZE counts it or not by timing.
+	lingering bool
+}
+
+// note records what args tell the history.
+func (h *history) note(args []string) {
+	for i, a := range args {
+		if !h.erange && strtodERANGE(a) {
+			h.erange = true
+		}
+		if i > 0 && i+1 < len(args) && strings.EqualFold(args[0], "set") {
+			n, err := strconv.ParseInt(args[i+1], 10, 64)
+			now := time.Now()
+			switch {
+			case err != nil || n <= 0:
+			case strings.EqualFold(a, "exat") && n <= now.Unix(),
+				strings.EqualFold(a, "pxat") && n <= now.UnixMilli():
+				h.lingering = true
+			}
+		}
+	}
 }
 
 // Run runs seq on both targets, batch by batch, and compares each reply.
@@ -217,7 +240,7 @@ func Run(t Targets, seq Seq) (Outcome, error) {
 			}
 			out.Steps++
 			ms := &multi[ci]
-			if !same(st.Args, r, m, ms) {
+			if !same(st.Args, r, m, ms, &hist) {
 				if k := matchKnownIn(st.Args, r, m, ms, &hist); k != nil {
 					out.Known = k
 					return out, nil
@@ -226,17 +249,13 @@ func Run(t Targets, seq Seq) (Outcome, error) {
 				return out, nil
 			}
 			ms.after(st.Args, r)
-			for _, a := range st.Args {
-				if !hist.erange && strtodERANGE(a) {
-					hist.erange = true
-				}
-			}
+			hist.note(st.Args)
 		}
 		start = end
 	}
 	// The end state, read on a fresh connection to each: a difference no
 	// command of the sequence happened to read still shows here.
-	out.Diff, err = compareState(t, &out)
+	out.Diff, err = compareState(t, &out, &hist)
 	return out, err
 }
 
@@ -245,7 +264,7 @@ var stateProbes = [][]string{{"TYPE"}, {"PTTL"}, {"LRANGE", "", "0", "-1"}, {"GE
 
 // compareState reads every key of the generator's key space, in both
 // databases the generator uses, from each server.
-func compareState(t Targets, out *Outcome) (*Diff, error) {
+func compareState(t Targets, out *Outcome, h *history) (*Diff, error) {
 	ref, err := dial(t.Ref)
 	if err != nil {
 		return nil, err
@@ -286,7 +305,7 @@ func compareState(t Targets, out *Outcome) (*Diff, error) {
 			return &Diff{Step: -1, Args: p, Ref: replyOrErr(r, rerr), Mul: replyOrErr(m, merr)}, nil
 		}
 		out.Probes++
-		if !same(p, r, m, &multiState{}) {
+		if !same(p, r, m, &multiState{}, h) {
 			return &Diff{Step: -1, Args: p, Ref: r.String(), Mul: m.String()}, nil
 		}
 	}
@@ -299,7 +318,7 @@ func matchKnownIn(args []string, r, m *Reply, ms *multiState, h *history) *Known
 	if strings.EqualFold(args[0], "exec") && ms.in && r.Type == '*' && m.Type == '*' &&
 		len(r.Elem) == len(ms.queued) && len(m.Elem) == len(r.Elem) {
 		for i, q := range ms.queued {
-			if !same(q, r.Elem[i], m.Elem[i], &multiState{}) {
+			if !same(q, r.Elem[i], m.Elem[i], &multiState{}, h) {
 				return matchKnown(q, r.Elem[i], m.Elem[i], h)
 			}
 		}
@@ -317,7 +336,7 @@ func replyOrErr(r *Reply, err error) string {
 // same reports whether two replies to args count as equal: byte for byte,
 // or under one of the relaxations for replies that are not deterministic
 // across two servers (listed in relaxed).
-func same(args []string, r, m *Reply, ms *multiState) bool {
+func same(args []string, r, m *Reply, ms *multiState, h *history) bool {
 	if string(r.Raw) == string(m.Raw) {
 		return true
 	}
@@ -325,14 +344,14 @@ func same(args []string, r, m *Reply, ms *multiState) bool {
 	if name == "exec" && ms.in && !r.Null && !m.Null && r.Type == m.Type && (r.Type == '*') &&
 		len(r.Elem) == len(ms.queued) && len(m.Elem) == len(r.Elem) {
 		for i, q := range ms.queued {
-			if !same(q, r.Elem[i], m.Elem[i], &multiState{}) {
+			if !same(q, r.Elem[i], m.Elem[i], &multiState{}, h) {
 				return false
 			}
 		}
 		return true
 	}
 	if fn, ok := relaxed[name]; ok {
-		return fn(args, r, m)
+		return fn(args, r, m, h)
 	}
 	return false
 }
