@@ -92,7 +92,7 @@ func cmdClientSetInfo(c *client, args [][]byte) {
 	case "lib-ver":
 		dst = &c.info.libVer
 	default:
-		c.errorReply("ERR Unrecognized option '" + attr + "'")
+		c.errorReply("ERR Unrecognized option '" + string(cString([]byte(attr))) + "'")
 		return
 	}
 	if !validClientName(args[3]) {
@@ -271,7 +271,7 @@ func cmdClientList(c *client, args [][]byte) {
 	switch {
 	case len(args) == 4 && strings.EqualFold(string(args[2]), "type"):
 		if !validClientType(args[3]) {
-			c.errorReply("ERR Unknown client type '" + string(args[3]) + "'")
+			c.errorReply("ERR Unknown client type '" + string(cString(args[3])) + "'")
 			return
 		}
 		if isNormalType(args[3]) {
@@ -486,7 +486,7 @@ func cmdClientKill(c *client, args [][]byte) {
 				id = n
 			case opt == "type" && more:
 				if !validClientType(args[i+1]) {
-					c.errorReply("ERR Unknown client type '" + string(args[i+1]) + "'")
+					c.errorReply("ERR Unknown client type '" + string(cString(args[i+1])) + "'")
 					return
 				}
 				haveType, normal = true, isNormalType(args[i+1])
@@ -497,7 +497,7 @@ func cmdClientKill(c *client, args [][]byte) {
 			case opt == "user" && more:
 				// default is the only user: it owns every connection.
 				if string(args[i+1]) != "default" {
-					c.errorReply("ERR No such user '" + string(args[i+1]) + "'")
+					c.errorReply("ERR No such user '" + string(cString(args[i+1])) + "'")
 					return
 				}
 			case opt == "skipme" && more:

@@ -494,7 +494,7 @@ func cmdLatencyEmpty(c *client, args [][]byte) { c.array(0) }
 func cmdLatencyReset(c *client, args [][]byte) { c.int(0) }
 
 func cmdLatencyGraph(c *client, args [][]byte) {
-	c.errorReply("ERR No samples available for event '" + string(args[2]) + "'")
+	c.errorReply("ERR No samples available for event '" + string(cString(args[2])) + "'")
 }
 
 // cmdLatencyHistogram answers no histograms: per-command latency

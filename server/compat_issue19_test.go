@@ -74,7 +74,10 @@ func TestCompatErrorQuotingNUL(t *testing.T) {
 	p := newKeysPair(t, ref, ts)
 	p.script(`NOSUCH "a\x00b"`, `"" "a\x00b"`, `"x\x00y" a`, `NOSUCH "\x00" b`, `"BAD\r\n" "c\x00\xeac"`,
 		`CLIENT "x\x00y"`, `CLIENT NO-EVICT "\x00"`, `CONFIG "\x00"`,
-		"MULTI", `NOSUCH "a\x00b"`, "EXEC")
+		"MULTI", `NOSUCH "a\x00b"`, "EXEC",
+		`HELLO 2 "\x00"`, `HELLO 3 "a\x00b"`, `HELLO 3 SETNAME n "x\x00y"`, `CLIENT KILL TYPE "x\x00y"`,
+		`CLIENT KILL USER "u\x00v"`, `CLIENT LIST TYPE "x\x00y"`, `LATENCY HISTORY "e\x00v"`,
+		`CONFIG SET "no\x00such" 1`, `CONFIG GET "a\x00"`)
 }
 
 // TestCompatGetKeysAndFlagsSet: SET's key flags depend on GET (Redis's
