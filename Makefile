@@ -6,7 +6,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 ARGS    ?=
 
-.PHONY: all build run test test-short vet fmt fuzz bench bench-consumer bench-sink clean node-deps
+.PHONY: all build run test test-short vet fmt fuzz bench bench-consumer bench-sink clean node-deps difftest
 
 all: build
 
@@ -55,6 +55,16 @@ fuzz:
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg | grep -v '^fuzz: elapsed' || status=1; \
 	done; exit $$status; }
+
+# make difftest: the differential tester's long run, mullet against
+# redis-server 7.0 for DIFFTEST_DURATION (docs/difftest.md). The seed is
+# printed; DIFFTEST_SEED=N replays a run. (make test runs a short,
+# fixed-seed one.)
+DIFFTEST_DURATION ?= 10m
+DIFFTEST_SEED ?=
+difftest:
+	DIFFTEST_DURATION=$(DIFFTEST_DURATION) DIFFTEST_SEED=$(DIFFTEST_SEED) \
+		$(GO) test -count=1 -v -timeout 0 -run '^TestDifferential$$' ./internal/difftest/
 
 test-short: vet
 	$(GO) test -short ./...

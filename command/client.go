@@ -90,7 +90,7 @@ func cmdClientSetInfo(c *Session, args [][]byte) {
 	case "lib-ver":
 		dst = &c.info.libVer
 	default:
-		c.errorReply("ERR Unrecognized option '" + attr + "'")
+		c.errorReply("ERR Unrecognized option '" + string(cString([]byte(attr))) + "'")
 		return
 	}
 	if !validClientName(args[3]) {
@@ -265,7 +265,7 @@ func cmdClientList(c *Session, args [][]byte) {
 	switch {
 	case len(args) == 4 && strings.EqualFold(string(args[2]), "type"):
 		if !validClientType(args[3]) {
-			c.errorReply("ERR Unknown client type '" + string(args[3]) + "'")
+			c.errorReply("ERR Unknown client type '" + string(cString(args[3])) + "'")
 			return
 		}
 		if isNormalType(args[3]) {
@@ -465,7 +465,7 @@ func cmdClientKill(c *Session, args [][]byte) {
 				id = n
 			case opt == "type" && more:
 				if !validClientType(args[i+1]) {
-					c.errorReply("ERR Unknown client type '" + string(args[i+1]) + "'")
+					c.errorReply("ERR Unknown client type '" + string(cString(args[i+1])) + "'")
 					return
 				}
 				haveType, normal = true, isNormalType(args[i+1])
@@ -476,7 +476,7 @@ func cmdClientKill(c *Session, args [][]byte) {
 			case opt == "user" && more:
 				// default is the only user: it owns every connection.
 				if string(args[i+1]) != "default" {
-					c.errorReply("ERR No such user '" + string(args[i+1]) + "'")
+					c.errorReply("ERR No such user '" + string(cString(args[i+1])) + "'")
 					return
 				}
 			case opt == "skipme" && more:

@@ -145,7 +145,7 @@ func cmdHello(c *Session, args [][]byte) {
 			c.setName(string(args[i+1]))
 			i++
 		default:
-			c.errorReply("ERR Syntax error in HELLO option '" + string(args[i]) + "'")
+			c.errorReply("ERR Syntax error in HELLO option '" + string(cString(args[i])) + "'")
 			return
 		}
 	}

@@ -5,8 +5,10 @@ import (
 	"time"
 )
 
-// truncate is C's "%.128s".
+// truncate is C's "%.*s" with precision n: at most n bytes, and nothing
+// from the first NUL on ("a\x00b" quotes as 'a', as in Redis's errors).
 func truncate(b []byte, n int) string {
+	b = cString(b)
 	if len(b) > n {
 		b = b[:n]
 	}

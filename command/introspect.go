@@ -214,6 +214,12 @@ func cmdCommandGetKeys(c *Session, args [][]byte) {
 		return
 	}
 	pos, flags, ok := meta.keyPositions(line)
+	if cmd.name == "sort" || cmd.name == "sort_ro" {
+		// SORT's BY/GET and STORE key specs are "unknown", so Redis
+		// asks its getkeys procs instead.
+		ok = true
+		pos, flags = sortKeyPositions(line, cmd.name == "sort_ro", meta.keySpecs[0].flags.Kind)
+	}
 	if !ok || len(pos) == 0 {
 		if hasFlag(meta.flags, "no_mandatory_keys") {
 			c.array(0)
@@ -221,6 +227,11 @@ func cmdCommandGetKeys(c *Session, args [][]byte) {
 		}
 		c.errorReply("ERR Invalid arguments specified for command")
 		return
+	}
+	if cmd.name == "set" && len(flags) == 1 {
+		// SET's key spec has variable_flags, so Redis asks its
+		// setGetKeys instead, whose flags depend on a GET option.
+		flags[0] = setKeyFlags(line, flags[0].Kind)
 	}
 	c.array(len(pos))
 	for i, p := range pos {
@@ -232,6 +243,57 @@ func cmdCommandGetKeys(c *Session, args [][]byte) {
 			c.bulk(line[p])
 		}
 	}
+}
+
+// sortKeyPositions is Redis 7.0's sortGetKeys (sortROGetKeys for
+// SORT_RO): the sorted key, RO access, and the key after the last STORE,
+// OW update, scanning options as Redis does (LIMIT skips two arguments,
+// GET and BY one, anything else none; names compare as C strings).
+func sortKeyPositions(line [][]byte, readonly bool, kind byte) ([]int, []rv) {
+	flagsOf := func(names ...string) rv {
+		v := rv{Kind: kind}
+		for _, n := range names {
+			v.Elems = append(v.Elems, rv{Kind: '+', Str: n})
+		}
+		return v
+	}
+	pos, flags := []int{1}, []rv{flagsOf("RO", "access")}
+	if readonly {
+		return pos, flags
+	}
+	store := 0
+	for i := 2; i < len(line); i++ {
+		switch a := string(cString(line[i])); {
+		case strings.EqualFold(a, "limit"):
+			i += 2
+		case strings.EqualFold(a, "store") && i+1 < len(line):
+			store = i + 1
+		case strings.EqualFold(a, "get"), strings.EqualFold(a, "by"):
+			i++
+		}
+	}
+	if store > 0 {
+		pos, flags = append(pos, store), append(flags, flagsOf("OW", "update"))
+	}
+	return pos, flags
+}
+
+// setKeyFlags is Redis 7.0's setGetKeys: the key is RW access update if
+// an argument after the value is GET (as C compares it: up to a NUL),
+// else OW update.
+func setKeyFlags(line [][]byte, kind byte) rv {
+	names := []string{"OW", "update"}
+	for _, a := range line[3:] {
+		if strings.EqualFold(string(cString(a)), "get") {
+			names = []string{"RW", "access", "update"}
+			break
+		}
+	}
+	v := rv{Kind: kind}
+	for _, n := range names {
+		v.Elems = append(v.Elems, rv{Kind: '+', Str: n})
+	}
+	return v
 }
 
 func hasFlag(set rv, name string) bool {

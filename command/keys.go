@@ -443,7 +443,10 @@ func ttlGeneric(c *Session, key []byte, ms, abs bool) {
 		ttl = max(at-c.tx.NowMs(), 0)
 	}
 	if !ms {
-		ttl = (ttl + 500) / 1000
+		// Rounded to the nearest second without overflowing near the
+		// maximum expiry (ttl is never negative here): Redis answers
+		// 9223372036854776 for PEXPIREAT's 9223372036854775807.
+		ttl = int64((uint64(ttl) + 500) / 1000)
 	}
 	c.int(ttl)
 }

@@ -3,6 +3,7 @@ package command
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/redcon"
 )
@@ -242,8 +243,12 @@ func (c *Session) double(f float64)    { c.w.Double(f) }
 func (c *Session) verbatim(s string)   { c.w.Verbatim(s) }
 
 // errorReply writes an error reply, marking the command failed and
-// counting it by code for INFO errorstats.
+// counting it by code for INFO errorstats. As Redis's addReplyErrorFormat
+// does with a message that quotes a user's argument, CRs and LFs at its
+// end are trimmed (the writer turns the ones inside into spaces), so
+// "Unsupported option BAD\r\n" reads "Unsupported option BAD".
 func (c *Session) errorReply(msg string) {
+	msg = strings.TrimRight(msg, "\r\n")
 	c.failed = true
 	c.core.admin.errors.count(msg)
 	c.w.Error(msg)

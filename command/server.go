@@ -415,7 +415,7 @@ func cmdLatencyEmpty(c *Session, args [][]byte) { c.array(0) }
 func cmdLatencyReset(c *Session, args [][]byte) { c.int(0) }
 
 func cmdLatencyGraph(c *Session, args [][]byte) {
-	c.errorReply("ERR No samples available for event '" + string(args[2]) + "'")
+	c.errorReply("ERR No samples available for event '" + string(cString(args[2])) + "'")
 }
 
 // cmdLatencyHistogram answers no histograms: per-command latency

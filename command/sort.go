@@ -167,7 +167,10 @@ func sortGeneric(c *Session, args [][]byte, readonly bool) {
 		case optIs(args[j], "by") && left >= 1:
 			sortBy = args[j+1]
 			// A BY pattern without '*' is constant: nothing to sort by.
-			dontSort = bytes.IndexByte(cString(sortBy), '*') < 0
+			// As in Redis, a later BY with a '*' does not sort again.
+			if bytes.IndexByte(cString(sortBy), '*') < 0 {
+				dontSort = true
+			}
 			j++
 		case optIs(args[j], "get") && left >= 1:
 			gets = append(gets, args[j+1])

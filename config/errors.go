@@ -167,7 +167,7 @@ type SetError struct {
 func (e *SetError) Error() string {
 	switch e.Kind {
 	case SetUnknown:
-		return "Unknown option or number of arguments for CONFIG SET - '" + e.Name + "'"
+		return "Unknown option or number of arguments for CONFIG SET - '" + cstr(e.Name) + "'"
 	case SetSyntax:
 		return "syntax error"
 	case SetArity:
@@ -176,9 +176,18 @@ func (e *SetError) Error() string {
 		return "Redis is loading the dataset in memory"
 	}
 	if e.Reason == "" {
-		return "CONFIG SET failed (possibly related to argument '" + e.Name + "')"
+		return "CONFIG SET failed (possibly related to argument '" + cstr(e.Name) + "')"
 	}
-	return "CONFIG SET failed (possibly related to argument '" + e.Name + "') - " + e.Reason
+	return "CONFIG SET failed (possibly related to argument '" + cstr(e.Name) + "') - " + e.Reason
+}
+
+// cstr is s as C's "%s" prints it, up to its first NUL: Redis quotes the
+// name that way.
+func cstr(s string) string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // Unwrap returns the hook error, if a hook caused the failure.

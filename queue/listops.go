@@ -381,11 +381,11 @@ func (tx *Tx) move(dbi int, src, dst []byte, sv, dv *value, srcFront, dstFront b
 	}
 	tx.account(sv, before)
 	tx.touch(dbi, string(src))
-	if sv.list.n == 0 {
+	// Emptied, src is deleted, unless it is also dst: Redis pops and
+	// pushes on the same list object, so a one-item list moved onto
+	// itself keeps its key, its TTL and its place.
+	if sv.list.n == 0 && !bytes.Equal(src, dst) {
 		tx.deleteKey(dbi, string(src), sv)
-		if bytes.Equal(src, dst) {
-			dv = nil
-		}
 	}
 	if dv == nil {
 		dv = tx.newList(dbi, dst)
