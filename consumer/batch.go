@@ -144,15 +144,16 @@ func (r *route) process(ctx, wctx context.Context, sink Sink, b *batch) {
 func (r *route) write(ctx, wctx context.Context, sink Sink, b *batch) ([]*batch, bool) {
 	c := r.c
 	for attempt := 1; ; attempt++ {
+		started := time.Now()
 		err := r.attempt(ctx, wctx, sink, b)
 		var re *RowError
 		switch {
 		case err == nil:
-			r.setState(stateRunning, "")
+			r.succeeded(started)
 			return nil, true
 		case errors.As(err, &re):
 			// The sink answered, so it is up; the batch holds poison.
-			r.setState(stateRunning, "")
+			r.succeeded(started)
 			parts, serr := r.isolate(b, re)
 			if serr == nil {
 				return parts, true

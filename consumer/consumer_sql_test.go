@@ -736,7 +736,9 @@ func serverDown(t *testing.T, h *sqlHarness) {
 		st := routeStats(c, "oq")
 		rows := st.Rows
 		testutil.WaitFor(t, 10*time.Second, "an up-to-date backlog", func() bool { st = routeStats(c, "oq"); return total(st) == n })
-		if st.Retries == 0 || st.DeadLetters != 0 || st.Rows != rows {
+		// Batches already committing when the database went down may
+		// still land (at most one per writer); nothing more may.
+		if st.Retries == 0 || st.DeadLetters != 0 || st.Rows-rows > 4*100 {
 			t.Errorf("round %d while down: %+v", round, st)
 		}
 		t.Logf("round %d: down after %d rows; %+v", round, rows, st)

@@ -57,6 +57,7 @@ type route struct {
 	lat     latencies     // guarded by mu
 	// The current backoff, for its log lines; guarded by mu.
 	backoffSince time.Time // when the route entered it
+	lastFailure  time.Time // the latest failed attempt
 	failures     int       // failed attempts since then
 	reminded     time.Time // the last log line about it
 }
@@ -104,6 +105,7 @@ func (r *route) setState(s routeState, why string) backoffNote {
 	if s == stateBackoff {
 		r.lastErr = why
 		r.failures++
+		r.lastFailure = now
 		if prev != stateBackoff {
 			r.healthy = make(chan struct{})
 			r.backoffSince, r.failures, r.reminded = now, 1, now
@@ -124,6 +126,20 @@ func (r *route) setState(s routeState, why string) backoffNote {
 			"queue", r.queue, "table", r.table)
 	}
 	return note
+}
+
+// succeeded records a write attempt, begun at started, that reached the
+// sink. An attempt already under way at the route's latest failure proves
+// nothing about the sink now (another writer's connection just broke), so
+// only one begun after it ends a backoff: concurrent writers do not flap
+// the route's state and its log lines during an outage.
+func (r *route) succeeded(started time.Time) {
+	r.mu.Lock()
+	stale := r.state == stateBackoff && started.Before(r.lastFailure)
+	r.mu.Unlock()
+	if !stale {
+		r.setState(stateRunning, "")
+	}
 }
 
 // backoffFor returns how long the route has been in backoff and how many

@@ -379,8 +379,18 @@ func (p *Postgres) Kill() {
 func (p *Postgres) killLocked() {
 	p.closeAdminLocked()
 	// The process group is the postmaster's (Setpgid): its own PID.
-	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	pgid := p.cmd.Process.Pid
+	syscall.Kill(-pgid, syscall.SIGKILL)
 	<-p.exited
+	// The backends die with the postmaster but are reaped later; a new
+	// postmaster refuses to start while one of them still holds the old
+	// shared memory ("pre-existing shared memory block is still in use").
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		if err := syscall.Kill(-pgid, 0); err == syscall.ESRCH {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	p.cmd = nil
 }
 
