@@ -69,9 +69,19 @@ func (memLog) Err() error { return nil }
 // operation that writes, checking after each step that the counter equals
 // a recount from the data, then deletes everything and checks UsedMemory
 // is exactly where it started.
+//
+// It runs at list-compress-depth 0, 1 and 2: with compression every step
+// that adds or removes chunks compresses or decompresses some, and the
+// count must stay exact through those cycles.
 func TestMemoryReturnsToStart(t *testing.T) {
+	for _, depth := range []int{0, 1, 2} {
+		t.Run(fmt.Sprintf("depth%d", depth), func(t *testing.T) { memoryReturnsToStart(t, depth) })
+	}
+}
+
+func memoryReturnsToStart(t *testing.T, depth int) {
 	now := time.UnixMilli(1_700_000_000_000)
-	ks := New(Config{BaseMemory: 12345, Now: func() time.Time { return now }, Log: memLog{}})
+	ks := New(Config{BaseMemory: 12345, Now: func() time.Time { return now }, Log: memLog{}, CompressDepth: depth})
 	start := ks.UsedMemory()
 	if start != 12345 {
 		t.Fatalf("UsedMemory at start = %d, want the base 12345", start)
@@ -105,6 +115,18 @@ func TestMemoryReturnsToStart(t *testing.T) {
 		{"lpushx missing", func(tx *Tx) { tx.Push(0, b("none"), items(1, 10), true, true) }},
 		{"rpushx", func(tx *Tx) { tx.Push(0, b("mid"), items(2, 10), false, true) }},
 		{"small list", func(tx *Tx) { tx.Push(0, b("s"), items(3, 5), false, false) }},
+		{"fifo cycles", func(tx *Tx) {
+			for range 5 {
+				tx.Push(0, b("fifo"), items(2000, 170), true, false)
+				tx.Pop(0, b("fifo"), false, 1500, nil)
+			}
+		}},
+		{"fifo read the middle", func(tx *Tx) {
+			tx.Index(0, b("fifo"), 1200)
+			tx.Range(0, b("fifo"), 100, 3000, nil)
+			tx.Pos(0, b("fifo"), b("none"), 1, 0, 0, nil)
+		}},
+		{"fifo drain", func(tx *Tx) { tx.Pop(0, b("fifo"), false, 1<<20, nil) }},
 		{"lpop", func(tx *Tx) { tx.Pop(0, b("q"), true, -1, nil) }},
 		{"rpop count", func(tx *Tx) { tx.Pop(0, b("q"), false, 700, nil) }},
 		{"lpop all of a key", func(tx *Tx) { tx.Pop(0, b("s"), true, 10, nil) }},
@@ -209,6 +231,17 @@ func TestMemoryReturnsToStart(t *testing.T) {
 		tx.End()
 		if got, want := ks.UsedMemory()-start, recount(t, ks); got != want {
 			t.Fatalf("after %s: UsedMemory counts %d bytes of data, a recount finds %d", st.name, got, want)
+		}
+		if st.name == "fifo cycles" {
+			l, z := ks.db[0].keys["fifo"].list, 0
+			for i := range l.nc {
+				if l.at(i).compressed() {
+					z++
+				}
+			}
+			if (z > 0) != (depth > 0) || depth > 0 && z != l.nc-2*depth {
+				t.Fatalf("depth %d: %d of %d chunks compressed", depth, z, l.nc)
+			}
 		}
 	}
 

@@ -1,6 +1,9 @@
 package queue
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+)
 
 // A Snapshot is the dataset as it was at one instant, readable while
 // clients keep writing: the AOF rewrite builds a new base file from it
@@ -67,7 +70,7 @@ func (s *Snapshot) Keys() int {
 // only valid during the call. It stops at the first error emit returns.
 func (s *Snapshot) Each(emit func(db int, argv [][]byte) error) error {
 	argv := make([][]byte, 0, rewriteBatch+2)
-	var num []byte
+	var num, buf []byte // buf: the compressed chunk being read
 	for dbi, entries := range s.dbs {
 		for _, e := range entries {
 			key := []byte(e.key)
@@ -80,6 +83,18 @@ func (s *Snapshot) Each(emit func(db int, argv [][]byte) error) error {
 			case KindList:
 				argv = append(argv[:0], bRPUSH, key)
 				for _, c := range e.chunks {
+					if c.compressed() {
+						// The batch so far may alias buf: send it before
+						// buf is refilled.
+						if len(argv) > 2 {
+							if err := emit(dbi, argv); err != nil {
+								return err
+							}
+							argv = argv[:2]
+						}
+						buf = inflate(&c, slices.Grow(buf[:0], int(c.z)))
+						c = chunk{b: buf, hi: int32(len(buf)), n: c.n}
+					}
 					for p := int(c.lo); p < int(c.hi); {
 						var item []byte
 						item, p = entryAt(c.b, p)

@@ -36,10 +36,10 @@ func dumpLocked(ks *Keyspace) map[string][][]byte {
 // randomWrite applies one random list operation.
 func randomWrite(tx *Tx, r *rand.Rand, keys [][]byte) {
 	k := keys[r.IntN(len(keys))]
-	item := randItem(r)
+	item := randItem(r, false)
 	switch r.IntN(12) {
 	case 0, 1, 2:
-		tx.Push(0, k, [][]byte{item, randItem(r)}, r.IntN(2) == 0, false)
+		tx.Push(0, k, [][]byte{item, randItem(r, false)}, r.IntN(2) == 0, false)
 	case 3, 4:
 		tx.Pop(0, k, r.IntN(2) == 0, int64(r.IntN(4))-1, nil)
 	case 5:
