@@ -302,7 +302,8 @@ var table = []directive{
 
 	// ---- Redis compatibility: encodings ----------------------------------
 	numD("list-max-listpack-size", "list-max-ziplist-size", "-2", intMin, intMax, 0, compat, "", "List node size."),
-	numD("list-compress-depth", "", "0", 0, intMax, 0, compat, "", "List nodes left uncompressed at each end."),
+	numD("list-compress-depth", "", "0", 0, intMax, 0, 0, "",
+		"Compress every list chunk except this many at each end (0: none); CONFIG SET applies to lists created afterwards."),
 	numD("hash-max-listpack-entries", "hash-max-ziplist-entries", "512", 0, longMax, nUnsigned, compat, "", "Compact hash entries."),
 	numD("hash-max-listpack-value", "hash-max-ziplist-value", "64", 0, longMax, nMemory|nUnsigned, compat, "", "Compact hash value size."),
 	numD("set-max-intset-entries", "", "512", 0, longMax, nUnsigned, compat, "", "Integer set entries."),

@@ -62,7 +62,7 @@ type chunk struct {
 // Every list of a keyspace points to the same epochs, which is therefore
 // also where the keyspace keeps its spare chunk buffers (see spares).
 type epochs struct {
-	cur    uint32 // epoch stamped on new buffers
+	cur     uint32 // epoch stamped on new buffers
 	frozen  uint32 // buffers with epoch <= frozen are shared; 0: none
 	spare   spares
 	scratch scratch // decompressed chunks read during the Tx

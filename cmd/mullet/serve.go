@@ -80,6 +80,12 @@ func serve(args []string) error {
 		Databases:  int(set.Int("databases")),
 		MaxMemory:  set.Size("maxmemory"),
 		BaseMemory: startupMemory(),
+
+		CompressDepth: int(set.Int("list-compress-depth")),
+	})
+	set.OnChange("list-compress-depth", func(string) error {
+		ks.SetCompressDepth(int(set.Int("list-compress-depth")))
+		return nil
 	})
 	applyMemoryLimit(set.Size("maxmemory"))
 	set.OnChange("maxmemory", func(string) error {
