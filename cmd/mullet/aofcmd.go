@@ -35,6 +35,7 @@ func aofCommand() *cli.Command {
 				opts := aof.DefaultOptions(c.Args().First())
 				opts.DirName = c.String("appenddirname")
 				opts.FileName = c.String("appendfilename")
+				opts.LoadRDB = loadRDB
 				err := aof.Check(c.Args().First(), opts, c.Bool("fix"), os.Stdout)
 				var ce *aof.CorruptError
 				if errors.As(err, &ce) {
