@@ -104,7 +104,7 @@ func (l *list) decompressAt(i int) {
 		return
 	}
 	size := int(c.z)
-	nb := l.ep.spare.alloc(size)
+	nb := l.ep.spare.alloc(chunkSizeFor(size))
 	lo := 0
 	if i < l.depth {
 		lo = len(nb) - size
@@ -113,6 +113,18 @@ func (l *list) decompressAt(i int) {
 	l.bytes += int64(len(nb) - len(c.b))
 	l.ep.release(c)
 	*c = chunk{b: nb, lo: int32(lo), hi: int32(lo + size), n: c.n, epoch: l.ep.cur}
+}
+
+// chunkSizeFor is the size of buffer to hold n bytes of entries: the
+// smallest full-chunk size that fits, so that the buffer comes from and
+// goes back to the spares (see spares), or n itself past them.
+func chunkSizeFor(n int) int {
+	for _, c := range chunkSizes {
+		if c >= n {
+			return c
+		}
+	}
+	return n
 }
 
 // fixAt brings chunk i to the state its position asks for.
