@@ -1,8 +1,10 @@
 package queue
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -57,4 +59,77 @@ func BenchmarkFIFO(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzList drives a list at a fuzzed list-compress-depth with fuzzed
+// operations and items, against the slice model, checking the chunk and
+// compression invariants as it goes. Items are JSON-like so that chunks
+// compress.
+func FuzzList(f *testing.F) {
+	f.Add([]byte{1, 0, 5, 1, 7, 2, 3, 3, 9, 4, 1, 5, 2, 6, 0, 7, 4})
+	f.Add([]byte{2, 0, 200, 0, 201, 0, 202, 1, 203, 2, 0, 3, 0, 4, 1, 5, 1})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		if len(ops) == 0 {
+			return
+		}
+		l := &list{ep: &epochs{cur: 1}, depth: int(ops[0] % 4)}
+		var m model
+		item := func(b byte, n int) []byte {
+			return fmt.Appendf(nil, `{"order_id":%d,"note":"%s"}`, int(b)*7919+n, bytes.Repeat([]byte{'a' + b%26}, int(b)))
+		}
+		for i := 1; i+1 < len(ops); i += 2 {
+			op, arg := ops[i]%8, ops[i+1]
+			switch {
+			case op == 0 || op == 1:
+				// Pushes come in runs so that lists reach many chunks.
+				for k := range 200 {
+					v := item(arg, k)
+					if op == 0 {
+						l.pushFront(v)
+						m = append(model{v}, m...)
+					} else {
+						l.pushBack(v)
+						m = append(m, v)
+					}
+				}
+			case op == 2 && len(m) > 0:
+				for range min(int(arg)+1, len(m)) {
+					if !bytes.Equal(l.popBack(), m[len(m)-1]) {
+						t.Fatal("popBack differs")
+					}
+					m = m[:len(m)-1]
+				}
+			case op == 3 && len(m) > 0:
+				for range min(int(arg)+1, len(m)) {
+					if !bytes.Equal(l.popFront(), m[0]) {
+						t.Fatal("popFront differs")
+					}
+					m = m[1:]
+				}
+			case op == 4 && len(m) > 0:
+				k := int(arg) * len(m) / 256
+				v := item(arg, -1)
+				l.set(int64(k), v)
+				m[k] = v
+			case op == 5:
+				k := int(arg) * (len(m) + 1) / 256
+				v := item(arg, -2)
+				l.insertAt(int64(k), v)
+				m = slices.Insert(m, k, v)
+			case op == 6 && len(m) > 0:
+				v := m[int(arg)*len(m)/256]
+				want := removeModel(&m, v, int64(arg%3), arg%2 == 0)
+				if got := l.removeWhere(v, int64(arg%3), arg%2 == 0); got != want {
+					t.Fatalf("removeWhere removed %d, want %d", got, want)
+				}
+			case op == 7 && len(m) > 0:
+				s := int64(int(arg) * len(m) / 512)
+				e := int64(len(m)) - 1 - s/2
+				l.trim(s, e)
+				m = m[s : e+1]
+			}
+			l.ep.spare.settle()
+			checkList(t, l, m, i, fmt.Sprint("op ", op))
+		}
+	})
 }

@@ -348,8 +348,9 @@ func heapObjects() int64 {
 // to 1M items of 10 to 2000 bytes and for many small keys.
 func TestMemoryMatchesRuntime(t *testing.T) {
 	type build struct {
-		name string
-		fill func(tx *Tx)
+		name  string
+		fill  func(tx *Tx)
+		depth int // list-compress-depth
 	}
 	// pushN fills a queue of n items of size bytes; small queues are built
 	// several times over, under different keys, so that the runtime's own
@@ -380,11 +381,11 @@ func TestMemoryMatchesRuntime(t *testing.T) {
 			if n*size > 500_000_000 {
 				continue // 2 GB of test data is more than this machine should spend
 			}
-			cases = append(cases, build{fmt.Sprintf("list/%d×%dB", n, size), pushN(n, size, size == 1000)})
+			cases = append(cases, build{name: fmt.Sprintf("list/%d×%dB", n, size), fill: pushN(n, size, size == 1000)})
 		}
 	}
 	cases = append(cases,
-		build{"keys/1M strings of 10B", func(tx *Tx) {
+		build{name: "keys/1M strings of 10B", fill: func(tx *Tx) {
 			v := []byte("0123456789")
 			n := 1_000_000
 			if testing.Short() {
@@ -394,19 +395,25 @@ func TestMemoryMatchesRuntime(t *testing.T) {
 				tx.Set(0, []byte("key:"+strconv.Itoa(i)), v, SetOptions{})
 			}
 		}},
-		build{"keys/300k strings of 100B with TTL", func(tx *Tx) {
+		build{name: "keys/300k strings of 100B with TTL", fill: func(tx *Tx) {
 			v := bytes.Repeat([]byte("v"), 100)
 			for i := range 300_000 {
 				tx.Set(0, []byte("session:"+strconv.Itoa(i)), v, SetOptions{ExpireAt: 1 << 50})
 			}
 		}},
-		build{"keys/100k lists of 3 items", func(tx *Tx) {
+		build{name: "keys/100k lists of 3 items", fill: func(tx *Tx) {
 			v := [][]byte{[]byte("a"), []byte("bb"), []byte("ccc")}
 			for i := range 100_000 {
 				tx.Push(0, []byte("q:"+strconv.Itoa(i)), v, false, false)
 			}
 		}},
-		build{"keys/1000 queues of 1000×200B", func(tx *Tx) {
+		build{name: "compressed/300k JSON orders at depth 1", fill: func(tx *Tx) {
+			items := benchOrders(300_000)
+			for i := 0; i < len(items); i += 100 {
+				tx.Push(0, []byte("orders"), items[i:i+100], true, false)
+			}
+		}, depth: 1},
+		build{name: "keys/1000 queues of 1000×200B", fill: func(tx *Tx) {
 			item := bytes.Repeat([]byte("x"), 200)
 			batch := [][]byte{item, item, item, item, item, item, item, item, item, item}
 			for i := range 1000 {
@@ -418,14 +425,20 @@ func TestMemoryMatchesRuntime(t *testing.T) {
 	)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ks := New(Config{})
+			ks := New(Config{CompressDepth: tc.depth})
+			if tc.depth > 0 {
+				// The codec's own state is allocated on first use and is
+				// runtime overhead, not data.
+				warm := benchOrders(1000)
+				zDec.DecodeAll(zEnc.EncodeAll(bytes.Join(warm, nil), nil), nil)
+			}
 			h0 := heapObjects()
 			tx := ks.Begin()
 			tc.fill(tx)
 			tx.End()
 			h1 := heapObjects()
 			// Spare chunk buffers are overhead, bounded, and not data.
-			used, real := ks.UsedMemory(), h1-h0-int64(ks.ep.spare.bytes)
+			used, real := ks.UsedMemory(), h1-h0-int64(ks.ep.spare.bytes+ks.ep.scratch.kept+cap(ks.ep.scratch.enc))
 			ratio := float64(used) / float64(real)
 			t.Logf("accounted %d, runtime %d: %.3f", used, real, ratio)
 			if ratio < 0.9 || ratio > 1.1 {
