@@ -207,3 +207,51 @@ func TestWriterLoadsInRedis(t *testing.T) {
 		t.Errorf("db 0 holds %d keys, want 5", n)
 	}
 }
+
+// TestLoadPassesBigListsInParts: a list of many megabytes reaches apply in
+// parts of about flushAt bytes, in order, with the key and expiry on each,
+// and nothing lost at the seams.
+func TestLoadPassesBigListsInParts(t *testing.T) {
+	var nodes [][][]byte
+	var want [][]byte
+	for n := range 60 {
+		var node [][]byte
+		for i := range 300 {
+			it := fmt.Appendf(nil, `{"order_id":%d,"pad":"%0150d"}`, n*300+i, i)
+			node = append(node, it)
+			want = append(want, it)
+		}
+		nodes = append(nodes, node)
+	}
+	keys := []writerKey{{db: 2, key: "big", nodes: nodes, expire: 1_900_000_000_000}, {db: 2, key: "after", str: []byte("x")}}
+	data := writeDataset(t, keys, true)
+	var got [][]byte
+	parts := 0
+	err := Load(bytes.NewReader(data), func(db int, key []byte, v Value, exp int64) error {
+		if string(key) == "after" {
+			return nil
+		}
+		if db != 2 || string(key) != "big" || exp != 1_900_000_000_000 || v.Kind != KindList {
+			t.Fatalf("part %d: db %d key %q expire %d kind %v", parts, db, key, exp, v.Kind)
+		}
+		parts++
+		for _, it := range v.List {
+			got = append(got, bytes.Clone(it))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parts < 3 {
+		t.Fatalf("%d items of ~170 B came in %d parts", len(want), parts)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d items, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("item %d: %q, want %q", i, got[i], want[i])
+		}
+	}
+}
