@@ -155,13 +155,14 @@ func figureRDBBase(f flavour, work string, n int, depth int) error {
 	p := &proc{name: f.name, cmd: cmd, addr: addr, done: make(chan struct{})}
 	go func() { cmd.Wait(); close(p.done) }()
 	defer p.stop()
-	var restart time.Duration
+	var restart, cpu time.Duration
 	for restart == 0 {
 		if c, err := resp.Dial(addr); err == nil {
 			for {
 				v, err := c.Do("PING")
 				if err == nil && v == "PONG" {
 					restart = time.Since(t0)
+					cpu = procCPU(cmd.Process.Pid)
 					break
 				}
 				var re resp.Error
@@ -192,6 +193,25 @@ func figureRDBBase(f flavour, work string, n int, depth int) error {
 	if got, err := c.Int("LLEN", "orders"); err != nil || got != int64(n) {
 		return fmt.Errorf("%s: LLEN %d after restart, want %d (%v)", f.name, got, n, err)
 	}
-	fmt.Printf("%-14s %6d %14.1f %12.2f %12.3f\n", f.name, depth, float64(st.Size())/1e6, rewrite.Seconds(), restart.Seconds())
+	fmt.Printf("%-14s %6d %14.1f %12.2f %12.3f %12.3f\n", f.name, depth, float64(st.Size())/1e6, rewrite.Seconds(), restart.Seconds(), cpu.Seconds())
 	return nil
+}
+
+// procCPU is the CPU time (user and system) process pid has used so far,
+// from /proc/pid/stat: on a shared machine a steadier figure than the
+// wall time, which includes the time other processes ran.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses.
+	_, rest, _ := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }

@@ -20,7 +20,11 @@
 //     often. Pauses include time the OS did not run the process's threads:
 //     on a loaded machine, read them with the load average printed beside.
 //
-// Usage: go run ./bench/memory [-mullet bin] [-redis redis-server] [-only rss,fit,flood,gc,backlog,rdbbase]
+//   - compressrate: mullet's LPUSH/RPOP throughput (redis-benchmark) at
+//     list-compress-depth 0 and 1, pipeline 1 and 16 (compressrate.go;
+//     not in the default set: it takes minutes).
+//
+// Usage: go run ./bench/memory [-mullet bin] [-redis redis-server] [-only rss,fit,flood,gc,backlog,rdbbase,compressrate]
 // Without -mullet it builds ./cmd/mullet. It prints a table; the bench
 // engineer's bench/sidebyside repeats the rss and fit figures in rounds.
 package main
@@ -50,6 +54,9 @@ func main() {
 	depths := flag.String("depths", "0,1", "backlog: list-compress-depth values")
 	baseItems := flag.Int("baseitems", 2_000_000, "rdbbase: orders")
 	baseDepth := flag.Int("basedepth", 0, "rdbbase: list-compress-depth of both servers")
+	rateRounds := flag.Int("raterounds", 3, "compressrate: rounds")
+	rateN := flag.Int("raten", 1_000_000, "compressrate: requests per redis-benchmark test")
+	rateSize := flag.Int("ratesize", 200, "compressrate: item bytes (-d)")
 	items := flag.Int("items", 1_000_000, "rss: items")
 	size := flag.Int("size", 200, "rss: item bytes")
 	capLimit := flag.String("cap", "64mb", "fit: maxmemory")
@@ -120,10 +127,15 @@ func main() {
 	}
 	if want["rdbbase"] {
 		fmt.Printf("\n## BGREWRITEAOF of %d JSON orders, aof-use-rdb-preamble yes, then restart\n\n", *baseItems)
-		fmt.Printf("%-14s %6s %14s %12s %12s\n", "server", "depth", "base MB", "rewrite s", "to PONG s")
+		fmt.Printf("%-14s %6s %14s %12s %12s %12s\n", "server", "depth", "base MB", "rewrite s", "to PONG s", "CPU s")
 		for _, f := range flavours {
 			must(figureRDBBase(f, work, *baseItems, *baseDepth))
 		}
+	}
+	if want["compressrate"] {
+		fmt.Printf("\n## mullet LPUSH/RPOP requests/s, list-compress-depth 0 and 1 (redis-benchmark -c 50 -d %d, %d rounds, medians)\n\n", *rateSize, *rateRounds)
+		fmt.Printf("%-8s %3s %14s %14s %8s\n", "test", "P", "depth 0", "depth 1", "ratio")
+		must(figureCompressRate(flavours[1], work, *rateRounds, *rateN, *rateSize))
 	}
 	if want["gc"] {
 		fmt.Printf("\n## mullet GC pauses, %d items queued, push/pop load for %v\n\n", *gcItems, *gcFor)
