@@ -3,27 +3,22 @@
 //
 //   - rss: resident memory holding 1M items of 200 bytes (one LPUSH per
 //     item, pipelined), settled, with appendonly no;
-//
 //   - fit: how many 1000-byte items fit under maxmemory 64mb before the
 //     first -OOM;
-//
 //   - flood: producers flood a server capped at 256mb while a consumer
 //     drains it, for 10 s past the cap: peak RSS over maxmemory, exact
 //     error text, nothing lost or evicted (pushes acknowledged minus pops
 //     equals LLEN);
-//
 //   - backlog, rdbbase: the backlog figures of issue 14 on seeded JSON
 //     orders (backlog.go): orders held under maxmemory 64mb at
 //     list-compress-depth 0 and 1, and the size of an RDB-preamble base
 //     of 2M orders and the restart from it;
-//
 //   - gc: GC stop-the-world pauses (runtime/metrics
 //     /sched/pauses/total/gc:seconds) of an in-process mullet holding 10M
 //     small items under a push/pop load over TCP from a child process, with
 //     the soft memory limit 32 MiB above the data so the collector runs
 //     often. Pauses include time the OS did not run the process's threads:
 //     on a loaded machine, read them with the load average printed beside.
-//
 //   - compressrate: mullet's LPUSH/RPOP throughput (redis-benchmark) at
 //     list-compress-depth 0 and 1, pipeline 1 and 16 (compressrate.go;
 //     not in the default set: it takes minutes).
