@@ -25,6 +25,7 @@ type AOF struct {
 	policy    atomic.Int32 // FsyncPolicy
 	rwPercent atomic.Int64
 	rwMinSize atomic.Int64
+	preamble  atomic.Bool // write RDB bases (Options.RDBPreamble)
 
 	// manMu guards man. Open and the rewrite goroutine change the
 	// manifest (one rewrite at a time); Load and Info read it.
@@ -122,6 +123,7 @@ func Open(opts Options) (*AOF, error) {
 	a.policy.Store(int32(opts.Fsync))
 	a.rwPercent.Store(int64(opts.RewritePercentage))
 	a.rwMinSize.Store(opts.RewriteMinSize)
+	a.preamble.Store(opts.RDBPreamble)
 	a.stats.lastRewriteSec.Store(-1)
 
 	if err := os.MkdirAll(a.dir, 0o755); err != nil {
@@ -162,7 +164,7 @@ func (a *AOF) openManifest() error {
 	if m.base == nil && len(m.incr) == 0 {
 		// Redis forces an (empty) base file when it starts with no data
 		// (aofOpenIfNeededOnServerStart); do the same so the layouts match.
-		name := baseName(prefix, m.baseSeq+1)
+		name := baseName(prefix, m.baseSeq+1, a.rdbBase())
 		if err := writeFileSync(a.opts.OpenFile, filepath.Join(a.dir, name), nil); err != nil {
 			return fmt.Errorf("aof: create base file: %w", err)
 		}
@@ -451,6 +453,13 @@ func (a *AOF) SetRewritePercentage(p int) { a.rwPercent.Store(int64(max(p, 0))) 
 
 // SetRewriteMinSize sets auto-aof-rewrite-min-size, in bytes.
 func (a *AOF) SetRewriteMinSize(n int64) { a.rwMinSize.Store(max(n, 0)) }
+
+// SetRDBPreamble follows CONFIG SET aof-use-rdb-preamble: the next
+// rewrite writes an RDB base if on (and Options.WriteRDB is set).
+func (a *AOF) SetRDBPreamble(on bool) { a.preamble.Store(on) }
+
+// rdbBase reports whether the next base is written in RDB format.
+func (a *AOF) rdbBase() bool { return a.preamble.Load() && a.opts.WriteRDB != nil }
 
 // Dir returns the AOF directory (Options.Dir joined with DirName).
 func (a *AOF) Dir() string { return a.dir }

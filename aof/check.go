@@ -176,14 +176,24 @@ func checkFile(path string, opts *Options, incr bool) (checkResult, error) {
 		res.padFrom = end
 	}
 	sc := newScanner(io.LimitReader(f, end), end, opts.MaxBulkLen)
+	var rdbEnd int64 // where an RDB preamble ends
 	if sc.fill(5) && string(sc.buf[sc.r:sc.r+5]) == "REDIS" {
-		res.bad = &CorruptError{Path: path, Reason: "RDB-format base: mullet cannot check RDB data; " +
-			"use redis-check-aof, or rewrite with aof-use-rdb-preamble no"}
-		return res, nil
+		if opts.LoadRDB == nil {
+			res.bad = &CorruptError{Path: path, Reason: "RDB-format base: this check cannot read RDB data; " +
+				"use redis-check-aof, or set Options.LoadRDB"}
+			return res, nil
+		}
+		// Parsing it checks its structure and its CRC64.
+		if err := opts.LoadRDB(sc, func([][]byte) error { return nil }); err != nil {
+			res.bad = &CorruptError{Path: path, Reason: "RDB preamble: " + err.Error()}
+			return res, nil
+		}
+		sc.crc, sc.spanStart = 0, sc.pos()
+		rdbEnd = sc.pos()
 	}
 	var (
-		valid      int64
-		spanStart  int64 // end of the last '#' line: a checksum covers what follows
+		valid      = rdbEnd
+		spanStart  = rdbEnd // end of the last '#' line: a checksum covers what follows
 		inMulti    bool
 		multiStart int64
 		scanErr    *scanError

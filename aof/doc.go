@@ -1,13 +1,15 @@
 // Package aof is mullet's append-only file: a Redis 7.0 multi-part AOF
-// that redis-server and redis-check-aof read, and that can read what
-// redis-server 7.0 writes with aof-use-rdb-preamble no.
+// that redis-server and redis-check-aof read, and that reads what
+// redis-server 7.0 writes, with aof-use-rdb-preamble yes or no.
 //
 // # Layout
 //
 // Under Dir/DirName (default appendonlydir) live the manifest
 // <FileName>.manifest (default appendonly.aof.manifest), one base file
-// <FileName>.<n>.base.aof and one or more incr files
-// <FileName>.<n>.incr.aof, all RESP commands. The manifest lines are
+// and one or more incr files <FileName>.<n>.incr.aof of RESP commands.
+// The base is <FileName>.<n>.base.rdb, an RDB file (Options.RDBPreamble,
+// written through Options.WriteRDB, read through Options.LoadRDB), or
+// <FileName>.<n>.base.aof of RESP commands. The manifest lines are
 // Redis's ("file appendonly.aof.1.base.aof seq 1 type b"); see
 // manifest.go. resp.go describes what a file holds, including the
 // "#crc32c:" annotation lines Redis skips on load.

@@ -204,9 +204,12 @@ func persistManifest(opts *Options, dir string, m *manifest) error {
 }
 
 // baseName and incrName follow Redis's naming rules (aof.c): the base is
-// <appendfilename>.<seq>.base.aof (we never write the .rdb variant), an
+// <appendfilename>.<seq>.base.rdb in RDB format, .base.aof in RESP; an
 // incr file <appendfilename>.<seq>.incr.aof.
-func baseName(prefix string, seq int64) string {
+func baseName(prefix string, seq int64, rdb bool) string {
+	if rdb {
+		return prefix + "." + strconv.FormatInt(seq, 10) + ".base.rdb"
+	}
 	return prefix + "." + strconv.FormatInt(seq, 10) + ".base.aof"
 }
 

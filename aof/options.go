@@ -111,6 +111,15 @@ type Options struct {
 	// Nil makes such a base fail with ErrRDBBase.
 	LoadRDB func(r io.Reader, apply func(argv [][]byte) error) error
 
+	// RDBPreamble (aof-use-rdb-preamble yes, Redis's default) makes
+	// rewrites write the base in RDB format, through WriteRDB, to a file
+	// named *.base.rdb as Redis names it; false writes RESP commands to
+	// *.base.aof. SetRDBPreamble changes it while running. With WriteRDB
+	// nil the base is always RESP.
+	RDBPreamble bool
+	// WriteRDB writes ds as a whole RDB file (header to checksum) to w.
+	WriteRDB func(w io.Writer, ds Dataset) error
+
 	// Progress, when set, is called from Load with the bytes replayed so
 	// far and the total, about every 16 MiB and once at the end.
 	Progress func(done, total int64)

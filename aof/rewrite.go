@@ -183,7 +183,13 @@ func (a *AOF) doRewrite(src Source) error {
 	//    only once the owner has switched files: a later rewrite's cut
 	//    must not find this one still pending.
 	tmp := filepath.Join(a.dir, "temp-rewriteaof-bg-"+strconv.Itoa(os.Getpid())+".aof")
-	size, err := a.writeBase(tmp, ds)
+	useRDB := a.rdbBase()
+	var size int64
+	if useRDB {
+		size, err = a.writeRDBBase(tmp, ds)
+	} else {
+		size, err = a.writeBase(tmp, ds)
+	}
 	select {
 	case <-sw.done:
 	case <-a.rwStop:
@@ -201,7 +207,7 @@ func (a *AOF) doRewrite(src Source) error {
 	m = a.man.clone()
 	a.manMu.Unlock()
 	m.baseSeq++
-	bname := baseName(a.opts.FileName, m.baseSeq)
+	bname := baseName(a.opts.FileName, m.baseSeq, useRDB)
 	bpath := filepath.Join(a.dir, bname)
 	if err := os.Rename(tmp, bpath); err != nil {
 		os.Remove(tmp)
@@ -317,6 +323,62 @@ func (a *AOF) writeBase(path string, ds Dataset) (int64, error) {
 		return 0, err
 	}
 	return size, nil
+}
+
+// writeRDBBase writes ds to path in RDB format through Options.WriteRDB
+// and makes it durable, with an fdatasync every baseSyncEvery bytes as
+// writeBase. It returns the file size.
+func (a *AOF) writeRDBBase(path string, ds Dataset) (int64, error) {
+	f, err := a.opts.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return 0, fmt.Errorf("aof: create temp base: %w", err)
+	}
+	defer f.Close()
+	sw := &syncWriter{f: f, stop: a.rwStop}
+	if err := a.opts.WriteRDB(sw, ds); err != nil {
+		if sw.err != nil {
+			return 0, sw.err
+		}
+		return 0, fmt.Errorf("aof: write RDB base: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return 0, fmt.Errorf("aof: fdatasync temp base: %w", err)
+	}
+	return sw.size, nil
+}
+
+// syncWriter writes the RDB base, fdatasyncing every baseSyncEvery bytes
+// and failing with ErrClosed once the AOF is closing.
+type syncWriter struct {
+	f        File
+	stop     <-chan struct{}
+	size     int64
+	unsynced int64
+	err      error
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	select {
+	case <-w.stop:
+		w.err = ErrClosed
+		return 0, w.err
+	default:
+	}
+	n, err := w.f.Write(p)
+	w.size += int64(n)
+	w.unsynced += int64(n)
+	if err != nil {
+		w.err = fmt.Errorf("aof: write temp base: %w", err)
+		return n, w.err
+	}
+	if w.unsynced >= baseSyncEvery {
+		w.unsynced = 0
+		if err := w.f.Sync(); err != nil {
+			w.err = fmt.Errorf("aof: fdatasync temp base: %w", err)
+			return n, w.err
+		}
+	}
+	return n, nil
 }
 
 // maybeAutoRewrite starts a rewrite when the AOF has grown past

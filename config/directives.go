@@ -178,7 +178,8 @@ var table = []directive{
 		"Do not rewrite the AOF automatically below this size."),
 	boolD("aof-load-truncated", "", "yes", 0,
 		"Load an AOF whose last record is truncated (cutting it off) instead of refusing to start."),
-	boolD("aof-use-rdb-preamble", "", "yes", compat, "Start rewritten AOFs with an RDB snapshot."),
+	boolD("aof-use-rdb-preamble", "", "yes", 0,
+		"Write rewritten AOF bases in RDB format (*.base.rdb, LZF-compressed, as Redis 7.0); no writes RESP commands (*.base.aof)."),
 	boolD("aof-rewrite-incremental-fsync", "", "yes", compat, "fsync every 4 MB while rewriting the AOF."),
 	boolD("aof-timestamp-enabled", "", "no", compat, "Write timestamp annotations into the AOF."),
 	boolD("aof-disable-auto-gc", "", "no", compat, "Keep history AOF files after a rewrite."),
@@ -304,7 +305,8 @@ var table = []directive{
 
 	// ---- Redis compatibility: encodings ----------------------------------
 	numD("list-max-listpack-size", "list-max-ziplist-size", "-2", intMin, intMax, 0, compat, "", "List node size."),
-	numD("list-compress-depth", "", "0", 0, intMax, 0, compat, "", "List nodes left uncompressed at each end."),
+	numD("list-compress-depth", "", "0", 0, intMax, 0, 0, "",
+		"Compress every list chunk except this many at each end (0: none); CONFIG SET applies to lists created afterwards."),
 	numD("hash-max-listpack-entries", "hash-max-ziplist-entries", "512", 0, longMax, nUnsigned, compat, "", "Compact hash entries."),
 	numD("hash-max-listpack-value", "hash-max-ziplist-value", "64", 0, longMax, nMemory|nUnsigned, compat, "", "Compact hash value size."),
 	numD("set-max-intset-entries", "", "512", 0, longMax, nUnsigned, compat, "", "Integer set entries."),

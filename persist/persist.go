@@ -76,7 +76,9 @@ func (p *Persistence) options() (aof.Options, error) {
 	opts.MaxBulkLen = p.set.Size("proto-max-bulk-len")
 	opts.Source = source{p.ks}
 	opts.Logger = p.log
-	opts.LoadRDB = loadRDB
+	opts.LoadRDB = LoadRDB
+	opts.RDBPreamble = p.set.Bool("aof-use-rdb-preamble")
+	opts.WriteRDB = writeRDB
 	opts.Progress = func(done, total int64) {
 		p.log.Info("loading the append only file", "done_bytes", done, "total_bytes", total)
 	}
@@ -115,6 +117,7 @@ func (p *Persistence) Open(replay func(argv [][]byte) error) error {
 	}
 	a.SetRewritePercentage(int(p.set.Int("auto-aof-rewrite-percentage")))
 	a.SetRewriteMinSize(p.set.Size("auto-aof-rewrite-min-size"))
+	a.SetRDBPreamble(p.set.Bool("aof-use-rdb-preamble"))
 	p.a = a
 	p.mu.Unlock()
 	return nil
@@ -155,6 +158,12 @@ func (p *Persistence) Watch() {
 	p.set.OnChange("auto-aof-rewrite-min-size", func(string) error {
 		if a := p.current(); a != nil {
 			a.SetRewriteMinSize(p.set.Size("auto-aof-rewrite-min-size"))
+		}
+		return nil
+	})
+	p.set.OnChange("aof-use-rdb-preamble", func(v string) error {
+		if a := p.current(); a != nil {
+			a.SetRDBPreamble(v == "yes")
 		}
 		return nil
 	})
@@ -339,10 +348,49 @@ func (p *Persistence) Close() error {
 	return a.Close()
 }
 
-// loadRDB replays a base file in RDB format (Redis's default
+// writeRDB writes a snapshot of the keyspace as an RDB file, the base of
+// a rewrite under aof-use-rdb-preamble yes: lists as quicklists with one
+// listpack node per chunk, strings and keys LZF-compressed where that
+// pays, as redis-server writes with rdbcompression yes.
+func writeRDB(w io.Writer, ds aof.Dataset) error {
+	snap, ok := ds.(*queue.Snapshot)
+	if !ok {
+		return fmt.Errorf("writeRDB: dataset %T is not a keyspace snapshot", ds)
+	}
+	rw := rdb.NewWriter(w, true)
+	cur := -1
+	err := snap.EachValue(func(db int, key []byte, v *queue.SnapValue) error {
+		if db != cur {
+			cur = db
+			keys, expires := snap.DBSize(db)
+			rw.SelectDB(db, keys, expires)
+		}
+		exp := rdb.NoExpire
+		if v.ExpireAt != 0 {
+			exp = v.ExpireAt
+		}
+		switch v.Kind {
+		case queue.KindString:
+			rw.String(key, v.Str, exp)
+		case queue.KindList:
+			rw.List(key, exp, v.Nodes())
+			for i := range v.Nodes() {
+				rw.Node()
+				v.Node(i, rw.Item)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return rw.Close()
+}
+
+// LoadRDB replays a base file in RDB format (Redis's default
 // aof-use-rdb-preamble yes) as the commands that rebuild it, so a
 // directory redis-server wrote with its defaults loads too.
-func loadRDB(r io.Reader, apply func(argv [][]byte) error) error {
+func LoadRDB(r io.Reader, apply func(argv [][]byte) error) error {
 	cur := -1
 	var num []byte
 	argv := make([][]byte, 0, 66)

@@ -18,7 +18,11 @@
 // Lists are stored the way Redis's quicklist of listpacks stores them:
 // items packed into chunks of 16 to 64 KiB held in a ring, so pushes and
 // pops at both ends are O(1), and ten million items cost the garbage
-// collector a few thousand pointers, not ten million.
+// collector a few thousand pointers, not ten million. With
+// Config.CompressDepth (list-compress-depth) the chunks between the ends
+// are held zstd-compressed and counted at their compressed size
+// (compress.go); items read from them alias scratch memory that stays
+// valid until End.
 //
 // # Guarantees
 //

@@ -56,6 +56,12 @@ type Config struct {
 	// Now returns the current time; nil means time.Now. Tests set it to
 	// control expiry.
 	Now func() time.Time
+
+	// CompressDepth is list-compress-depth: lists keep that many chunks
+	// at each end raw and compress the others (compress.go); 0, Redis's
+	// default, compresses nothing. SetCompressDepth changes it for lists
+	// created afterwards, as CONFIG SET does in Redis.
+	CompressDepth int
 }
 
 // Keyspace holds the databases of keys and everything that must change
@@ -89,6 +95,7 @@ type Keyspace struct {
 	peak      atomic.Int64 // the most UsedMemory has been; written under mu
 	base      int64        // Config.BaseMemory
 	maxmemory atomic.Int64
+	depth     atomic.Int64 // list-compress-depth for new lists
 
 	// Stats, read without the lock.
 	expiredKeys atomic.Int64
@@ -149,6 +156,7 @@ func New(cfg Config) *Keyspace {
 		ks.db[i] = newDB()
 	}
 	ks.maxmemory.Store(cfg.MaxMemory)
+	ks.depth.Store(int64(max(cfg.CompressDepth, 0)))
 	ks.tx.ks = ks
 	return ks
 }
@@ -337,6 +345,7 @@ func (tx *Tx) End() uint64 {
 		ks.serveReady(tx)
 	}
 	ks.ep.spare.settle()
+	ks.ep.scratch.settle()
 	t := tx.ticket
 	ks.mu.Unlock()
 	return t
@@ -489,6 +498,7 @@ func (tx *Tx) newList(dbi int, key []byte) *value {
 	} else {
 		v = &value{kind: KindList, list: &list{ep: &tx.ks.ep}}
 	}
+	v.list.depth = tx.ks.compressDepth()
 	if k == "" {
 		k = string(key)
 	}
@@ -531,3 +541,12 @@ func (tx *Tx) ExpireCycle(limit int) int {
 	}
 	return n
 }
+
+// SetCompressDepth sets list-compress-depth for lists created from now on;
+// negative means 0.
+func (ks *Keyspace) SetCompressDepth(n int) { ks.depth.Store(int64(max(n, 0))) }
+
+// compressDepth is the depth a new list gets. Depths past any list's
+// chunk count all mean "compress nothing"; clamping keeps the arithmetic
+// on chunk positions from overflowing.
+func (ks *Keyspace) compressDepth() int { return int(min(ks.depth.Load(), 1<<30)) }

@@ -34,6 +34,11 @@ type list struct {
 	n     int64 // items
 	bytes int64 // accounted memory, see memSize
 	ep    *epochs
+	// depth is list-compress-depth as it was when the list was made (as
+	// in Redis, CONFIG SET changes it for new lists only): the chunks
+	// that many from each end stay raw, the others are compressed; 0
+	// compresses nothing. See compress.go.
+	depth int
 	// spareBuf is the buffer of the last chunk removed, if small and not
 	// visible to a snapshot, for the next newChunk: a list that keeps
 	// going from empty to one chunk and back allocates nothing.
@@ -46,6 +51,7 @@ type chunk struct {
 	lo, hi int32
 	n      int32  // entries
 	epoch  uint32 // epochs.cur when b was allocated; see epochs
+	z      int32  // > 0: compressed, z raw bytes; see compress.go
 }
 
 // epochs lets a snapshot (AOF rewrite) read chunk buffers while writers keep
@@ -56,9 +62,10 @@ type chunk struct {
 // Every list of a keyspace points to the same epochs, which is therefore
 // also where the keyspace keeps its spare chunk buffers (see spares).
 type epochs struct {
-	cur    uint32 // epoch stamped on new buffers
-	frozen uint32 // buffers with epoch <= frozen are shared; 0: none
-	spare  spares
+	cur     uint32 // epoch stamped on new buffers
+	frozen  uint32 // buffers with epoch <= frozen are shared; 0: none
+	spare   spares
+	scratch scratch // decompressed chunks read during the Tx
 }
 
 const (
@@ -361,6 +368,9 @@ func (l *list) pushFront(v []byte) {
 	c.n = 1
 	l.insertChunk(0, c)
 	l.n++
+	if l.depth > 0 {
+		l.fixEnds()
+	}
 }
 
 // pushBack adds v at the tail.
@@ -396,6 +406,9 @@ func (l *list) pushBack(v []byte) {
 	c.n = 1
 	l.insertChunk(l.nc, c)
 	l.n++
+	if l.depth > 0 {
+		l.fixEnds()
+	}
 }
 
 // popFront removes and returns the head item. The returned slice aliases
@@ -408,6 +421,9 @@ func (l *list) popFront() []byte {
 	l.n--
 	if c.n == 0 {
 		l.removeChunk(0)
+		if l.depth > 0 {
+			l.fixEnds()
+		}
 	}
 	return v
 }
@@ -421,6 +437,9 @@ func (l *list) popBack() []byte {
 	l.n--
 	if c.n == 0 {
 		l.removeChunk(l.nc - 1)
+		if l.depth > 0 {
+			l.fixEnds()
+		}
 	}
 	return v
 }
@@ -468,8 +487,8 @@ func offsetOf(c *chunk, k int) int {
 // index returns item i (0-based from the head), aliasing list memory.
 func (l *list) index(i int64) []byte {
 	ci, k := l.locate(i)
-	c := l.at(ci)
-	v, _ := entryAt(c.b, offsetOf(c, k))
+	c := l.rawAt(ci)
+	v, _ := entryAt(c.b, offsetOf(&c, k))
 	return v
 }
 
@@ -482,8 +501,8 @@ func (l *list) iter(start int64, reverse bool, fn func(v []byte) bool) {
 	}
 	if !reverse {
 		ci, k := l.locate(start)
-		c := l.at(ci)
-		p := offsetOf(c, k)
+		c := l.rawAt(ci)
+		p := offsetOf(&c, k)
 		for {
 			for p < int(c.hi) {
 				var v []byte
@@ -496,13 +515,13 @@ func (l *list) iter(start int64, reverse bool, fn func(v []byte) bool) {
 			if ci >= l.nc {
 				return
 			}
-			c = l.at(ci)
+			c = l.rawAt(ci)
 			p = int(c.lo)
 		}
 	}
 	ci, k := l.locate(l.n - 1 - start)
-	c := l.at(ci)
-	q := offsetOf(c, k+1)
+	c := l.rawAt(ci)
+	q := offsetOf(&c, k+1)
 	for {
 		for q > int(c.lo) {
 			var v []byte
@@ -515,7 +534,7 @@ func (l *list) iter(start int64, reverse bool, fn func(v []byte) bool) {
 		if ci < 0 {
 			return
 		}
-		c = l.at(ci)
+		c = l.rawAt(ci)
 		q = int(c.hi)
 	}
 }
@@ -572,7 +591,7 @@ func (l *list) removeChunkKeepRing(pos int) {
 
 // chunkItems returns copies of the items of chunk ci.
 func (l *list) chunkItems(ci int) [][]byte {
-	c := l.at(ci)
+	c := l.rawAt(ci)
 	items := make([][]byte, 0, c.n)
 	for p := int(c.lo); p < int(c.hi); {
 		var v []byte
@@ -588,6 +607,7 @@ func (l *list) set(i int64, v []byte) {
 	items := l.chunkItems(ci)
 	items[k] = v
 	l.rebuild(ci, items)
+	l.fixAll()
 }
 
 // insertAt inserts v so that it becomes item i (0 <= i <= n).
@@ -602,6 +622,7 @@ func (l *list) insertAt(i int64, v []byte) {
 		items := l.chunkItems(ci)
 		items = slices.Insert(items, k, v)
 		l.rebuild(ci, items)
+		l.fixAll()
 	}
 }
 
@@ -614,7 +635,7 @@ func (l *list) removeWhere(v []byte, limit int64, fromTail bool) int64 {
 		ci, step = l.nc-1, -1
 	}
 	for ci >= 0 && ci < l.nc && (limit == 0 || removed < limit) {
-		c := l.at(ci)
+		c := l.rawAt(ci)
 		// Cheap scan first: most chunks hold no match.
 		hit := false
 		for p := int(c.lo); p < int(c.hi); {
@@ -654,7 +675,7 @@ func (l *list) removeWhere(v []byte, limit int64, fromTail bool) int64 {
 		}
 		before := l.nc
 		if len(kept) == 0 {
-			l.n -= int64(c.n)
+			l.n -= int64(l.at(ci).n)
 			l.removeChunkKeepRing(ci)
 		} else {
 			l.rebuild(ci, kept)
@@ -670,6 +691,7 @@ func (l *list) removeWhere(v []byte, limit int64, fromTail bool) int64 {
 		l.head = 0
 	}
 	l.shrinkRing()
+	l.fixAll()
 	return removed
 }
 
@@ -682,6 +704,7 @@ func (l *list) trim(start, stop int64) {
 		l.n -= int64(l.at(0).n)
 		l.removeChunk(0)
 	}
+	l.fixEnds()
 	for ; dropFront > 0; dropFront-- {
 		l.popFront()
 	}
@@ -690,6 +713,7 @@ func (l *list) trim(start, stop int64) {
 		l.n -= int64(l.at(l.nc - 1).n)
 		l.removeChunk(l.nc - 1)
 	}
+	l.fixEnds()
 	for ; dropBack > 0; dropBack-- {
 		l.popBack()
 	}

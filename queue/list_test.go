@@ -53,9 +53,56 @@ func checkList(t *testing.T, l *list, m model, step int, op string) {
 	if bytesAcc != l.bytes {
 		t.Fatalf("step %d (%s): accounted %d bytes, buffers hold %d", step, op, l.bytes, bytesAcc)
 	}
+	// Compression: inner chunks compressed (or found incompressible),
+	// the depth at each end raw; each compressed chunk decompresses to
+	// entries that add up to its count.
+	for i := 0; i < l.nc; i++ {
+		c := l.at(i)
+		if l.mustCompress(i) != (c.z != 0) {
+			t.Fatalf("step %d (%s): chunk %d of %d (depth %d): z=%d", step, op, i, l.nc, l.depth, c.z)
+		}
+		if c.compressed() {
+			if int64(len(c.b)) != heapSize(int(c.hi)) {
+				t.Fatalf("step %d (%s): compressed chunk %d: %d-byte buffer for %d bytes", step, op, i, len(c.b), c.hi)
+			}
+			r := l.rawAt(i)
+			k := 0
+			for p := int(r.lo); p < int(r.hi); k++ {
+				_, p = entryAt(r.b, p)
+			}
+			if k != int(c.n) {
+				t.Fatalf("step %d (%s): compressed chunk %d holds %d entries, says %d", step, op, i, k, c.n)
+			}
+		}
+	}
+	l.ep.scratch.settle()
 }
 
-func randItem(r *rand.Rand) []byte {
+// snapItems reads a snapshot's chunks as Snapshot.Each does.
+func snapItems(chunks []chunk) [][]byte {
+	var out [][]byte
+	for _, c := range chunks {
+		if c.compressed() {
+			b := inflate(&c, make([]byte, c.z))
+			c = chunk{b: b, hi: int32(len(b)), n: c.n}
+		}
+		for p := int(c.lo); p < int(c.hi); {
+			var v []byte
+			v, p = entryAt(c.b, p)
+			out = append(out, bytes.Clone(v))
+		}
+	}
+	return out
+}
+
+// randItem returns an item of a random size. With orders, half the items
+// are JSON orders, which compress, the rest random bytes from a small
+// alphabet, which compress a little.
+func randItem(r *rand.Rand, orders bool) []byte {
+	if orders && r.IntN(2) == 0 {
+		return fmt.Appendf(nil, `{"order_id":%d,"sku":"SKU-%05d","qty":%d,"note":"%s"}`,
+			r.IntN(1e8), r.IntN(20000), 1+r.IntN(5), []string{"", "fragile", "gift"}[r.IntN(3)])
+	}
 	var n int
 	switch r.IntN(10) {
 	case 0:
@@ -75,24 +122,57 @@ func randItem(r *rand.Rand) []byte {
 }
 
 // TestListAgainstModel drives random operations on the packed list and a
-// slice model side by side. The seed is printed so a failure replays.
+// slice model side by side, at every list-compress-depth from none to past
+// the chunk count, with snapshots taken and checked on the way. The seed
+// is printed so a failure replays.
 func TestListAgainstModel(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	for _, depth := range []int{0, 1, 2, 3, 5, 1 << 30} {
+		t.Run(fmt.Sprintf("depth%d", depth), func(t *testing.T) {
+			seed := uint64(time.Now().UnixNano())
+			t.Logf("seed %d", seed)
+			listAgainstModel(t, depth, seed)
+		})
+	}
+}
+
+func listAgainstModel(t *testing.T, depth int, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 1))
-	l := &list{ep: &epochs{cur: 1}}
+	l := &list{ep: &epochs{cur: 1}, depth: depth}
 	var m model
-	for step := 0; step < 20000; step++ {
+	var snap []chunk // a live snapshot of the list and what it must read
+	var snapWant model
+	compressed := 0
+	// The depth-0 run is the long one; the compressed runs are shorter so
+	// that the whole test stays within go test's default timeout under
+	// -race on a loaded machine.
+	steps := 20000
+	if depth > 0 {
+		steps = 6000
+	}
+	for step := 0; step < steps; step++ {
 		var op string
+		if step%500 == 0 {
+			if snap != nil {
+				if got := snapItems(snap); !slices.EqualFunc(got, snapWant, bytes.Equal) {
+					t.Fatalf("step %d: snapshot of %d items reads back %d items, or different ones", step, len(snapWant), len(got))
+				}
+				snap, snapWant, l.ep.frozen = nil, nil, 0
+			} else {
+				snap, snapWant = l.snapshot(), slices.Clone(m)
+				l.ep.frozen = l.ep.cur
+				l.ep.cur++
+			}
+		}
+		l.ep.spare.settle()
 		switch k := r.IntN(20); {
 		case k < 5:
 			op = "pushFront"
-			v := randItem(r)
+			v := randItem(r, depth > 0)
 			l.pushFront(v)
 			m = append(model{v}, m...)
 		case k < 10:
 			op = "pushBack"
-			v := randItem(r)
+			v := randItem(r, depth > 0)
 			l.pushBack(v)
 			m = append(m, v)
 		case k < 13 && len(m) > 0:
@@ -110,13 +190,13 @@ func TestListAgainstModel(t *testing.T) {
 		case k == 16 && len(m) > 0:
 			op = "set"
 			i := r.Int64N(int64(len(m)))
-			v := randItem(r)
+			v := randItem(r, depth > 0)
 			l.set(i, v)
 			m[i] = v
 		case k == 17:
 			op = "insertAt"
 			i := r.Int64N(int64(len(m)) + 1)
-			v := randItem(r)
+			v := randItem(r, depth > 0)
 			l.insertAt(i, v)
 			m = slices.Insert(m, int(i), v)
 		case k == 18 && len(m) > 0:
@@ -152,8 +232,17 @@ func TestListAgainstModel(t *testing.T) {
 		if step%97 == 0 || l.n < 50 {
 			checkList(t, l, m, step, op)
 		}
+		for i := 0; i < l.nc; i++ {
+			if l.at(i).compressed() {
+				compressed++
+			}
+		}
 	}
 	checkList(t, l, m, -1, "final")
+	if depth == 0 && compressed > 0 || (depth == 1 || depth == 2) && compressed == 0 {
+		t.Fatalf("depth %d: %d compressed chunk sightings", depth, compressed)
+	}
+	t.Logf("%d compressed chunk sightings", compressed)
 }
 
 func removeModel(m *model, v []byte, limit int64, fromTail bool) int64 {

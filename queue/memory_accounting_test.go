@@ -69,9 +69,19 @@ func (memLog) Err() error { return nil }
 // operation that writes, checking after each step that the counter equals
 // a recount from the data, then deletes everything and checks UsedMemory
 // is exactly where it started.
+//
+// It runs at list-compress-depth 0, 1 and 2: with compression every step
+// that adds or removes chunks compresses or decompresses some, and the
+// count must stay exact through those cycles.
 func TestMemoryReturnsToStart(t *testing.T) {
+	for _, depth := range []int{0, 1, 2} {
+		t.Run(fmt.Sprintf("depth%d", depth), func(t *testing.T) { memoryReturnsToStart(t, depth) })
+	}
+}
+
+func memoryReturnsToStart(t *testing.T, depth int) {
 	now := time.UnixMilli(1_700_000_000_000)
-	ks := New(Config{BaseMemory: 12345, Now: func() time.Time { return now }, Log: memLog{}})
+	ks := New(Config{BaseMemory: 12345, Now: func() time.Time { return now }, Log: memLog{}, CompressDepth: depth})
 	start := ks.UsedMemory()
 	if start != 12345 {
 		t.Fatalf("UsedMemory at start = %d, want the base 12345", start)
@@ -91,6 +101,15 @@ func TestMemoryReturnsToStart(t *testing.T) {
 		}
 		return out
 	}
+	// orders are JSON payloads, which compress (random letters do not
+	// pay for zstd's entropy coding at its fastest level).
+	orders := func(k int) [][]byte {
+		out := make([][]byte, k)
+		for i := range out {
+			out[i] = fmt.Appendf(nil, `{"order_id":%d,"email":"%s@example.com","qty":%d,"note":""}`, r.IntN(1e9), item(8), r.IntN(9))
+		}
+		return out
+	}
 	b := func(s string) []byte { return []byte(s) }
 	later := now.UnixMilli() + 60_000
 
@@ -105,6 +124,18 @@ func TestMemoryReturnsToStart(t *testing.T) {
 		{"lpushx missing", func(tx *Tx) { tx.Push(0, b("none"), items(1, 10), true, true) }},
 		{"rpushx", func(tx *Tx) { tx.Push(0, b("mid"), items(2, 10), false, true) }},
 		{"small list", func(tx *Tx) { tx.Push(0, b("s"), items(3, 5), false, false) }},
+		{"fifo cycles", func(tx *Tx) {
+			for range 5 {
+				tx.Push(0, b("fifo"), orders(2000), true, false)
+				tx.Pop(0, b("fifo"), false, 1500, nil)
+			}
+		}},
+		{"fifo read the middle", func(tx *Tx) {
+			tx.Index(0, b("fifo"), 1200)
+			tx.Range(0, b("fifo"), 100, 3000, nil)
+			tx.Pos(0, b("fifo"), b("none"), 1, 0, 0, nil)
+		}},
+		{"fifo drain", func(tx *Tx) { tx.Pop(0, b("fifo"), false, 1<<20, nil) }},
 		{"lpop", func(tx *Tx) { tx.Pop(0, b("q"), true, -1, nil) }},
 		{"rpop count", func(tx *Tx) { tx.Pop(0, b("q"), false, 700, nil) }},
 		{"lpop all of a key", func(tx *Tx) { tx.Pop(0, b("s"), true, 10, nil) }},
@@ -210,6 +241,17 @@ func TestMemoryReturnsToStart(t *testing.T) {
 		if got, want := ks.UsedMemory()-start, recount(t, ks); got != want {
 			t.Fatalf("after %s: UsedMemory counts %d bytes of data, a recount finds %d", st.name, got, want)
 		}
+		if st.name == "fifo cycles" {
+			l, z := ks.db[0].keys["fifo"].list, 0
+			for i := range l.nc {
+				if l.at(i).compressed() {
+					z++
+				}
+			}
+			if (z > 0) != (depth > 0) || depth > 0 && z != l.nc-2*depth {
+				t.Fatalf("depth %d: %d of %d chunks compressed", depth, z, l.nc)
+			}
+		}
 	}
 
 	// A blocked BLMOVE served by a push creates its destination.
@@ -306,8 +348,9 @@ func heapObjects() int64 {
 // to 1M items of 10 to 2000 bytes and for many small keys.
 func TestMemoryMatchesRuntime(t *testing.T) {
 	type build struct {
-		name string
-		fill func(tx *Tx)
+		name  string
+		fill  func(tx *Tx)
+		depth int // list-compress-depth
 	}
 	// pushN fills a queue of n items of size bytes; small queues are built
 	// several times over, under different keys, so that the runtime's own
@@ -338,11 +381,11 @@ func TestMemoryMatchesRuntime(t *testing.T) {
 			if n*size > 500_000_000 {
 				continue // 2 GB of test data is more than this machine should spend
 			}
-			cases = append(cases, build{fmt.Sprintf("list/%d×%dB", n, size), pushN(n, size, size == 1000)})
+			cases = append(cases, build{name: fmt.Sprintf("list/%d×%dB", n, size), fill: pushN(n, size, size == 1000)})
 		}
 	}
 	cases = append(cases,
-		build{"keys/1M strings of 10B", func(tx *Tx) {
+		build{name: "keys/1M strings of 10B", fill: func(tx *Tx) {
 			v := []byte("0123456789")
 			n := 1_000_000
 			if testing.Short() {
@@ -352,19 +395,25 @@ func TestMemoryMatchesRuntime(t *testing.T) {
 				tx.Set(0, []byte("key:"+strconv.Itoa(i)), v, SetOptions{})
 			}
 		}},
-		build{"keys/300k strings of 100B with TTL", func(tx *Tx) {
+		build{name: "keys/300k strings of 100B with TTL", fill: func(tx *Tx) {
 			v := bytes.Repeat([]byte("v"), 100)
 			for i := range 300_000 {
 				tx.Set(0, []byte("session:"+strconv.Itoa(i)), v, SetOptions{ExpireAt: 1 << 50})
 			}
 		}},
-		build{"keys/100k lists of 3 items", func(tx *Tx) {
+		build{name: "keys/100k lists of 3 items", fill: func(tx *Tx) {
 			v := [][]byte{[]byte("a"), []byte("bb"), []byte("ccc")}
 			for i := range 100_000 {
 				tx.Push(0, []byte("q:"+strconv.Itoa(i)), v, false, false)
 			}
 		}},
-		build{"keys/1000 queues of 1000×200B", func(tx *Tx) {
+		build{name: "compressed/300k JSON orders at depth 1", fill: func(tx *Tx) {
+			items := benchOrders(300_000)
+			for i := 0; i < len(items); i += 100 {
+				tx.Push(0, []byte("orders"), items[i:i+100], true, false)
+			}
+		}, depth: 1},
+		build{name: "keys/1000 queues of 1000×200B", fill: func(tx *Tx) {
 			item := bytes.Repeat([]byte("x"), 200)
 			batch := [][]byte{item, item, item, item, item, item, item, item, item, item}
 			for i := range 1000 {
@@ -376,14 +425,20 @@ func TestMemoryMatchesRuntime(t *testing.T) {
 	)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ks := New(Config{})
+			ks := New(Config{CompressDepth: tc.depth})
+			if tc.depth > 0 {
+				// The codec's own state is allocated on first use and is
+				// runtime overhead, not data.
+				warm := benchOrders(1000)
+				zDec.DecodeAll(zEnc.EncodeAll(bytes.Join(warm, nil), nil), nil)
+			}
 			h0 := heapObjects()
 			tx := ks.Begin()
 			tc.fill(tx)
 			tx.End()
 			h1 := heapObjects()
 			// Spare chunk buffers are overhead, bounded, and not data.
-			used, real := ks.UsedMemory(), h1-h0-int64(ks.ep.spare.bytes)
+			used, real := ks.UsedMemory(), h1-h0-int64(ks.ep.spare.bytes+ks.ep.scratch.kept+cap(ks.ep.scratch.enc))
 			ratio := float64(used) / float64(real)
 			t.Logf("accounted %d, runtime %d: %.3f", used, real, ratio)
 			if ratio < 0.9 || ratio > 1.1 {

@@ -18,7 +18,7 @@ func TestMemoryReturnsToBase(t *testing.T) {
 	keys := bs("a", "b", "c", "d", "e")
 	for i := 0; i < 20000; i++ {
 		tx := ks.Begin()
-		randomWrite(tx, r, keys)
+		randomWrite(tx, r, keys, false)
 		if i%1000 == 0 {
 			tx.Push(3, b(fmt.Sprint("db3-", i)), bs("x", "y"), false, false)
 			tx.Set(1, b(fmt.Sprint("s", i)), []byte("value"), SetOptions{})

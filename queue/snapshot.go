@@ -1,6 +1,9 @@
 package queue
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+)
 
 // A Snapshot is the dataset as it was at one instant, readable while
 // clients keep writing: the AOF rewrite builds a new base file from it
@@ -67,7 +70,7 @@ func (s *Snapshot) Keys() int {
 // only valid during the call. It stops at the first error emit returns.
 func (s *Snapshot) Each(emit func(db int, argv [][]byte) error) error {
 	argv := make([][]byte, 0, rewriteBatch+2)
-	var num []byte
+	var num, buf []byte // buf: the compressed chunk being read
 	for dbi, entries := range s.dbs {
 		for _, e := range entries {
 			key := []byte(e.key)
@@ -80,6 +83,18 @@ func (s *Snapshot) Each(emit func(db int, argv [][]byte) error) error {
 			case KindList:
 				argv = append(argv[:0], bRPUSH, key)
 				for _, c := range e.chunks {
+					if c.compressed() {
+						// The batch so far may alias buf: send it before
+						// buf is refilled.
+						if len(argv) > 2 {
+							if err := emit(dbi, argv); err != nil {
+								return err
+							}
+							argv = argv[:2]
+						}
+						buf = inflate(&c, slices.Grow(buf[:0], int(c.z)))
+						c = chunk{b: buf, hi: int32(len(buf)), n: c.n}
+					}
 					for p := int(c.lo); p < int(c.hi); {
 						var item []byte
 						item, p = entryAt(c.b, p)
@@ -104,6 +119,64 @@ func (s *Snapshot) Each(emit func(db int, argv [][]byte) error) error {
 				if err := emit(dbi, argv); err != nil {
 					return err
 				}
+			}
+		}
+	}
+	return nil
+}
+
+// A SnapValue is one key of a Snapshot, as EachValue passes it: a string
+// or a list whose items come in nodes, one per chunk of the list, which
+// is how an RDB writer lays out a quicklist.
+type SnapValue struct {
+	Kind     Kind
+	Str      []byte // the string; aliases keyspace memory
+	ExpireAt int64  // Unix milliseconds; 0: no TTL
+	chunks   []chunk
+	buf      *[]byte // decompression buffer of the EachValue call
+}
+
+// Nodes is the number of nodes of a list, at least 1.
+func (v *SnapValue) Nodes() int { return len(v.chunks) }
+
+// Node calls fn with each item of node i, in order. Items alias memory
+// that the next Node call may reuse.
+func (v *SnapValue) Node(i int, fn func(item []byte)) {
+	c := v.chunks[i]
+	if c.compressed() {
+		*v.buf = inflate(&c, slices.Grow((*v.buf)[:0], int(c.z)))
+		c = chunk{b: *v.buf, hi: int32(len(*v.buf)), n: c.n}
+	}
+	for p := int(c.lo); p < int(c.hi); {
+		var item []byte
+		item, p = entryAt(c.b, p)
+		fn(item)
+	}
+}
+
+// DBSize returns how many keys database db of the snapshot holds, and how
+// many of them have a TTL.
+func (s *Snapshot) DBSize(db int) (keys, expires int) {
+	for _, e := range s.dbs[db] {
+		if e.expire != 0 {
+			expires++
+		}
+	}
+	return len(s.dbs[db]), expires
+}
+
+// EachValue calls fn with every key of the snapshot, database by database,
+// and stops at the first error fn returns. key and v are only valid during
+// the call.
+func (s *Snapshot) EachValue(fn func(db int, key []byte, v *SnapValue) error) error {
+	var buf []byte
+	var key []byte
+	for dbi, entries := range s.dbs {
+		for _, e := range entries {
+			key = append(key[:0], e.key...)
+			v := SnapValue{Kind: e.kind, Str: e.str, ExpireAt: e.expire, chunks: e.chunks, buf: &buf}
+			if err := fn(dbi, key, &v); err != nil {
+				return err
 			}
 		}
 	}

@@ -34,12 +34,12 @@ func dumpLocked(ks *Keyspace) map[string][][]byte {
 }
 
 // randomWrite applies one random list operation.
-func randomWrite(tx *Tx, r *rand.Rand, keys [][]byte) {
+func randomWrite(tx *Tx, r *rand.Rand, keys [][]byte, orders bool) {
 	k := keys[r.IntN(len(keys))]
-	item := randItem(r)
+	item := randItem(r, orders)
 	switch r.IntN(12) {
 	case 0, 1, 2:
-		tx.Push(0, k, [][]byte{item, randItem(r)}, r.IntN(2) == 0, false)
+		tx.Push(0, k, [][]byte{item, randItem(r, orders)}, r.IntN(2) == 0, false)
 	case 3, 4:
 		tx.Pop(0, k, r.IntN(2) == 0, int64(r.IntN(4))-1, nil)
 	case 5:
@@ -74,18 +74,39 @@ func randomWrite(tx *Tx, r *rand.Rand, keys [][]byte) {
 // emit exactly the state at the instant it was taken (recorded in cut,
 // which runs under the lock), no matter what the writers did since. Run
 // with -race: a writer touching a buffer the snapshot reads is a race.
+// It runs with compressed lists too, reading through Each and EachValue.
 func TestSnapshotWhileWriting(t *testing.T) {
+	for _, depth := range []int{0, 1} {
+		t.Run(fmt.Sprintf("depth%d", depth), func(t *testing.T) { snapshotWhileWriting(t, depth) })
+	}
+}
+
+func snapshotWhileWriting(t *testing.T, depth int) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
-	ks := New(Config{})
+	ks := New(Config{CompressDepth: depth})
+	orders := depth > 0
 	keys := bs("a", "b", "c", "d")
 	// Start with lists of many chunks, so in-place writes hit shared
 	// buffers.
 	init := rand.New(rand.NewPCG(seed, 0))
 	for i := 0; i < 3000; i++ {
 		tx := ks.Begin()
-		randomWrite(tx, init, keys)
+		randomWrite(tx, init, keys, orders)
 		tx.End()
+	}
+	if depth > 0 {
+		z := 0
+		for _, v := range ks.db[0].keys {
+			for i := 0; v.kind == KindList && i < v.list.nc; i++ {
+				if v.list.at(i).compressed() {
+					z++
+				}
+			}
+		}
+		if z == 0 {
+			t.Fatal("no compressed chunk to snapshot")
+		}
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -101,7 +122,7 @@ func TestSnapshotWhileWriting(t *testing.T) {
 				default:
 				}
 				tx := ks.Begin()
-				randomWrite(tx, r, keys)
+				randomWrite(tx, r, keys, orders)
 				tx.End()
 			}
 		}()
@@ -112,20 +133,35 @@ func TestSnapshotWhileWriting(t *testing.T) {
 		// Let the writers run over the snapshot for a while.
 		time.Sleep(time.Millisecond)
 		got := map[string][][]byte{}
-		err := snap.Each(func(dbi int, argv [][]byte) error {
-			name := fmt.Sprintf("%d/%s", dbi, argv[1])
-			switch string(argv[0]) {
-			case "RPUSH":
-				for _, it := range argv[2:] {
-					got[name] = append(got[name], bytes.Clone(it))
+		var err error
+		if round%2 == 1 {
+			err = snap.EachValue(func(dbi int, key []byte, v *SnapValue) error {
+				name := fmt.Sprintf("%d/%s", dbi, key)
+				if v.Kind == KindString {
+					got[name] = [][]byte{bytes.Clone(v.Str)}
+					return nil
 				}
-			case "SET":
-				got[name] = [][]byte{bytes.Clone(argv[2])}
-			default:
-				t.Errorf("unexpected record %q", argv[0])
-			}
-			return nil
-		})
+				for i := range v.Nodes() {
+					v.Node(i, func(it []byte) { got[name] = append(got[name], bytes.Clone(it)) })
+				}
+				return nil
+			})
+		} else {
+			err = snap.Each(func(dbi int, argv [][]byte) error {
+				name := fmt.Sprintf("%d/%s", dbi, argv[1])
+				switch string(argv[0]) {
+				case "RPUSH":
+					for _, it := range argv[2:] {
+						got[name] = append(got[name], bytes.Clone(it))
+					}
+				case "SET":
+					got[name] = [][]byte{bytes.Clone(argv[2])}
+				default:
+					t.Errorf("unexpected record %q", argv[0])
+				}
+				return nil
+			})
+		}
 		snap.Release()
 		if err != nil {
 			t.Fatal(err)

@@ -99,6 +99,30 @@ type decoder struct {
 	items [][]byte // reused by build
 	lzfIn []byte   // compressed input, reused
 	tmp   [8]byte
+
+	// flush, when set (Load), hands the list items decoded so far to the
+	// caller once the arena holds flushAt bytes, between nodes, so that
+	// memory stays bounded by a node rather than by the list. flushed
+	// counts the items of the current key it passed on.
+	flush   func() error
+	flushed int
+}
+
+// flushAt is how many bytes of list items Load gathers before passing them
+// on.
+const flushAt = 1 << 20
+
+// maybeFlush passes on the items gathered, if enough and if Load asked.
+func (d *decoder) maybeFlush() error {
+	if d.flush == nil || len(d.arena) < flushAt || len(d.spans) == 0 {
+		return nil
+	}
+	if err := d.flush(); err != nil {
+		return err
+	}
+	d.flushed += len(d.spans)
+	d.reset()
+	return nil
 }
 
 // push appends s to d.spans, doubling the capacity when full (see grow).
@@ -176,12 +200,17 @@ func (d *decoder) value(t byte, at int64, db int, key []byte) (Kind, error) {
 			return 0, err
 		}
 		d.reserve(n)
-		for range n {
+		for i := range n {
 			s, err := d.string()
 			if err != nil {
 				return 0, err
 			}
 			d.push(s)
+			if i%1024 == 1023 {
+				if err := d.maybeFlush(); err != nil {
+					return 0, err
+				}
+			}
 		}
 	case typeListZiplist:
 		s, err := d.string()
@@ -225,13 +254,16 @@ func (d *decoder) value(t byte, at int64, db int, key []byte) (Kind, error) {
 			if err != nil {
 				return 0, err
 			}
+			if err := d.maybeFlush(); err != nil {
+				return 0, err
+			}
 		}
 	default:
 		return 0, &TypeError{Offset: at, DB: db, Key: bytes.Clone(key), Type: t}
 	}
 	// Redis silently drops empty ziplist/listpack nodes, then treats a list
 	// left with no items as an empty key (RDB_LOAD_ERR_EMPTY_KEY).
-	if len(d.spans) == start {
+	if len(d.spans) == start && d.flushed == 0 {
 		return 0, ErrEmptyKey
 	}
 	return KindList, nil

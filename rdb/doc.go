@@ -1,8 +1,9 @@
 // Package rdb reads and writes Redis's RDB serialization for the two kinds
 // of value mullet holds, strings and lists. It covers DUMP/RESTORE payloads
-// (EncodeString, EncodeList, ListEncoder, Decode) and whole RDB files (Load),
-// such as the base file of a Redis 7 multi-part AOF directory, which Redis
-// writes in RDB format by default (aof-use-rdb-preamble yes).
+// (EncodeString, EncodeList, ListEncoder, Decode) and whole RDB files (Load,
+// Writer), such as the base file of a Redis 7 multi-part AOF directory,
+// which Redis and mullet write in RDB format by default
+// (aof-use-rdb-preamble yes).
 //
 // A DUMP payload is one value in RDB encoding followed by a 10-byte trailer:
 //
@@ -20,6 +21,9 @@
 //     ListEncoder produce (checked by tests against a real server), and
 //     EncodeString's output is byte-identical to Redis 7.0's DUMP with
 //     rdbcompression no.
+//   - redis-server 7.0 loads every file Writer writes, and redis-check-rdb
+//     accepts it (tested): Redis 7.0's layout with rdbcompression yes,
+//     lists as type 18 with listpack nodes.
 //   - Decode reads every string and list encoding Redis 7.0 writes or loads:
 //     raw, integer and LZF strings; list types 1, 10 (ziplist), 14
 //     (quicklist of ziplists) and 18 (quicklist of listpack and plain nodes,
@@ -27,7 +31,8 @@
 //     does, so it refuses the payloads RESTORE refuses with "DUMP payload
 //     version or checksum are wrong".
 //   - Load reads RDB versions 1 to 10, verifies the checksum, and streams:
-//     memory is bounded by the largest single key plus a 64 KiB buffer, and
+//     a list is passed on in parts of about 1 MiB of items, so memory is
+//     bounded by that, the largest string and a 64 KiB buffer, and
 //     allocations grow with the logarithm of the item count, not with it
 //     (a million-item list loads in about 0.1 s with a few dozen).
 //   - No input makes Decode or Load panic, read out of bounds, or allocate
@@ -47,18 +52,20 @@
 //
 //   - The key and Value passed to Load's apply function alias buffers Load
 //     reuses; they are valid only until apply returns. Copy what you keep.
-//   - Lists are encoded as RDB_TYPE_LIST (type 1), not the type 18 Redis
-//     7.0 writes; Redis re-encodes them on RESTORE (see ListEncoder for
-//     why). Encoders never LZF-compress, so payloads of repetitive data are
-//     larger than Redis's own.
+//   - DUMP payloads encode lists as RDB_TYPE_LIST (type 1), not the type
+//     18 Redis 7.0 writes; Redis re-encodes them on RESTORE (see
+//     ListEncoder for why). The DUMP encoders never LZF-compress, so
+//     payloads of repetitive data are larger than Redis's own; Writer
+//     (whole files) does compress.
 //   - Load cannot skip values it does not parse. The first set, hash, sorted
 //     set, stream or module key, and any module aux data or function
 //     library, stops the load with a *TypeError naming it.
 //   - Load reports expiry times but does not drop expired keys; whether to
 //     do so (Redis does for a plain RDB loaded by a master, not for an AOF
 //     preamble) is the caller's decision.
-//   - Load holds one whole key in memory at a time: a list costs its bytes
-//     plus about 40 bytes per item while it is being applied.
+//   - Load holds one string, or one part of a list, in memory at a time:
+//     a part costs its bytes plus about 40 bytes per item while it is
+//     being applied.
 //   - RDB versions above 10 (Redis 7.2 and later) are refused, as Redis 7.0
 //     refuses them, even when the data would only hold strings and lists.
 //   - Expire times in RDB files older than version 9 were written in host

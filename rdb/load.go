@@ -9,8 +9,10 @@ import (
 	"math"
 )
 
-// Load reads an RDB file from r and calls apply once per string or list key,
-// in file order. It accepts RDB versions 1 to 10 (Redis 7.0 writes 10), skips
+// Load reads an RDB file from r and calls apply once per string key and
+// once or more per list key, in file order: a list is passed in parts of
+// about 1 MiB of items, in order, so that loading a huge list takes memory
+// for a part, not for the whole list. It accepts RDB versions 1 to 10 (Redis 7.0 writes 10), skips
 // aux fields, resize hints and LRU/LFU data, and at the EOF opcode verifies
 // the CRC64 unless the file stores 0 (rdbchecksum no) or predates version 5.
 //
@@ -38,11 +40,16 @@ func Load(r io.Reader, apply func(db int, key []byte, v Value, expireAtMs int64)
 		br = bufio.NewReaderSize(r, 64<<10)
 	}
 	d := &decoder{r: reader{br: br, left: -1, sum: true}}
+	var (
+		keyBuf []byte
+		db     = 0
+		expire = NoExpire
+	)
+	d.flush = func() error { return apply(db, keyBuf, d.build(KindList), expire) }
 	ver, err := d.header()
 	if err != nil {
 		return err
 	}
-	db, expire := 0, NoExpire
 	for {
 		at := d.r.off
 		t, err := d.r.byte()
@@ -105,8 +112,12 @@ func Load(r io.Reader, apply func(db int, key []byte, v Value, expireAtMs int64)
 			if err != nil {
 				return err
 			}
-			key := d.arena[ks.off : ks.off+ks.n]
-			kind, err := d.value(t, at, db, key)
+			// The key is kept apart so that the arena can be emptied
+			// each time a part of a list is passed on.
+			keyBuf = append(keyBuf[:0], d.arena[ks.off:ks.off+ks.n]...)
+			d.reset()
+			d.flushed = 0
+			kind, err := d.value(t, at, db, keyBuf)
 			if errors.Is(err, ErrEmptyKey) {
 				expire = NoExpire
 				continue
@@ -114,10 +125,12 @@ func Load(r io.Reader, apply func(db int, key []byte, v Value, expireAtMs int64)
 			if err != nil {
 				return err
 			}
-			// Re-slice the key: decoding the value may have moved the arena.
-			key = d.arena[ks.off : ks.off+ks.n : ks.off+ks.n]
+			if kind == KindList && len(d.spans) == 0 {
+				expire = NoExpire // all of it was passed on in parts
+				continue
+			}
 			v := d.build(kind)
-			if err := apply(db, key, v, expire); err != nil {
+			if err := apply(db, keyBuf[:len(keyBuf):len(keyBuf)], v, expire); err != nil {
 				return err
 			}
 			expire = NoExpire

@@ -9,14 +9,21 @@
 //     drains it, for 10 s past the cap: peak RSS over maxmemory, exact
 //     error text, nothing lost or evicted (pushes acknowledged minus pops
 //     equals LLEN);
+//   - backlog, rdbbase: the backlog figures of issue 14 on seeded JSON
+//     orders (backlog.go): orders held under maxmemory 64mb at
+//     list-compress-depth 0 and 1, and the size of an RDB-preamble base
+//     of 2M orders and the restart from it;
 //   - gc: GC stop-the-world pauses (runtime/metrics
 //     /sched/pauses/total/gc:seconds) of an in-process mullet holding 10M
 //     small items under a push/pop load over TCP from a child process, with
 //     the soft memory limit 32 MiB above the data so the collector runs
 //     often. Pauses include time the OS did not run the process's threads:
 //     on a loaded machine, read them with the load average printed beside.
+//   - compressrate: mullet's LPUSH/RPOP throughput (redis-benchmark) at
+//     list-compress-depth 0 and 1, pipeline 1 and 16 (compressrate.go;
+//     not in the default set: it takes minutes).
 //
-// Usage: go run ./bench/memory [-mullet bin] [-redis redis-server] [-only rss,fit,flood,gc]
+// Usage: go run ./bench/memory [-mullet bin] [-redis redis-server] [-only rss,fit,flood,gc,backlog,rdbbase,compressrate]
 // Without -mullet it builds ./cmd/mullet. It prints a table; the bench
 // engineer's bench/sidebyside repeats the rss and fit figures in rounds.
 package main
@@ -31,6 +38,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,7 +48,14 @@ import (
 func main() {
 	mulletBin := flag.String("mullet", "", "mullet binary (default: build ./cmd/mullet)")
 	redisBin := flag.String("redis", "redis-server", "redis-server binary")
-	only := flag.String("only", "rss,fit,flood,gc", "figures to run")
+	only := flag.String("only", "rss,fit,flood,gc,backlog,rdbbase", "figures to run")
+	backlogCap := flag.String("backlogcap", "64mb", "backlog: maxmemory")
+	depths := flag.String("depths", "0,1", "backlog: list-compress-depth values")
+	baseItems := flag.Int("baseitems", 2_000_000, "rdbbase: orders")
+	baseDepth := flag.Int("basedepth", 0, "rdbbase: list-compress-depth of both servers")
+	rateRounds := flag.Int("raterounds", 3, "compressrate: rounds")
+	rateN := flag.Int("raten", 1_000_000, "compressrate: requests per redis-benchmark test")
+	rateSize := flag.Int("ratesize", 200, "compressrate: item bytes (-d)")
 	items := flag.Int("items", 1_000_000, "rss: items")
 	size := flag.Int("size", 200, "rss: item bytes")
 	capLimit := flag.String("cap", "64mb", "fit: maxmemory")
@@ -97,6 +112,29 @@ func main() {
 		for _, f := range flavours {
 			must(figureFlood(f, work, *floodCap, *floodFor))
 		}
+	}
+	if want["backlog"] {
+		fmt.Printf("\n## JSON orders (~165 B, seed 1) held under maxmemory %s\n\n", *backlogCap)
+		fmt.Printf("%-14s %6s %12s %12s %14s\n", "server", "depth", "items", "VmRSS kB", "used_memory")
+		for _, d := range strings.Split(*depths, ",") {
+			depth, err := strconv.Atoi(strings.TrimSpace(d))
+			must(err)
+			for _, f := range flavours {
+				must(figureBacklog(f, work, *backlogCap, depth))
+			}
+		}
+	}
+	if want["rdbbase"] {
+		fmt.Printf("\n## BGREWRITEAOF of %d JSON orders, aof-use-rdb-preamble yes, then restart\n\n", *baseItems)
+		fmt.Printf("%-14s %6s %14s %12s %12s %12s\n", "server", "depth", "base MB", "rewrite s", "to PONG s", "CPU s")
+		for _, f := range flavours {
+			must(figureRDBBase(f, work, *baseItems, *baseDepth))
+		}
+	}
+	if want["compressrate"] {
+		fmt.Printf("\n## mullet LPUSH/RPOP requests/s, list-compress-depth 0 and 1 (redis-benchmark -c 50 -d %d, %d rounds, medians)\n\n", *rateSize, *rateRounds)
+		fmt.Printf("%-8s %3s %14s %14s %8s\n", "test", "P", "depth 0", "depth 1", "ratio")
+		must(figureCompressRate(flavours[1], work, *rateRounds, *rateN, *rateSize))
 	}
 	if want["gc"] {
 		fmt.Printf("\n## mullet GC pauses, %d items queued, push/pop load for %v\n\n", *gcItems, *gcFor)

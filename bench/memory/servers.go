@@ -32,6 +32,11 @@ func startServer(name, bin string, argv0 []string, work string, extra ...string)
 	if err != nil {
 		return nil, err
 	}
+	return startInDir(name, bin, argv0, dir, extra...)
+}
+
+// startInDir is startServer in a given dir, which may hold data to load.
+func startInDir(name, bin string, argv0 []string, dir string, extra ...string) (*proc, error) {
 	port, err := harness.FreePort()
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"mullet/aof"
+	"mullet/persist"
 )
 
 // aofCommand is "mullet aof check [--fix] DIR": what redis-check-aof does,
@@ -35,6 +36,7 @@ func aofCommand() *cli.Command {
 				opts := aof.DefaultOptions(c.Args().First())
 				opts.DirName = c.String("appenddirname")
 				opts.FileName = c.String("appendfilename")
+				opts.LoadRDB = persist.LoadRDB
 				err := aof.Check(c.Args().First(), opts, c.Bool("fix"), os.Stdout)
 				var ce *aof.CorruptError
 				if errors.As(err, &ce) {

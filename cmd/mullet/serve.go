@@ -88,6 +88,12 @@ func serve(args []string) error {
 	ks := queue.New(queue.Config{
 		Databases:  int(set.Int("databases")),
 		BaseMemory: startupMemory(),
+
+		CompressDepth: int(set.Int("list-compress-depth")),
+	})
+	set.OnChange("list-compress-depth", func(string) error {
+		ks.SetCompressDepth(int(set.Int("list-compress-depth")))
+		return nil
 	})
 	// The keyspace's limit is the server's (command.New); the Go
 	// runtime's soft limit follows it here, being the process's.
