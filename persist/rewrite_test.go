@@ -45,6 +45,7 @@ func TestRewriteWhileOff(t *testing.T) {
 	}
 
 	opts := aof.DefaultOptions(dir)
+	opts.LoadRDB = LoadRDB // aof-use-rdb-preamble yes: the base is RDB
 	a, err := aof.Open(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -247,7 +247,17 @@ func change(ctx context.Context, c *redis.Client, queue string, sel Selector, re
 		}
 		return err
 	}
-	for range maxTries {
+	for try := range maxTries {
+		if try > 0 {
+			// The consumer may be dead-lettering a burst: wait a little
+			// longer each time (1 ms doubling to 64 ms, about 1 s in all)
+			// before reading the lists again.
+			select {
+			case <-time.After(time.Millisecond << min(try-1, 6)):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
 		err := c.Watch(ctx, fn, dk, rk)
 		if errors.Is(err, redis.TxFailedErr) {
 			continue // a list changed under us: read again
