@@ -3,6 +3,7 @@ package command
 import (
 	"strings"
 
+	"mullet/internal/redisc"
 	"mullet/queue"
 )
 
@@ -59,7 +60,7 @@ func init() {
 }
 
 // parseInt parses an integer argument with Redis's string2ll rules.
-func parseInt(b []byte) (int64, bool) { return string2ll(b) }
+func parseInt(b []byte) (int64, bool) { return redisc.String2ll(b) }
 
 // args scratch: handlers reuse the client's slice for items they return.
 func (c *Session) scratch() [][]byte { return c.argvScratch[:0] }

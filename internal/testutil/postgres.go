@@ -207,6 +207,20 @@ func (p *Postgres) Start() error {
 	if p.cmd != nil {
 		return nil
 	}
+	// After a Kill the old backends exit on their own once they notice
+	// the postmaster is gone (they are not in its process group: each
+	// calls setsid), and until the last one has, a new postmaster refuses
+	// the data directory. Retry that case for a while.
+	for deadline := time.Now().Add(startTimeout); ; {
+		err := p.startLocked()
+		if err == nil || !strings.Contains(err.Error(), "pre-existing shared memory block") || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (p *Postgres) startLocked() error {
 	logPath := filepath.Join(p.Dir, "postgres.log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -232,8 +246,9 @@ func (p *Postgres) Start() error {
 	cmd.Dir = p.Dir
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	// Setpgid: Kill takes down the postmaster and its backends at once, as
-	// a machine crash would. Pdeathsig: a dying test binary does not leak
+	// Setpgid: Kill takes down the postmaster and whatever stays in its
+	// group; the backends leave it (setsid) and exit when they see the
+	// postmaster gone, as after a crash of the postmaster. Pdeathsig: a dying test binary does not leak
 	// the server (see MariaDB.Start).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -379,18 +394,8 @@ func (p *Postgres) Kill() {
 func (p *Postgres) killLocked() {
 	p.closeAdminLocked()
 	// The process group is the postmaster's (Setpgid): its own PID.
-	pgid := p.cmd.Process.Pid
-	syscall.Kill(-pgid, syscall.SIGKILL)
+	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	<-p.exited
-	// The backends die with the postmaster but are reaped later; a new
-	// postmaster refuses to start while one of them still holds the old
-	// shared memory ("pre-existing shared memory block is still in use").
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		if err := syscall.Kill(-pgid, 0); err == syscall.ESRCH {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 	p.cmd = nil
 }
 
